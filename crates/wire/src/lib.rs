@@ -1,0 +1,20 @@
+//! The wire types of the chat system, defined once and shared by every service.
+//!
+//! Everything here is what travels as JSON between clients, the chat-server and
+//! the store-server: the resources ([`model`]), the request bodies
+//! ([`requests`]), the paging envelope and query ([`paging`]), the error body
+//! ([`error`]) and the validated identifiers ([`ids`]). This crate never talks
+//! to a database or a socket: it only parses, validates and (de)serialises, so
+//! that the chat-server can use it without linking any MongoDB code.
+
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod paging;
+pub mod requests;
+pub mod time;
+
+pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use ids::{EntityId, Up};
+pub use model::{Group, GroupKind, Message, User};
+pub use paging::{Page, PageQuery, PageRequest, Position};

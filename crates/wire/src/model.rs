@@ -1,0 +1,144 @@
+//! The resources: Group, Message and User, as every API returns them.
+
+use crate::ids::{EntityId, Up};
+use crate::time::{self, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// What a group is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupKind {
+    /// A named group of many users (a class, a course, a club).
+    Group,
+    /// The conversation of exactly two users.
+    Direct,
+    /// A room made by matchmaking.
+    Match,
+}
+
+/// A chat group: the room its members talk in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    /// The group's id (24 hex).
+    pub id: EntityId,
+    /// The display name.
+    pub name: String,
+    /// Group, direct conversation or matchmaking room.
+    pub kind: GroupKind,
+    /// The members.
+    pub users: Vec<Up>,
+    /// The members who may moderate (delete others' messages, kick).
+    pub admins: Vec<Up>,
+    /// Whether anyone may join by themselves.
+    pub open: bool,
+    /// History stays hidden until this many members are online (0: always shown).
+    pub history_min_online: u32,
+    /// When the group was created.
+    #[serde(with = "time::millis")]
+    #[schema(value_type = String, format = DateTime, example = "2022-06-13T12:15:43.333Z")]
+    pub created_at: Timestamp,
+    /// Matchmaking topic, for `match` groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// Matchmaking capacity, for `match` groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    /// Messages the requesting user has not read; only in per-user listings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<u64>,
+}
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    /// The message's id (24 hex); ids grow with time within a group.
+    pub id: EntityId,
+    /// The group it was sent to.
+    pub group: EntityId,
+    /// The sender.
+    pub from: Up,
+    /// The text (empty once deleted).
+    pub message: String,
+    /// When the store accepted it.
+    #[serde(with = "time::millis")]
+    #[schema(value_type = String, format = DateTime, example = "2022-06-13T12:15:43.333Z")]
+    pub timestamp: Timestamp,
+    /// The sender's idempotency key, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// When the author last edited it.
+    #[serde(
+        default,
+        with = "time::millis_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub edited_at: Option<Timestamp>,
+    /// Whether it was deleted (its text is then empty).
+    pub deleted: bool,
+    /// Who reacted with what: emoji to the users, in the order they reacted.
+    pub reactions: BTreeMap<String, Vec<Up>>,
+}
+
+/// A user as the chat knows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// The user's id.
+    pub up: Up,
+    /// The handle shown in the chat.
+    pub username: String,
+    /// The full name.
+    pub name: String,
+    /// Whether at least one of their sockets is connected.
+    pub online: bool,
+    /// When they were last seen going offline.
+    #[serde(
+        default,
+        with = "time::millis_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_seen: Option<Timestamp>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn message_serialises_with_camel_case_and_millisecond_times() {
+        let message = Message {
+            id: EntityId::parse("65f0c0ffee0000000000abcd").unwrap(),
+            group: EntityId::parse("65f0c0ffee0000000000abce").unwrap(),
+            from: Up::parse("up1").unwrap(),
+            message: "hi".into(),
+            timestamp: time::parse("2022-06-13T12:15:43.333Z").unwrap(),
+            nonce: None,
+            edited_at: Some(time::parse("2022-06-13T12:16:00Z").unwrap()),
+            deleted: false,
+            reactions: BTreeMap::from([("👍".to_owned(), vec![Up::parse("up2").unwrap()])]),
+        };
+        assert_eq!(
+            serde_json::to_value(&message).unwrap(),
+            json!({
+                "id": "65f0c0ffee0000000000abcd",
+                "group": "65f0c0ffee0000000000abce",
+                "from": "up1",
+                "message": "hi",
+                "timestamp": "2022-06-13T12:15:43.333Z",
+                "editedAt": "2022-06-13T12:16:00.000Z",
+                "deleted": false,
+                "reactions": {"👍": ["up2"]}
+            })
+        );
+        let back: Message =
+            serde_json::from_value(serde_json::to_value(&message).unwrap()).unwrap();
+        assert_eq!(back, message);
+    }
+}
