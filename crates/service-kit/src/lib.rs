@@ -1,1 +1,25 @@
-//! placeholder
+//! What both services share about being an HTTP service, and nothing about chat.
+//!
+//! - [`config`]: reading environment variables, with one clear line when a
+//!   required one is missing.
+//! - [`api_error`]: the one error type every handler returns, answered with the
+//!   contract's error body; 5xx causes are logged, never sent.
+//! - [`extract`]: JSON and query extractors whose rejections use that body.
+//! - [`logging`]: the three log files (`requests.log`, `combined.log`,
+//!   `error.log`) and the console, written without blocking.
+//! - [`request_log`]: one Apache Combined Log Format line per request.
+//! - [`metrics`]: Prometheus request counters and latency histograms.
+//! - [`server`]: the middleware stack, trailing-slash handling and graceful
+//!   serving; [`shutdown`]: the ctrl-c / SIGTERM future.
+
+pub mod api_error;
+pub mod config;
+pub mod extract;
+pub mod logging;
+pub mod metrics;
+pub mod request_log;
+pub mod server;
+pub mod shutdown;
+
+pub use api_error::ApiError;
+pub use extract::{AppJson, AppQuery};
