@@ -1,4 +1,6 @@
 # shellcheck shell=bash
+# MONGO_PID / MONGO_LOG / DETACH are read by the sourcing scripts:
+# shellcheck disable=SC2034
 #
 # Helpers shared by scripts/dev.sh and scripts/test.sh. Source it, do not run it:
 #

@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+#
+# Start the whole stack for development: MongoDB, store-server, chat-server.
+#
+#     scripts/dev.sh
+#
+# MongoDB: $MONGODB_URI if set, else a local mongod, else secantusd-rs
+# (installed on first use), on port 27017 when free (data in .data/).
+# Secrets: STORE_API_TOKEN / CHAT_JWT_SECRET from the environment, else
+# generated once and kept in .data/dev-secrets.env.
+# Addresses: STORE_ADDR (127.0.0.1:3000), CHAT_ADDR (0.0.0.0:8080); any other
+# variable of DESIGN.md section 6 is passed through to the services.
+# Ctrl-C (or SIGTERM) stops everything this script started.
+set -euo pipefail
+
+# shellcheck source=SCRIPTDIR/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$ROOT"
+install_cleanup_trap
+
+DEV_USER="up201905678"
+READY_TIMEOUT="${DEV_READY_TIMEOUT:-120}"
+
+random_hex() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
+
+# addr_port HOST:PORT -> PORT
+addr_port() { printf '%s\n' "${1##*:}"; }
+# addr_host HOST:PORT -> HOST ("[::1]" stays bracketed)
+addr_host() { printf '%s\n' "${1%:*}"; }
+# addr_url HOST:PORT -> an http URL that reaches a server bound there
+addr_url() {
+    local host
+    host=$(addr_host "$1")
+    case "$host" in
+        "" | 0.0.0.0 | "[::]" | "*") host=127.0.0.1 ;;
+    esac
+    printf 'http://%s:%s\n' "$host" "$(addr_port "$1")"
+}
+
+# check_addr_free NAME VAR HOST:PORT: fail clearly if the port is taken.
+check_addr_free() {
+    local name=$1 var=$2 addr=$3 host port
+    host=$(addr_host "$addr")
+    port=$(addr_port "$addr")
+    [[ "$port" =~ ^[0-9]+$ ]] || die "$var=$addr: expected HOST:PORT"
+    case "$host" in
+        "" | "*") host=0.0.0.0 ;;
+        \[*) return 0 ;; # IPv6: let the server report it
+    esac
+    port_is_free "$port" "$host" ||
+        die "$name cannot listen on $addr: the port is in use (stop that process or set $var)"
+}
+
+# load_dev_secrets: keep STORE_API_TOKEN / CHAT_JWT_SECRET stable across runs
+# (so dev tokens survive a restart) unless they come from the environment.
+load_dev_secrets() {
+    local file="$DATA_DIR/dev-secrets.env" key value
+    if [[ -n "${STORE_API_TOKEN:-}" && -n "${CHAT_JWT_SECRET:-}" ]]; then
+        return 0
+    fi
+    mkdir -p "$DATA_DIR"
+    if [[ ! -s "$file" ]]; then
+        (
+            umask 077
+            printf 'STORE_API_TOKEN=%s\nCHAT_JWT_SECRET=%s\n' "$(random_hex)" "$(random_hex)" >"$file"
+        )
+        log "generated dev secrets in ${file#"$ROOT"/}"
+    fi
+    while IFS='=' read -r key value; do
+        case "$key" in
+            STORE_API_TOKEN) [[ -n "${STORE_API_TOKEN:-}" ]] || STORE_API_TOKEN=$value ;;
+            CHAT_JWT_SECRET) [[ -n "${CHAT_JWT_SECRET:-}" ]] || CHAT_JWT_SECRET=$value ;;
+        esac
+    done <"$file"
+    [[ -n "${STORE_API_TOKEN:-}" ]] || STORE_API_TOKEN=$(random_hex)
+    [[ -n "${CHAT_JWT_SECRET:-}" ]] || CHAT_JWT_SECRET=$(random_hex)
+}
+
+# start_service NAME BINARY: run BINARY in the background; its output goes to
+# this script's stdout, each line prefixed with [NAME]. Sets STARTED_PID.
+start_service() {
+    local name=$1 bin=$2
+    log "starting $name"
+    # The prefixing sed ignores Ctrl-C so the server's stdout stays open while
+    # the server shuts down; it ends by itself at EOF.
+    "${DETACH[@]}" "$bin" > >(trap '' INT TERM HUP; exec sed -u "s/^/[$name] /") 2>&1 </dev/null &
+    STARTED_PID=$!
+    register_cleanup_pid "$STARTED_PID" "$name"
+}
+
+# wait_ready NAME PID URL: wait for GET URL/readyz to answer 200.
+wait_ready() {
+    local name=$1 pid=$2 url="$3/readyz" code=000
+    local deadline=$((SECONDS + READY_TIMEOUT))
+    while :; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" 2>/dev/null) || true
+        [[ "$code" == 200 ]] && return 0
+        if ! pid_alive "$pid"; then
+            die "$name exited before it was ready (its output is above; logs in $3)"
+        fi
+        if ((SECONDS >= deadline)); then
+            die "$name: GET $url did not answer 200 within ${READY_TIMEOUT}s (last status: ${code:-none})"
+        fi
+        sleep 0.5
+    done
+}
+
+# --- configuration ----------------------------------------------------------
+
+load_dev_secrets
+export STORE_API_TOKEN CHAT_JWT_SECRET
+export STORE_ADDR="${STORE_ADDR:-127.0.0.1:3000}"
+export CHAT_ADDR="${CHAT_ADDR:-0.0.0.0:8080}"
+export STORE_LOG_DIR="${STORE_LOG_DIR:-$ROOT/logs/store}"
+export CHAT_LOG_DIR="${CHAT_LOG_DIR:-$ROOT/logs/chat}"
+export RUST_LOG="${RUST_LOG:-info}"
+store_url=$(addr_url "$STORE_ADDR")
+export STORE_URL="${STORE_URL:-$store_url}"
+chat_port=$(addr_port "$CHAT_ADDR")
+export CHAT_PUBLIC_URL="${CHAT_PUBLIC_URL:-http://localhost:$chat_port}"
+chat_local_url=$(addr_url "$CHAT_ADDR")
+
+has_chat=0
+if [[ -f chat-server/src/main.rs ]]; then
+    has_chat=1
+fi
+
+cargo_flags=()
+if [[ "${CI:-}" == true ]]; then
+    cargo_flags+=(--locked)
+fi
+
+# --- build ------------------------------------------------------------------
+
+bins=(--bin store-server)
+if ((has_chat)); then
+    bins+=(--bin chat-server)
+fi
+build_cmd=(cargo build "${cargo_flags[@]}" "${bins[@]}")
+log "building: ${build_cmd[*]}"
+if ! "${build_cmd[@]}"; then
+    die "the build failed (see the errors above), nothing was started.
+       The store-server / chat-server binaries may still be work in progress."
+fi
+if ((!has_chat)); then
+    warn "chat-server has no src/main.rs yet: starting the store only"
+fi
+
+target_dir=$(cargo metadata --no-deps --format-version 1 2>/dev/null |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null) ||
+    target_dir="$ROOT/target"
+store_bin="$target_dir/debug/store-server"
+chat_bin="$target_dir/debug/chat-server"
+[[ -x "$store_bin" ]] || die "built, but $store_bin is missing"
+
+# --- run --------------------------------------------------------------------
+
+check_addr_free store-server STORE_ADDR "$STORE_ADDR"
+if ((has_chat)); then
+    check_addr_free chat-server CHAT_ADDR "$CHAT_ADDR"
+fi
+
+ensure_mongo_uri --name mongo --port 27017
+mkdir -p "$STORE_LOG_DIR" "$CHAT_LOG_DIR"
+
+watch_pids=()
+watch_names=()
+if [[ -n "${MONGO_PID:-}" ]]; then
+    watch_pids+=("$MONGO_PID")
+    watch_names+=("MongoDB")
+fi
+
+start_service store "$store_bin"
+store_pid=$STARTED_PID
+watch_pids+=("$store_pid")
+watch_names+=("store-server")
+wait_ready store-server "$store_pid" "$store_url"
+log "store-server is ready at $store_url"
+
+dev_token=""
+if ((has_chat)); then
+    start_service chat "$chat_bin"
+    chat_pid=$STARTED_PID
+    watch_pids+=("$chat_pid")
+    watch_names+=("chat-server")
+    wait_ready chat-server "$chat_pid" "$chat_local_url"
+    log "chat-server is ready at $chat_local_url"
+    # `chat-server token <user>` prints a signed dev token, when supported.
+    if timeout 10 "$chat_bin" token --help >/dev/null 2>&1; then
+        dev_token=$(timeout 10 "$chat_bin" token "$DEV_USER" 2>/dev/null) || dev_token=""
+    fi
+fi
+
+{
+    echo
+    echo "======================================================================"
+    echo " The stack is up (Ctrl-C stops it)"
+    echo "======================================================================"
+    if ((has_chat)); then
+        echo " Chat:            $CHAT_PUBLIC_URL"
+        echo " Chat Swagger UI: $chat_local_url/docs"
+    else
+        echo " Chat:            (not started: chat-server has no src/main.rs yet)"
+    fi
+    echo " Store:           $store_url  (API token: STORE_API_TOKEN, see .data/dev-secrets.env)"
+    echo " Store Swagger UI: $store_url/docs"
+    echo " MongoDB:         $MONGODB_URI"
+    echo " Logs:            ${STORE_LOG_DIR#"$ROOT"/}/, ${CHAT_LOG_DIR#"$ROOT"/}/${MONGO_LOG:+, ${MONGO_LOG#"$ROOT"/}}"
+    echo "                  (service output is also shown here, prefixed [store] / [chat])"
+    if [[ -n "$dev_token" ]]; then
+        echo " Dev token for $DEV_USER:"
+        echo "   $dev_token"
+    fi
+    echo "======================================================================"
+    echo
+}
+
+# Stay in the foreground until Ctrl-C / SIGTERM (the trap then stops
+# everything) or until one of the processes dies on its own.
+set +e
+wait -n "${watch_pids[@]}"
+status=$?
+set -e
+for i in "${!watch_pids[@]}"; do
+    if ! pid_alive "${watch_pids[i]}"; then
+        err "${watch_names[i]} (pid ${watch_pids[i]}) exited unexpectedly (status $status); stopping the rest"
+    fi
+done
+exit 1

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+#
+# Run every check and test of the repository:
+#
+#     scripts/test.sh
+#
+#   1. cargo fmt --all -- --check
+#   2. cargo clippy --workspace --all-targets -- -D warnings
+#   3. MongoDB for the tests: $MONGODB_URI if set; else a mongod / secantusd-rs
+#      started here on a free port with fresh data (.data/mongo-test), stopped
+#      on exit (secantusd-rs is installed on first use, ~9 min once)
+#   4. cargo test --workspace          (with MONGODB_URI exported)
+#   5. npm test in tests/js            (when tests/js/package.json exists)
+#
+# Every step runs even if an earlier one failed (set FAIL_FAST=1 to stop at the
+# first failure); the exit status is non-zero if any step failed. With CI=true
+# cargo gets --locked.
+set -euo pipefail
+
+# shellcheck source=SCRIPTDIR/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$ROOT"
+install_cleanup_trap
+
+cargo_locked=()
+if [[ "${CI:-}" == true ]]; then
+    cargo_locked+=(--locked)
+    # Clean CI builds are faster and smaller without incremental artifacts.
+    export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+fi
+export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+
+_step_names=()
+_step_results=()
+_failures=0
+_started=$SECONDS
+
+# fmt_duration SECONDS -> "1m05s"
+fmt_duration() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+
+# record NAME RESULT ELAPSED
+record() {
+    _step_names+=("$1")
+    _step_results+=("$(printf '%-4s %8s' "$2" "$(fmt_duration "$3")")")
+    if [[ "$2" != PASS ]]; then
+        _failures=$((_failures + 1))
+    fi
+}
+
+print_summary() {
+    local status=$1 i
+    ((${#_step_names[@]})) || return 0
+    banner "Summary ($(fmt_duration $((SECONDS - _started))) in total)"
+    for i in "${!_step_names[@]}"; do
+        printf '  %s  %s\n' "${_step_results[i]}" "${_step_names[i]}"
+    done
+    if ((_failures == 0 && status == 0)); then
+        echo "All steps passed."
+    else
+        echo "FAILED (exit status $status)."
+    fi
+}
+register_exit_hook print_summary
+
+# step NAME CMD...: run one step with a banner; record PASS/FAIL.
+step() {
+    local name=$1 start=$SECONDS rc=0
+    shift
+    banner "$name"
+    "$@" || rc=$?
+    if ((rc == 0)); then
+        record "$name" PASS $((SECONDS - start))
+    else
+        record "$name" FAIL $((SECONDS - start))
+        err "step failed (exit status $rc): $name"
+        if [[ "${FAIL_FAST:-0}" == 1 ]]; then
+            exit 1
+        fi
+    fi
+}
+
+# need_cargo_component SUBCOMMAND COMPONENT: install rustfmt / clippy if missing.
+need_cargo_component() {
+    if ! cargo "$1" --version >/dev/null 2>&1; then
+        if command -v rustup >/dev/null 2>&1; then
+            log "installing the $2 rustup component"
+            rustup component add "$2"
+        else
+            err "cargo $1 is not available (install the $2 component)"
+            return 1
+        fi
+    fi
+}
+
+run_fmt() {
+    need_cargo_component fmt rustfmt && cargo fmt --all -- --check
+}
+
+run_clippy() {
+    need_cargo_component clippy clippy &&
+        cargo clippy --workspace --all-targets "${cargo_locked[@]}" -- -D warnings
+}
+
+run_mongo() {
+    ensure_mongo_uri --name mongo-test --fresh
+}
+
+run_cargo_test() {
+    cargo test --workspace "${cargo_locked[@]}"
+}
+
+run_js_tests() {
+    ensure_node_deps tests/js && npm test --prefix tests/js
+}
+
+step "cargo fmt --all -- --check" run_fmt
+step "cargo clippy --workspace --all-targets -- -D warnings" run_clippy
+
+step "MongoDB for the tests" run_mongo
+if [[ -z "${MONGODB_URI:-}" ]]; then
+    err "no MongoDB for the tests (see the errors above); skipping the tests"
+    exit 1
+fi
+log "tests use MONGODB_URI=$MONGODB_URI"
+
+step "cargo test --workspace" run_cargo_test
+
+if [[ -f tests/js/package.json ]]; then
+    step "npm test (tests/js)" run_js_tests
+else
+    log "tests/js/package.json does not exist: no JS tests to run"
+fi
+
+if ((_failures)); then
+    exit 1
+fi

@@ -1,0 +1,279 @@
+//! The documents as MongoDB stores them, and their conversion to wire types.
+//!
+//! Stored documents use `ObjectId` and BSON dates; the wire uses hex ids and
+//! RFC 3339 text. The two meet only in the `From` impls here.
+
+use chat_wire::ids::{EntityId, Up};
+use chat_wire::model::{Group, GroupKind, Message, User};
+use chat_wire::time::Timestamp;
+use mongodb::bson::DateTime;
+use mongodb::bson::oid::ObjectId;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Collection names.
+pub mod collections {
+    /// Groups, direct conversations and matchmaking rooms.
+    pub const GROUPS: &str = "groups";
+    /// Chat messages.
+    pub const MESSAGES: &str = "messages";
+    /// Users.
+    pub const USERS: &str = "users";
+    /// Per-user read markers.
+    pub const READS: &str = "reads";
+}
+
+/// A group in the `groups` collection.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupDoc {
+    /// The id.
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    /// Display name.
+    pub name: String,
+    /// Group, direct or match.
+    pub kind: GroupKind,
+    /// Members.
+    pub users: Vec<Up>,
+    /// Admins (a subset of the members).
+    pub admins: Vec<Up>,
+    /// Whether anyone may join.
+    pub open: bool,
+    /// Members online before history shows.
+    pub history_min_online: i64,
+    /// Creation time.
+    pub created_at: DateTime,
+    /// The last sequence number handed to a message of this group; it is
+    /// also the group's message count (see `message_writer`).
+    #[serde(default)]
+    pub message_count: i64,
+    /// `a|b` for a direct group of `a` and `b` (sorted), unique.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_key: Option<String>,
+    /// Matchmaking topic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// Matchmaking capacity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<i64>,
+}
+
+impl From<GroupDoc> for Group {
+    fn from(doc: GroupDoc) -> Self {
+        Group {
+            id: entity_id(doc.id),
+            name: doc.name,
+            kind: doc.kind,
+            users: doc.users,
+            admins: doc.admins,
+            open: doc.open,
+            history_min_online: clamp_u32(doc.history_min_online),
+            created_at: to_chrono(doc.created_at),
+            topic: doc.topic,
+            capacity: doc.capacity.map(clamp_u32),
+            unread: None,
+        }
+    }
+}
+
+/// One reaction: who reacted with what. Kept as a list of pairs, not a map,
+/// because emoji are not safe as BSON field names (`.`, `$`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionDoc {
+    /// The emoji.
+    pub e: String,
+    /// The user.
+    pub u: Up,
+}
+
+/// A message in the `messages` collection.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageDoc {
+    /// The id.
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    /// The group.
+    pub group: ObjectId,
+    /// Position in the group, from 1; the order of paging and cursors.
+    pub seq: i64,
+    /// The sender.
+    pub from: Up,
+    /// The text.
+    pub message: String,
+    /// When it was stored.
+    pub timestamp: DateTime,
+    /// The sender's idempotency key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// `from` and `nonce` joined, unique: the same key is stored once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce_key: Option<String>,
+    /// Last edit time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<DateTime>,
+    /// Soft-deleted.
+    #[serde(default)]
+    pub deleted: bool,
+    /// Reactions in the order they came.
+    #[serde(default)]
+    pub reactions: Vec<ReactionDoc>,
+    /// Last edit, delete or reaction time, for `GET /group/{id}/changes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<DateTime>,
+}
+
+/// The unique idempotency key of `(from, nonce)`; `|` cannot occur in an `up`.
+pub fn nonce_key(from: &Up, nonce: &str) -> String {
+    format!("{from}|{nonce}")
+}
+
+impl From<MessageDoc> for Message {
+    fn from(doc: MessageDoc) -> Self {
+        let mut reactions: BTreeMap<String, Vec<Up>> = BTreeMap::new();
+        for ReactionDoc { e, u } in doc.reactions {
+            reactions.entry(e).or_default().push(u);
+        }
+        Message {
+            id: entity_id(doc.id),
+            group: entity_id(doc.group),
+            from: doc.from,
+            message: doc.message,
+            timestamp: to_chrono(doc.timestamp),
+            nonce: doc.nonce,
+            edited_at: doc.edited_at.map(to_chrono),
+            deleted: doc.deleted,
+            reactions,
+        }
+    }
+}
+
+/// A user in the `users` collection; the `up` is the id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDoc {
+    /// The user id.
+    #[serde(rename = "_id")]
+    pub up: Up,
+    /// Handle.
+    pub username: String,
+    /// Full name.
+    pub name: String,
+    /// Online now.
+    pub online: bool,
+    /// Last time they went offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<DateTime>,
+}
+
+impl From<UserDoc> for User {
+    fn from(doc: UserDoc) -> Self {
+        User {
+            up: doc.up,
+            username: doc.username,
+            name: doc.name,
+            online: doc.online,
+            last_seen: doc.last_seen.map(to_chrono),
+        }
+    }
+}
+
+/// A read marker in the `reads` collection: the newest message a user has
+/// read in a group. The id is [`read_key`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadDoc {
+    /// `group-hex|up`.
+    #[serde(rename = "_id")]
+    pub key: String,
+    /// The group.
+    pub group: ObjectId,
+    /// The reader.
+    pub up: Up,
+    /// The sequence number of the newest message read.
+    pub seq: i64,
+    /// The newest message read.
+    pub message_id: ObjectId,
+}
+
+/// The id of the read marker of `up` in `group`.
+pub fn read_key(group: &ObjectId, up: &Up) -> String {
+    format!("{}|{up}", group.to_hex())
+}
+
+/// A hex id as the wire carries it.
+pub fn entity_id(id: ObjectId) -> EntityId {
+    EntityId::parse(id.to_hex()).expect("an ObjectId is always 24 hex digits")
+}
+
+/// The ObjectId of a validated wire id.
+pub fn object_id(id: &EntityId) -> ObjectId {
+    ObjectId::parse_str(id.as_str()).expect("an EntityId is always 24 hex digits")
+}
+
+/// A BSON date as a wire timestamp.
+pub fn to_chrono(at: DateTime) -> Timestamp {
+    chrono::DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or_default()
+}
+
+/// A wire timestamp as a BSON date (millisecond precision).
+pub fn to_bson(at: Timestamp) -> DateTime {
+    DateTime::from_millis(at.timestamp_millis())
+}
+
+fn clamp_u32(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reactions_are_grouped_by_emoji_in_arrival_order() {
+        let up = |s: &str| Up::parse(s).unwrap();
+        let doc = MessageDoc {
+            id: ObjectId::new(),
+            group: ObjectId::new(),
+            seq: 1,
+            from: up("a"),
+            message: "hi".into(),
+            timestamp: DateTime::now(),
+            nonce: None,
+            nonce_key: None,
+            edited_at: None,
+            deleted: false,
+            reactions: vec![
+                ReactionDoc {
+                    e: "👍".into(),
+                    u: up("b"),
+                },
+                ReactionDoc {
+                    e: "❤".into(),
+                    u: up("a"),
+                },
+                ReactionDoc {
+                    e: "👍".into(),
+                    u: up("a"),
+                },
+            ],
+            changed_at: None,
+        };
+        let message = Message::from(doc);
+        assert_eq!(message.reactions["👍"], vec![up("b"), up("a")]);
+        assert_eq!(message.reactions["❤"], vec![up("a")]);
+    }
+
+    #[test]
+    fn ids_and_times_survive_the_conversion() {
+        let id = ObjectId::new();
+        assert_eq!(object_id(&entity_id(id)), id);
+        let at = DateTime::from_millis(1_655_122_543_333);
+        assert_eq!(to_bson(to_chrono(at)), at);
+        assert_eq!(
+            chat_wire::time::format(&to_chrono(at)),
+            "2022-06-13T12:15:43.333Z"
+        );
+    }
+}

@@ -1,0 +1,220 @@
+//! Queries on groups: create, read, list, join, leave, direct conversations.
+
+use super::documents::{GroupDoc, entity_id, read_key};
+use super::paging::find_page;
+use super::{Store, db_error, is_duplicate_key};
+use chat_wire::ids::Up;
+use chat_wire::model::{Group, GroupKind};
+use chat_wire::paging::{Page, PageRequest};
+use futures::TryStreamExt;
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{DateTime, doc};
+use mongodb::options::ReturnDocument;
+use service_kit::ApiError;
+use std::collections::HashMap;
+
+/// A group to create, already validated.
+#[derive(Debug, Clone)]
+pub struct GroupSpec {
+    /// Display name.
+    pub name: String,
+    /// Kind.
+    pub kind: GroupKind,
+    /// Members, without duplicates, admins included.
+    pub users: Vec<Up>,
+    /// Admins.
+    pub admins: Vec<Up>,
+    /// Open to anyone.
+    pub open: bool,
+    /// History gate.
+    pub history_min_online: u32,
+}
+
+impl Store {
+    /// Inserts a new group.
+    pub async fn create_group(&self, spec: GroupSpec) -> Result<Group, ApiError> {
+        let doc = GroupDoc {
+            id: ObjectId::new(),
+            name: spec.name,
+            kind: spec.kind,
+            users: spec.users,
+            admins: spec.admins,
+            open: spec.open,
+            history_min_online: i64::from(spec.history_min_online),
+            created_at: DateTime::now(),
+            message_count: 0,
+            direct_key: None,
+            topic: None,
+            capacity: None,
+        };
+        self.groups.insert_one(&doc).await.map_err(db_error)?;
+        Ok(doc.into())
+    }
+
+    /// One group, or `not_found`.
+    pub async fn group(&self, id: ObjectId) -> Result<GroupDoc, ApiError> {
+        self.groups
+            .find_one(doc! {"_id": id})
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| group_not_found(id))
+    }
+
+    /// All groups, oldest first.
+    pub async fn list_groups(&self, request: &PageRequest) -> Result<Page<Group>, ApiError> {
+        let total = self
+            .groups
+            .count_documents(doc! {})
+            .await
+            .map_err(db_error)?;
+        let page = find_page(&self.groups, doc! {}, doc! {"_id": 1}, request, total).await?;
+        Ok(page.map(Group::from))
+    }
+
+    /// The groups `up` belongs to, oldest first, each with its `unread` count.
+    pub async fn groups_of_user(
+        &self,
+        up: &Up,
+        request: &PageRequest,
+    ) -> Result<Page<Group>, ApiError> {
+        let filter = doc! {"users": up.as_str()};
+        let total = self
+            .groups
+            .count_documents(filter.clone())
+            .await
+            .map_err(db_error)?;
+        let page = find_page(&self.groups, filter, doc! {"_id": 1}, request, total).await?;
+        let keys: Vec<String> = page.items.iter().map(|g| read_key(&g.id, up)).collect();
+        let read_seqs: HashMap<String, i64> = self
+            .reads
+            .find(doc! {"_id": {"$in": keys}})
+            .await
+            .map_err(db_error)?
+            .try_collect::<Vec<_>>()
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(|read| (read.key, read.seq))
+            .collect();
+        Ok(page.map(|doc| {
+            let read = read_seqs.get(&read_key(&doc.id, up)).copied().unwrap_or(0);
+            let unread = unread_count(doc.message_count, read);
+            Group {
+                unread: Some(unread),
+                ..Group::from(doc)
+            }
+        }))
+    }
+
+    /// Adds `up` to a group (idempotent). Direct groups keep their two users.
+    pub async fn join_group(&self, id: ObjectId, up: &Up) -> Result<Group, ApiError> {
+        let group = self.group(id).await?;
+        if group.users.contains(up) {
+            return Ok(group.into());
+        }
+        if group.kind == GroupKind::Direct {
+            return Err(ApiError::PermissionDenied(format!(
+                "group {id} is a direct conversation; no one else can join it"
+            )));
+        }
+        self.groups
+            .find_one_and_update(doc! {"_id": id}, doc! {"$addToSet": {"users": up.as_str()}})
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(db_error)?
+            .map(Group::from)
+            .ok_or_else(|| group_not_found(id))
+    }
+
+    /// Removes `up` from a group's members and admins (idempotent).
+    pub async fn leave_group(&self, id: ObjectId, up: &Up) -> Result<Group, ApiError> {
+        self.groups
+            .find_one_and_update(
+                doc! {"_id": id},
+                doc! {"$pull": {"users": up.as_str(), "admins": up.as_str()}},
+            )
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(db_error)?
+            .map(Group::from)
+            .ok_or_else(|| group_not_found(id))
+    }
+
+    /// The direct group of two users, created on first use; `true` when created.
+    ///
+    /// The unique `directKey` makes two concurrent creations end with one
+    /// group: the loser of the race reads the winner's.
+    pub async fn direct_group(&self, a: &Up, b: &Up) -> Result<(Group, bool), ApiError> {
+        let (first, second) = if a <= b { (a, b) } else { (b, a) };
+        let key = format!("{first}|{second}");
+        if let Some(existing) = self.find_direct(&key).await? {
+            return Ok((existing, false));
+        }
+        let doc = GroupDoc {
+            id: ObjectId::new(),
+            name: format!("{first} & {second}"),
+            kind: GroupKind::Direct,
+            users: vec![first.clone(), second.clone()],
+            admins: Vec::new(),
+            open: false,
+            history_min_online: 0,
+            created_at: DateTime::now(),
+            message_count: 0,
+            direct_key: Some(key.clone()),
+            topic: None,
+            capacity: None,
+        };
+        match self.groups.insert_one(&doc).await {
+            Ok(_) => Ok((doc.into(), true)),
+            Err(err) if is_duplicate_key(&err) => self
+                .find_direct(&key)
+                .await?
+                .map(|group| (group, false))
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("direct group {key} vanished"))),
+            Err(err) => Err(db_error(err)),
+        }
+    }
+
+    /// A group's message count, or `not_found`.
+    pub async fn message_count(&self, id: ObjectId) -> Result<i64, ApiError> {
+        let found = self
+            .groups_raw()
+            .find_one(doc! {"_id": id})
+            .projection(doc! {"messageCount": 1})
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| group_not_found(id))?;
+        Ok(found.get_i64("messageCount").unwrap_or(0))
+    }
+
+    async fn find_direct(&self, key: &str) -> Result<Option<Group>, ApiError> {
+        Ok(self
+            .groups
+            .find_one(doc! {"directKey": key})
+            .await
+            .map_err(db_error)?
+            .map(Group::from))
+    }
+}
+
+/// Messages after the read marker; never negative.
+pub fn unread_count(message_count: i64, read_seq: i64) -> u64 {
+    u64::try_from(message_count.saturating_sub(read_seq)).unwrap_or(0)
+}
+
+/// The `not_found` error of a group.
+pub fn group_not_found(id: ObjectId) -> ApiError {
+    ApiError::NotFound(format!("group {} not found", entity_id(id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unread_never_goes_below_zero() {
+        assert_eq!(unread_count(10, 4), 6);
+        assert_eq!(unread_count(10, 10), 0);
+        assert_eq!(unread_count(3, 5), 0);
+    }
+}

@@ -1,0 +1,265 @@
+//! Queries on messages: reads, pages and cursors, edits, deletes, reactions
+//! and the change feed. New messages are written by `message_writer`.
+//!
+//! Every message has a `seq`, its position in the group. Pages are read by
+//! `seq` range on the `{group, seq}` index, never with `skip`, so a page costs
+//! the same at the newest and at the oldest end of a million messages.
+
+use super::documents::{MessageDoc, ReactionDoc, entity_id};
+use super::paging::find_page;
+use super::{Store, db_error};
+use chat_wire::ids::Up;
+use chat_wire::model::Message;
+use chat_wire::paging::{Page, PageRequest, Position};
+use chat_wire::time::Timestamp;
+use futures::TryStreamExt;
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{DateTime, Document, doc};
+use mongodb::options::ReturnDocument;
+use service_kit::ApiError;
+
+impl Store {
+    /// One message, or `not_found`.
+    pub async fn message(&self, id: ObjectId) -> Result<MessageDoc, ApiError> {
+        self.messages
+            .find_one(doc! {"_id": id})
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| message_not_found(id))
+    }
+
+    /// A page of a group's messages: by page number (newest first), `before`
+    /// a message (newest first) or `after` one (oldest first).
+    pub async fn group_messages(
+        &self,
+        group: ObjectId,
+        request: &PageRequest,
+    ) -> Result<Page<Message>, ApiError> {
+        let total = self.message_count(group).await?;
+        let (range, ascending) = match &request.position {
+            Position::Page(_) => {
+                let newest = total - i64::try_from(request.offset()).unwrap_or(i64::MAX);
+                (doc! {"$lte": newest}, false)
+            }
+            Position::Before(id) => (doc! {"$lt": self.cursor_seq(group, id).await?}, false),
+            Position::After(id) => (doc! {"$gt": self.cursor_seq(group, id).await?}, true),
+        };
+        let per_page = i64::from(request.per_page);
+        let mut items: Vec<MessageDoc> = self
+            .messages
+            .find(doc! {"group": group, "seq": range})
+            .sort(doc! {"seq": if ascending { 1 } else { -1 }})
+            .limit(per_page + 1)
+            .await
+            .map_err(db_error)?
+            .try_collect()
+            .await
+            .map_err(db_error)?;
+        let has_more = items.len() as i64 > per_page;
+        items.truncate(request.per_page as usize);
+        Ok(Page {
+            items: items.into_iter().map(Message::from).collect(),
+            page: request.page_number(),
+            per_page: request.per_page,
+            total: u64::try_from(total).unwrap_or(0),
+            has_more,
+        })
+    }
+
+    /// The `seq` of a cursor message, which must belong to `group`.
+    async fn cursor_seq(&self, group: ObjectId, id: &chat_wire::EntityId) -> Result<i64, ApiError> {
+        let id = super::documents::object_id(id);
+        let cursor = self.message(id).await?;
+        if cursor.group != group {
+            return Err(ApiError::InvalidArgument(format!(
+                "message {} is not in group {}",
+                entity_id(id),
+                entity_id(group)
+            )));
+        }
+        Ok(cursor.seq)
+    }
+
+    /// All messages of every group, newest first.
+    pub async fn all_messages(&self, request: &PageRequest) -> Result<Page<Message>, ApiError> {
+        let total = self
+            .messages
+            .estimated_document_count()
+            .await
+            .map_err(db_error)?;
+        let page = find_page(&self.messages, doc! {}, doc! {"_id": -1}, request, total).await?;
+        Ok(page.map(Message::from))
+    }
+
+    /// Replaces the text of a message; only its author may.
+    pub async fn edit_message(
+        &self,
+        id: ObjectId,
+        from: &Up,
+        text: String,
+    ) -> Result<Message, ApiError> {
+        let current = self.message(id).await?;
+        if &current.from != from {
+            return Err(ApiError::PermissionDenied(format!(
+                "only the author of message {} may edit it",
+                entity_id(id)
+            )));
+        }
+        if current.deleted {
+            return Err(ApiError::InvalidArgument(format!(
+                "message {} was deleted",
+                entity_id(id)
+            )));
+        }
+        let now = DateTime::now();
+        self.update_message(
+            doc! {"_id": id, "deleted": false},
+            doc! {"$set": {"message": text, "editedAt": now, "changedAt": now}},
+        )
+        .await
+    }
+
+    /// Soft-deletes a message: its text and reactions are cleared. Its author
+    /// or an admin of its group may; deleting twice is not an error.
+    pub async fn delete_message(&self, id: ObjectId, by: &Up) -> Result<Message, ApiError> {
+        let current = self.message(id).await?;
+        if current.deleted {
+            return Ok(current.into());
+        }
+        if &current.from != by && !self.is_admin(current.group, by).await? {
+            return Err(ApiError::PermissionDenied(format!(
+                "only the author or an admin of the group may delete message {}",
+                entity_id(id)
+            )));
+        }
+        self.update_message(
+            doc! {"_id": id},
+            doc! {"$set": {"deleted": true, "message": "", "reactions": [], "changedAt": DateTime::now()}},
+        )
+        .await
+    }
+
+    /// Adds a reaction of a member (idempotent).
+    pub async fn react(&self, id: ObjectId, up: &Up, emoji: String) -> Result<Message, ApiError> {
+        let current = self.message(id).await?;
+        self.require_member(current.group, up).await?;
+        if current.deleted {
+            return Err(ApiError::InvalidArgument(format!(
+                "message {} was deleted",
+                entity_id(id)
+            )));
+        }
+        let reaction = ReactionDoc {
+            e: emoji,
+            u: up.clone(),
+        };
+        if current.reactions.contains(&reaction) {
+            return Ok(current.into());
+        }
+        let pair = doc! {"e": reaction.e, "u": up.as_str()};
+        self.update_message(
+            doc! {"_id": id},
+            doc! {"$addToSet": {"reactions": pair}, "$set": {"changedAt": DateTime::now()}},
+        )
+        .await
+    }
+
+    /// Removes a reaction (idempotent).
+    pub async fn unreact(&self, id: ObjectId, up: &Up, emoji: &str) -> Result<Message, ApiError> {
+        let current = self.message(id).await?;
+        let reaction = ReactionDoc {
+            e: emoji.to_owned(),
+            u: up.clone(),
+        };
+        if !current.reactions.contains(&reaction) {
+            return Ok(current.into());
+        }
+        self.update_message(
+            doc! {"_id": id},
+            doc! {"$pull": {"reactions": {"e": emoji, "u": up.as_str()}}, "$set": {"changedAt": DateTime::now()}},
+        )
+        .await
+    }
+
+    /// Messages of a group edited, deleted or reacted to after `since`,
+    /// in the order they changed.
+    pub async fn changes(
+        &self,
+        group: ObjectId,
+        since: Timestamp,
+        request: &PageRequest,
+    ) -> Result<Page<Message>, ApiError> {
+        self.group(group).await?;
+        let filter = doc! {"group": group, "changedAt": {"$gt": super::documents::to_bson(since)}};
+        let total = self
+            .messages
+            .count_documents(filter.clone())
+            .await
+            .map_err(db_error)?;
+        let page = find_page(
+            &self.messages,
+            filter,
+            doc! {"changedAt": 1, "_id": 1},
+            request,
+            total,
+        )
+        .await?;
+        Ok(page.map(Message::from))
+    }
+
+    async fn update_message(
+        &self,
+        filter: Document,
+        update: Document,
+    ) -> Result<Message, ApiError> {
+        let id = filter.get_object_id("_id").ok();
+        self.messages
+            .find_one_and_update(filter, update)
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(db_error)?
+            .map(Message::from)
+            .ok_or_else(|| match id {
+                Some(id) => ApiError::NotFound(format!(
+                    "message {} changed meanwhile; retry",
+                    entity_id(id)
+                )),
+                None => ApiError::Internal(anyhow::anyhow!("update without an _id filter")),
+            })
+    }
+
+    async fn is_admin(&self, group: ObjectId, up: &Up) -> Result<bool, ApiError> {
+        let found = self
+            .groups_raw()
+            .find_one(doc! {"_id": group, "admins": up.as_str()})
+            .projection(doc! {"_id": 1})
+            .await
+            .map_err(db_error)?;
+        Ok(found.is_some())
+    }
+
+    /// `permission_denied` unless `up` is a member of `group`.
+    pub async fn require_member(&self, group: ObjectId, up: &Up) -> Result<(), ApiError> {
+        let found = self
+            .groups_raw()
+            .find_one(doc! {"_id": group, "users": up.as_str()})
+            .projection(doc! {"_id": 1})
+            .await
+            .map_err(db_error)?;
+        match found {
+            Some(_) => Ok(()),
+            None => {
+                self.group(group).await?;
+                Err(ApiError::PermissionDenied(format!(
+                    "{up} is not a member of group {}",
+                    entity_id(group)
+                )))
+            }
+        }
+    }
+}
+
+/// The `not_found` error of a message.
+pub fn message_not_found(id: ObjectId) -> ApiError {
+    ApiError::NotFound(format!("message {} not found", entity_id(id)))
+}

@@ -1,0 +1,114 @@
+//! MongoDB access: the only code of the system that opens the chat collections.
+//!
+//! [`Store`] holds typed handles to the four collections; each submodule adds
+//! the queries of one resource. Every query is served by an index created in
+//! [`indexes`]. Driver errors are turned into [`ApiError`]s here: network and
+//! server-selection failures become `unavailable`, everything else `internal`,
+//! with the cause logged and never sent.
+
+pub mod documents;
+pub mod groups;
+pub mod indexes;
+pub mod messages;
+pub mod paging;
+pub mod reads;
+pub mod users;
+
+use documents::{GroupDoc, MessageDoc, ReadDoc, UserDoc, collections};
+use mongodb::bson::doc;
+use mongodb::error::{Error as DbError, ErrorKind, WriteFailure};
+use mongodb::options::ClientOptions;
+use mongodb::{Client, Collection, Database};
+use service_kit::ApiError;
+use std::time::Duration;
+
+/// How long the driver looks for a reachable server before failing: short,
+/// so that a request during an outage is answered `unavailable` quickly.
+const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Handles to the chat collections; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Database,
+    /// `groups`.
+    pub groups: Collection<GroupDoc>,
+    /// `messages`.
+    pub messages: Collection<MessageDoc>,
+    /// `users`.
+    pub users: Collection<UserDoc>,
+    /// `reads`.
+    pub reads: Collection<ReadDoc>,
+}
+
+impl Store {
+    /// Builds a client for `uri` without waiting for the server: the store
+    /// starts even while MongoDB is down, and serves once it is back.
+    pub async fn connect(uri: &str, db_name: &str) -> anyhow::Result<Self> {
+        let mut options = ClientOptions::parse(uri).await?;
+        options.app_name = Some("store-server".to_owned());
+        options.server_selection_timeout = Some(SERVER_SELECTION_TIMEOUT);
+        options.connect_timeout = Some(SERVER_SELECTION_TIMEOUT);
+        options.max_pool_size = Some(64);
+        let client = Client::with_options(options)?;
+        Ok(Self::new(client.database(db_name)))
+    }
+
+    /// Wraps an existing database handle.
+    pub fn new(db: Database) -> Self {
+        Self {
+            groups: db.collection(collections::GROUPS),
+            messages: db.collection(collections::MESSAGES),
+            users: db.collection(collections::USERS),
+            reads: db.collection(collections::READS),
+            db,
+        }
+    }
+
+    /// The database, for administration (dropping it in tests).
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// `groups` read as plain documents, for projections.
+    pub fn groups_raw(&self) -> Collection<mongodb::bson::Document> {
+        self.groups.clone_with_type()
+    }
+
+    /// Pings MongoDB.
+    pub async fn ping(&self) -> Result<(), ApiError> {
+        self.db
+            .run_command(doc! {"ping": 1})
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+}
+
+/// Maps a driver error to the contract: unreachable is `unavailable`.
+pub fn db_error(err: DbError) -> ApiError {
+    let unreachable = matches!(
+        *err.kind,
+        ErrorKind::Io(_)
+            | ErrorKind::ServerSelection { .. }
+            | ErrorKind::ConnectionPoolCleared { .. }
+    ) || err.contains_label("RetryableWriteError")
+        || err.contains_label("TransientTransactionError");
+    let cause = anyhow::Error::new(err).context("mongodb");
+    if unreachable {
+        ApiError::Unavailable(cause)
+    } else {
+        ApiError::Internal(cause)
+    }
+}
+
+/// MongoDB's code for a unique index violation.
+pub const DUPLICATE_KEY: i32 = 11000;
+
+/// Whether a single-document write failed on a unique index.
+pub fn is_duplicate_key(err: &DbError) -> bool {
+    match &*err.kind {
+        ErrorKind::Write(WriteFailure::WriteError(write)) => write.code == DUPLICATE_KEY,
+        ErrorKind::Command(command) => command.code == DUPLICATE_KEY,
+        _ => false,
+    }
+}

@@ -1,0 +1,259 @@
+//! `/group` routes: groups, their members, direct conversations, read
+//! markers, a group's messages and its change feed.
+
+use super::input::{MergeArgs, QueryOrBody, pages_only, paging_error, parse_id, parse_up};
+use super::{Created, DATA_TAG};
+use crate::db::groups::GroupSpec;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use chat_wire::ids::Up;
+use chat_wire::model::{Group, GroupKind, Message};
+use chat_wire::paging::{Page, PageQuery};
+use chat_wire::requests::{
+    DirectGroupRequest, JoinGroup, MarkRead, NewGroup, ReadState, parse_text,
+};
+use chat_wire::{ErrorBody, time};
+use serde::Deserialize;
+use service_kit::{ApiError, AppJson, AppQuery};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The longest group name, in characters.
+const MAX_GROUP_NAME_CHARS: usize = 200;
+
+/// The `/group` routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_groups, create_group))
+        .routes(routes!(group_messages))
+        .routes(routes!(direct_group))
+        .routes(routes!(groups_of_user))
+        .routes(routes!(get_group))
+        .routes(routes!(join_group))
+        .routes(routes!(leave_group))
+        .routes(routes!(mark_read))
+        .routes(routes!(group_changes))
+}
+
+/// List all groups
+///
+/// Oldest first, paged with `page` and `perPage`.
+#[utoipa::path(get, path = "/group", tag = DATA_TAG, params(PageQuery),
+    responses((status = 200, body = Page<Group>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn list_groups(
+    State(state): State<AppState>,
+    AppQuery(query): AppQuery<PageQuery>,
+) -> Result<Json<Page<Group>>, ApiError> {
+    Ok(Json(state.store.list_groups(&pages_only(&query)?).await?))
+}
+
+/// Create a group
+///
+/// Admins become members too. Returns the group with `201`.
+#[utoipa::path(post, path = "/group", tag = DATA_TAG, request_body = NewGroup,
+    responses((status = 201, body = Group), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn create_group(
+    State(state): State<AppState>,
+    AppJson(new): AppJson<NewGroup>,
+) -> Result<Created<Group>, ApiError> {
+    let name =
+        parse_text("name", &new.name, MAX_GROUP_NAME_CHARS).map_err(super::input::text_error)?;
+    if new.users.is_empty() && new.admins.is_empty() {
+        return Err(ApiError::InvalidArgument(
+            "`users` must name at least one user".into(),
+        ));
+    }
+    let users = unique(new.users.iter().chain(&new.admins));
+    let admins = unique(new.admins.iter());
+    let spec = GroupSpec {
+        name,
+        kind: GroupKind::Group,
+        users,
+        admins,
+        open: new.open,
+        history_min_online: new.history_min_online,
+    };
+    Ok(Created(state.store.create_group(spec).await?))
+}
+
+/// The users in first-seen order, each once.
+fn unique<'a>(ups: impl Iterator<Item = &'a Up>) -> Vec<Up> {
+    let mut seen = std::collections::HashSet::new();
+    ups.filter(|up| seen.insert(*up)).cloned().collect()
+}
+
+/// Get one group
+#[utoipa::path(get, path = "/group/{id}", tag = DATA_TAG, params(("id" = String, Path, description = "group id")),
+    responses((status = 200, body = Group), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_group(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Group>, ApiError> {
+    Ok(Json(state.store.group(parse_id(&id)?).await?.into()))
+}
+
+/// Arguments of `GET /group/messages`, from the query or a JSON body.
+#[derive(Debug, Default, Deserialize)]
+struct GroupMessagesArgs {
+    #[serde(rename = "groupID", default)]
+    group_id: Option<String>,
+    #[serde(flatten)]
+    paging: PageQuery,
+}
+
+impl MergeArgs for GroupMessagesArgs {
+    fn or(self, fallback: Self) -> Self {
+        Self {
+            group_id: self.group_id.or(fallback.group_id),
+            paging: self.paging.or(fallback.paging),
+        }
+    }
+}
+
+/// List a group's messages
+///
+/// By page (newest first), or from a cursor: `before` a message id (older
+/// ones, newest first) or `after` one (newer ones, oldest first, to catch
+/// up). Arguments may also come as a JSON body. `total` is the group's
+/// message count.
+#[utoipa::path(get, path = "/group/messages", tag = DATA_TAG,
+    params(("groupID" = String, Query, description = "the group"), PageQuery),
+    responses((status = 200, body = Page<Message>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn group_messages(
+    State(state): State<AppState>,
+    QueryOrBody(args): QueryOrBody<GroupMessagesArgs>,
+) -> Result<Json<Page<Message>>, ApiError> {
+    let group = args
+        .group_id
+        .ok_or_else(|| ApiError::InvalidArgument("`groupID` is required".into()))?;
+    let request = args.paging.parse_with_cursor().map_err(paging_error)?;
+    Ok(Json(
+        state
+            .store
+            .group_messages(parse_id(&group)?, &request)
+            .await?,
+    ))
+}
+
+/// List the groups of a user
+///
+/// Oldest first, each with `unread`: the messages after the user's read marker.
+#[utoipa::path(get, path = "/group/user/{up}", tag = DATA_TAG, params(("up" = String, Path), PageQuery),
+    responses((status = 200, body = Page<Group>), (status = 400, body = ErrorBody)))]
+async fn groups_of_user(
+    State(state): State<AppState>,
+    Path(up): Path<String>,
+    AppQuery(query): AppQuery<PageQuery>,
+) -> Result<Json<Page<Group>>, ApiError> {
+    let up = parse_up(&up)?;
+    Ok(Json(
+        state
+            .store
+            .groups_of_user(&up, &pages_only(&query)?)
+            .await?,
+    ))
+}
+
+/// Join a group
+///
+/// Idempotent. Direct conversations cannot be joined.
+#[utoipa::path(post, path = "/group/{id}/users", tag = DATA_TAG, params(("id" = String, Path)), request_body = JoinGroup,
+    responses((status = 200, body = Group), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn join_group(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AppJson(join): AppJson<JoinGroup>,
+) -> Result<Json<Group>, ApiError> {
+    Ok(Json(
+        state.store.join_group(parse_id(&id)?, &join.up).await?,
+    ))
+}
+
+/// Leave a group
+///
+/// Removes the user from the members and admins; idempotent.
+#[utoipa::path(delete, path = "/group/{id}/users/{up}", tag = DATA_TAG, params(("id" = String, Path), ("up" = String, Path)),
+    responses((status = 200, body = Group), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn leave_group(
+    State(state): State<AppState>,
+    Path((id, up)): Path<(String, String)>,
+) -> Result<Json<Group>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .leave_group(parse_id(&id)?, &parse_up(&up)?)
+            .await?,
+    ))
+}
+
+/// Get or create a direct conversation
+///
+/// The same group whichever order the two users come in: `201` when
+/// created, `200` when it existed.
+#[utoipa::path(post, path = "/group/direct", tag = DATA_TAG, request_body = DirectGroupRequest,
+    responses((status = 201, body = Group), (status = 200, body = Group), (status = 400, body = ErrorBody)))]
+async fn direct_group(
+    State(state): State<AppState>,
+    AppJson(request): AppJson<DirectGroupRequest>,
+) -> Result<axum::response::Response, ApiError> {
+    let [a, b] = <[Up; 2]>::try_from(request.users)
+        .map_err(|_| ApiError::InvalidArgument("`users` must hold exactly two users".into()))?;
+    if a == b {
+        return Err(ApiError::InvalidArgument(
+            "a direct conversation needs two different users".into(),
+        ));
+    }
+    let (group, created) = state.store.direct_group(&a, &b).await?;
+    Ok(super::created_or_ok(group, created))
+}
+
+/// Mark a group read up to a message
+///
+/// The marker never moves back. Returns the unread count after it.
+#[utoipa::path(post, path = "/group/{id}/read", tag = DATA_TAG, params(("id" = String, Path)), request_body = MarkRead,
+    responses((status = 200, body = ReadState), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn mark_read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AppJson(read): AppJson<MarkRead>,
+) -> Result<Json<ReadState>, ApiError> {
+    let message = crate::db::documents::object_id(&read.message_id);
+    Ok(Json(
+        state
+            .store
+            .mark_read(parse_id(&id)?, &read.up, message)
+            .await?,
+    ))
+}
+
+/// Query of `GET /group/{id}/changes`.
+#[derive(Debug, Deserialize)]
+struct ChangesQuery {
+    since: Option<String>,
+    #[serde(flatten)]
+    paging: PageQuery,
+}
+
+/// List a group's changed messages
+///
+/// Messages edited, deleted or reacted to after `since`, in the order they
+/// changed, paged.
+#[utoipa::path(get, path = "/group/{id}/changes", tag = DATA_TAG, params(("id" = String, Path), ("since" = String, Query, description = "RFC 3339 time; changes strictly after it are listed"), PageQuery),
+    responses((status = 200, body = Page<Message>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn group_changes(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AppQuery(query): AppQuery<ChangesQuery>,
+) -> Result<Json<Page<Message>>, ApiError> {
+    let since = query
+        .since
+        .ok_or_else(|| ApiError::InvalidArgument("`since` is required".into()))?;
+    let since = time::parse(&since).map_err(|_| {
+        ApiError::InvalidArgument(format!("`since` must be an RFC 3339 time, got `{since}`"))
+    })?;
+    let request = pages_only(&query.paging)?;
+    Ok(Json(
+        state.store.changes(parse_id(&id)?, since, &request).await?,
+    ))
+}

@@ -1,0 +1,105 @@
+//! Turning raw request input into validated values, with precise 400s.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use chat_wire::EntityId;
+use chat_wire::ids::Up;
+use chat_wire::paging::{PageQuery, PageRequest, PagingError};
+use chat_wire::requests::TextError;
+use mongodb::bson::oid::ObjectId;
+use serde::de::DeserializeOwned;
+use service_kit::ApiError;
+
+/// A path or body id as an ObjectId, or `invalid_argument`.
+pub fn parse_id(raw: &str) -> Result<ObjectId, ApiError> {
+    let id = EntityId::parse(raw).map_err(|e| ApiError::InvalidArgument(e.to_string()))?;
+    Ok(crate::db::documents::object_id(&id))
+}
+
+/// A path `up`, or `invalid_argument`.
+pub fn parse_up(raw: &str) -> Result<Up, ApiError> {
+    Up::parse(raw).map_err(|e| ApiError::InvalidArgument(e.to_string()))
+}
+
+/// Paging errors are the client's.
+pub fn paging_error(err: PagingError) -> ApiError {
+    ApiError::InvalidArgument(err.to_string())
+}
+
+/// Empty text is `invalid_argument`; text over the limit `payload_too_large`.
+pub fn text_error(err: TextError) -> ApiError {
+    match err {
+        TextError::TooLong { .. } => ApiError::PayloadTooLarge(err.to_string()),
+        TextError::Empty(_) | TextError::BadEmoji => ApiError::InvalidArgument(err.to_string()),
+    }
+}
+
+/// Validates page-number paging (no cursors).
+pub fn pages_only(query: &PageQuery) -> Result<PageRequest, ApiError> {
+    query.parse_pages_only().map_err(paging_error)
+}
+
+/// Arguments a GET route takes in its query string and, for compatibility
+/// with the seed's clients, in a JSON body; the query string wins.
+pub trait MergeArgs: Default + DeserializeOwned {
+    /// Fields of `self`, else those of `fallback`.
+    fn or(self, fallback: Self) -> Self;
+}
+
+impl MergeArgs for PageQuery {
+    fn or(self, fallback: Self) -> Self {
+        PageQuery::or(self, fallback)
+    }
+}
+
+/// Extracts [`MergeArgs`] from the query string and an optional JSON body.
+#[derive(Debug, Clone, Default)]
+pub struct QueryOrBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for QueryOrBody<T>
+where
+    S: Send + Sync,
+    T: MergeArgs + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let query = request.uri().query().unwrap_or_default().to_owned();
+        let from_query: T = serde_urlencoded_from_str(&query)?;
+        let OptionalJson(from_body) = OptionalJson::<T>::from_request(request, state).await?;
+        Ok(Self(from_query.or(from_body)))
+    }
+}
+
+/// A JSON body that may be absent or blank, then `T::default()`.
+#[derive(Debug, Clone, Default)]
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    S: Send + Sync,
+    T: Default + DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(request, state).await.map_err(|_| {
+            ApiError::PayloadTooLarge("the request body is over the size limit".into())
+        })?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        serde_json::from_slice(&body)
+            .map(Self)
+            .map_err(|e| ApiError::InvalidArgument(format!("invalid JSON body: {e}")))
+    }
+}
+
+fn serde_urlencoded_from_str<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let uri: axum::http::Uri = format!("/?{query}")
+        .parse()
+        .map_err(|_| ApiError::InvalidArgument("unreadable query string".into()))?;
+    axum::extract::Query::<T>::try_from_uri(&uri)
+        .map(|axum::extract::Query(value)| value)
+        .map_err(|e| ApiError::InvalidArgument(format!("invalid query: {}", e.body_text())))
+}

@@ -1,0 +1,148 @@
+//! `/message` routes: create (group commit), read, edit, delete, react.
+
+use super::input::{QueryOrBody, pages_only, parse_id, parse_up, text_error};
+use super::{DATA_TAG, created_or_ok};
+use crate::message_writer::NewMessageSpec;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use chat_wire::ErrorBody;
+use chat_wire::model::Message;
+use chat_wire::paging::{Page, PageQuery};
+use chat_wire::requests::{
+    DeleteMessageQuery, EditMessage, NewMessage, NewReaction, parse_emoji, parse_text,
+};
+use service_kit::{ApiError, AppJson, AppQuery};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The longest nonce accepted, in characters.
+const MAX_NONCE_CHARS: usize = 128;
+
+/// The `/message` routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_messages, create_message))
+        .routes(routes!(get_message, edit_message, delete_message))
+        .routes(routes!(add_reaction))
+        .routes(routes!(remove_reaction))
+}
+
+/// List all messages
+///
+/// Every group's messages, newest first, paged. Arguments may also come as a
+/// JSON body.
+#[utoipa::path(get, path = "/message", tag = DATA_TAG, params(PageQuery),
+    responses((status = 200, body = Page<Message>), (status = 400, body = ErrorBody)))]
+async fn list_messages(
+    State(state): State<AppState>,
+    QueryOrBody(query): QueryOrBody<PageQuery>,
+) -> Result<Json<Page<Message>>, ApiError> {
+    Ok(Json(state.store.all_messages(&pages_only(&query)?).await?))
+}
+
+/// Send a message
+///
+/// `from` must be a member of `group`. The text is trimmed and must hold 1 to
+/// `STORE_MAX_MESSAGE_CHARS` characters. With a `nonce`, the same
+/// `(from, nonce)` again returns the first message with `200` and stores
+/// nothing; a new message is answered `201`.
+#[utoipa::path(post, path = "/message", tag = DATA_TAG, request_body = NewMessage,
+    responses((status = 201, body = Message), (status = 200, body = Message, description = "stored before with this nonce"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+async fn create_message(
+    State(state): State<AppState>,
+    AppJson(new): AppJson<NewMessage>,
+) -> Result<Response, ApiError> {
+    let text = parse_text("message", &new.message, state.max_message_chars).map_err(text_error)?;
+    let nonce = new
+        .nonce
+        .map(|nonce| parse_text("nonce", &nonce, MAX_NONCE_CHARS).map_err(text_error))
+        .transpose()?;
+    let spec = NewMessageSpec {
+        group: crate::db::documents::object_id(&new.group),
+        from: new.from,
+        text,
+        nonce,
+    };
+    let stored = state.writer.write(spec).await?;
+    Ok(created_or_ok(stored.message, stored.created))
+}
+
+/// Get one message
+#[utoipa::path(get, path = "/message/{id}", tag = DATA_TAG, params(("id" = String, Path)),
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Message>, ApiError> {
+    Ok(Json(state.store.message(parse_id(&id)?).await?.into()))
+}
+
+/// Edit a message
+///
+/// Only its author may; sets `editedAt`.
+#[utoipa::path(patch, path = "/message/{id}", tag = DATA_TAG, params(("id" = String, Path)), request_body = EditMessage,
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+async fn edit_message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AppJson(edit): AppJson<EditMessage>,
+) -> Result<Json<Message>, ApiError> {
+    let id = parse_id(&id)?;
+    let text = parse_text("message", &edit.message, state.max_message_chars).map_err(text_error)?;
+    Ok(Json(state.store.edit_message(id, &edit.from, text).await?))
+}
+
+/// Delete a message
+///
+/// A soft delete by its author or an admin of its group: the message stays,
+/// with `deleted: true` and no text. Deleting twice is not an error.
+#[utoipa::path(delete, path = "/message/{id}", tag = DATA_TAG, params(("id" = String, Path), DeleteMessageQuery),
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AppQuery(query): AppQuery<DeleteMessageQuery>,
+) -> Result<Json<Message>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .delete_message(parse_id(&id)?, &query.from)
+            .await?,
+    ))
+}
+
+/// React to a message
+///
+/// The user must be a member of the message's group; reacting twice with the
+/// same emoji is not an error.
+#[utoipa::path(post, path = "/message/{id}/reactions", tag = DATA_TAG, params(("id" = String, Path)), request_body = NewReaction,
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn add_reaction(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AppJson(reaction): AppJson<NewReaction>,
+) -> Result<Json<Message>, ApiError> {
+    let id = parse_id(&id)?;
+    let emoji = parse_emoji(&reaction.emoji).map_err(text_error)?;
+    Ok(Json(state.store.react(id, &reaction.up, emoji).await?))
+}
+
+/// Remove a reaction
+///
+/// Removing one that is not there is not an error.
+#[utoipa::path(delete, path = "/message/{id}/reactions/{emoji}/{up}", tag = DATA_TAG,
+    params(("id" = String, Path), ("emoji" = String, Path, description = "URL-encoded"), ("up" = String, Path)),
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn remove_reaction(
+    State(state): State<AppState>,
+    Path((id, emoji, up)): Path<(String, String, String)>,
+) -> Result<Json<Message>, ApiError> {
+    let id = parse_id(&id)?;
+    let emoji = parse_emoji(&emoji).map_err(text_error)?;
+    Ok(Json(
+        state.store.unreact(id, &parse_up(&up)?, &emoji).await?,
+    ))
+}

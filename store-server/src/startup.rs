@@ -1,0 +1,115 @@
+//! Building and running the store-server: [`Application::build`] binds the
+//! listener (port 0 picks a free one, for tests) and wires every part;
+//! [`Application::run_until_stopped`] serves until the shutdown future ends.
+
+use crate::auth::ServiceToken;
+use crate::config::StoreConfig;
+use crate::db::Store;
+use crate::message_writer::MessageWriter;
+use crate::routes;
+use crate::state::AppState;
+use anyhow::Context;
+use axum::Router;
+use prometheus_client::registry::Registry;
+use service_kit::metrics::HttpMetrics;
+use service_kit::server::{Limits, serve, with_common_layers};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// The largest request body, in bytes.
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// The longest a request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Pause between attempts at creating the indexes while MongoDB is down.
+const INDEX_RETRY: Duration = Duration::from_secs(2);
+
+/// A store-server bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    port: u16,
+    store: Store,
+}
+
+impl Application {
+    /// Connects to MongoDB (without waiting for it), creates the indexes in
+    /// the background, and binds `config.addr`.
+    pub async fn build(config: StoreConfig) -> anyhow::Result<Self> {
+        let store = Store::connect(&config.mongodb_uri, &config.mongodb_db)
+            .await
+            .context("invalid MONGODB_URI")?;
+        let indexes_ready = Arc::new(AtomicBool::new(false));
+        tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
+        let state = AppState {
+            writer: MessageWriter::spawn(store.clone()),
+            store: store.clone(),
+            max_message_chars: config.max_message_chars,
+            indexes_ready,
+        };
+        let mut registry = Registry::with_prefix("store");
+        let metrics = HttpMetrics::register(&mut registry);
+        let (router, _) = routes::router(
+            state,
+            ServiceToken::new(&config.api_token),
+            Arc::new(registry),
+        );
+        let limits = Limits {
+            timeout: REQUEST_TIMEOUT,
+            body_limit: BODY_LIMIT,
+        };
+        let router = with_common_layers(router, metrics, limits);
+        let listener = TcpListener::bind(&config.addr)
+            .await
+            .with_context(|| format!("cannot listen on STORE_ADDR={}", config.addr))?;
+        let port = listener.local_addr()?.port();
+        Ok(Self {
+            listener,
+            router,
+            port,
+            store,
+        })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The database handle (tests use it to set up and inspect data).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        tracing::info!(
+            port = self.port,
+            "store-server listening on port {}",
+            self.port
+        );
+        serve(self.listener, self.router, shutdown).await
+    }
+}
+
+/// Creates the indexes, retrying while MongoDB is unreachable.
+async fn create_indexes(store: Store, ready: Arc<AtomicBool>) {
+    loop {
+        match store.ensure_indexes().await {
+            Ok(()) => {
+                ready.store(true, Ordering::Release);
+                tracing::info!(service = "database", "indexes ready");
+                return;
+            }
+            Err(err) => {
+                tracing::warn!(service = "database", error = %err, "cannot create indexes yet; retrying");
+                tokio::time::sleep(INDEX_RETRY).await;
+            }
+        }
+    }
+}

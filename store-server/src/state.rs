@@ -1,0 +1,26 @@
+//! The state every handler receives: cheap clones of shared handles.
+
+use crate::db::Store;
+use crate::message_writer::MessageWriter;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Shared handles of the running store-server.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The collections.
+    pub store: Store,
+    /// The group-commit writer of new messages.
+    pub writer: MessageWriter,
+    /// Longest message, in characters.
+    pub max_message_chars: usize,
+    /// Set once every index exists; until then the store is not ready.
+    pub indexes_ready: Arc<AtomicBool>,
+}
+
+impl AppState {
+    /// Whether the indexes have been created.
+    pub fn indexes_ready(&self) -> bool {
+        self.indexes_ready.load(Ordering::Acquire)
+    }
+}
