@@ -88,9 +88,18 @@ struct Pending {
 
 impl Pending {
     fn answer(self, outcome: Outcome) {
-        for reply in self.replies {
+        for (index, reply) in self.replies.into_iter().enumerate() {
+            // Only the first request created the message; the others are
+            // retries of it and must be told so (`200`, not `201`).
+            let outcome = match &outcome {
+                Outcome::Stored(stored) if index > 0 => Outcome::Stored(Stored {
+                    created: false,
+                    ..stored.clone()
+                }),
+                other => other.clone(),
+            };
             // The sender may have given up (timeout); nothing to do then.
-            let _ = reply.send(outcome.clone());
+            let _ = reply.send(outcome);
         }
     }
 }
@@ -504,6 +513,24 @@ mod tests {
             nonce: nonce.map(str::to_owned),
         };
         (Job { spec, reply }, answer)
+    }
+
+    #[test]
+    fn only_the_first_waiter_of_a_merged_nonce_is_told_it_created_the_message() {
+        let (a, first) = job("a", Some("n1"));
+        let (b, second) = job("a", Some("n1"));
+        let pending = merge_same_nonce(vec![a, b]).remove(0);
+        let message = Message::from(new_doc(&pending.spec, 1, DateTime::now()));
+        pending.answer(Outcome::Stored(Stored {
+            message,
+            created: true,
+        }));
+        let created = |answer: oneshot::Receiver<Outcome>| match answer.blocking_recv() {
+            Ok(Outcome::Stored(stored)) => stored.created,
+            _ => panic!("no stored message"),
+        };
+        assert!(created(first));
+        assert!(!created(second));
     }
 
     #[test]

@@ -6,6 +6,9 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use chat_wire::ids::IdError;
+use chat_wire::paging::PagingError;
+use chat_wire::requests::TextError;
 use chat_wire::{ErrorBody, ErrorCode};
 
 /// A failed request; each variant is answered with its own status.
@@ -86,6 +89,34 @@ impl ApiError {
             ErrorCode::Unavailable => Self::Unavailable(anyhow::anyhow!(message)),
             ErrorCode::Internal => Self::Internal(anyhow::anyhow!(message)),
         }
+    }
+}
+
+impl From<TextError> for ApiError {
+    /// Empty text is `invalid_argument`; text over the limit `payload_too_large`.
+    fn from(err: TextError) -> Self {
+        match err {
+            TextError::TooLong { .. } => Self::PayloadTooLarge(err.to_string()),
+            TextError::Empty(_) | TextError::BadEmoji => Self::InvalidArgument(err.to_string()),
+        }
+    }
+}
+
+impl From<PagingError> for ApiError {
+    fn from(err: PagingError) -> Self {
+        Self::InvalidArgument(err.to_string())
+    }
+}
+
+impl From<IdError> for ApiError {
+    fn from(err: IdError) -> Self {
+        Self::InvalidArgument(err.to_string())
+    }
+}
+
+impl From<ApiError> for ErrorBody {
+    fn from(err: ApiError) -> Self {
+        err.to_body()
     }
 }
 

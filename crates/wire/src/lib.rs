@@ -8,6 +8,7 @@
 //! that the chat-server can use it without linking any MongoDB code.
 
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod model;
 pub mod paging;

@@ -1,7 +1,7 @@
 //! `/group` routes: groups, their members, direct conversations, read
 //! markers, a group's messages and its change feed.
 
-use super::input::{MergeArgs, QueryOrBody, pages_only, paging_error, parse_id, parse_up};
+use super::input::{MergeArgs, QueryOrBody, pages_only, parse_id, parse_up};
 use super::{Created, DATA_TAG};
 use crate::db::groups::GroupSpec;
 use crate::state::AppState;
@@ -58,7 +58,7 @@ async fn create_group(
     AppJson(new): AppJson<NewGroup>,
 ) -> Result<Created<Group>, ApiError> {
     let name =
-        parse_text("name", &new.name, MAX_GROUP_NAME_CHARS).map_err(super::input::text_error)?;
+        parse_text("name", &new.name, MAX_GROUP_NAME_CHARS).map_err(super::input::field_error)?;
     if new.users.is_empty() && new.admins.is_empty() {
         return Err(ApiError::InvalidArgument(
             "`users` must name at least one user".into(),
@@ -127,7 +127,7 @@ async fn group_messages(
     let group = args
         .group_id
         .ok_or_else(|| ApiError::InvalidArgument("`groupID` is required".into()))?;
-    let request = args.paging.parse_with_cursor().map_err(paging_error)?;
+    let request = args.paging.parse_with_cursor()?;
     Ok(Json(
         state
             .store

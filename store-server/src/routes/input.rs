@@ -4,8 +4,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use chat_wire::EntityId;
 use chat_wire::ids::Up;
-use chat_wire::paging::{PageQuery, PageRequest, PagingError};
-use chat_wire::requests::TextError;
+use chat_wire::paging::{PageQuery, PageRequest};
 use mongodb::bson::oid::ObjectId;
 use serde::de::DeserializeOwned;
 use service_kit::ApiError;
@@ -21,22 +20,15 @@ pub fn parse_up(raw: &str) -> Result<Up, ApiError> {
     Up::parse(raw).map_err(|e| ApiError::InvalidArgument(e.to_string()))
 }
 
-/// Paging errors are the client's.
-pub fn paging_error(err: PagingError) -> ApiError {
+/// Any refused text other than a message's is an invalid field: `413` is
+/// kept for bodies and messages over their limits.
+pub fn field_error(err: chat_wire::requests::TextError) -> ApiError {
     ApiError::InvalidArgument(err.to_string())
-}
-
-/// Empty text is `invalid_argument`; text over the limit `payload_too_large`.
-pub fn text_error(err: TextError) -> ApiError {
-    match err {
-        TextError::TooLong { .. } => ApiError::PayloadTooLarge(err.to_string()),
-        TextError::Empty(_) | TextError::BadEmoji => ApiError::InvalidArgument(err.to_string()),
-    }
 }
 
 /// Validates page-number paging (no cursors).
 pub fn pages_only(query: &PageQuery) -> Result<PageRequest, ApiError> {
-    query.parse_pages_only().map_err(paging_error)
+    Ok(query.parse_pages_only()?)
 }
 
 /// Arguments a GET route takes in its query string and, for compatibility

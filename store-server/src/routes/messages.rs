@@ -1,6 +1,6 @@
 //! `/message` routes: create (group commit), read, edit, delete, react.
 
-use super::input::{QueryOrBody, pages_only, parse_id, parse_up, text_error};
+use super::input::{QueryOrBody, pages_only, parse_id, parse_up};
 use super::{DATA_TAG, created_or_ok};
 use crate::message_writer::NewMessageSpec;
 use crate::state::AppState;
@@ -55,10 +55,12 @@ async fn create_message(
     State(state): State<AppState>,
     AppJson(new): AppJson<NewMessage>,
 ) -> Result<Response, ApiError> {
-    let text = parse_text("message", &new.message, state.max_message_chars).map_err(text_error)?;
+    let text = parse_text("message", &new.message, state.max_message_chars)?;
     let nonce = new
         .nonce
-        .map(|nonce| parse_text("nonce", &nonce, MAX_NONCE_CHARS).map_err(text_error))
+        .map(|nonce| {
+            parse_text("nonce", &nonce, MAX_NONCE_CHARS).map_err(super::input::field_error)
+        })
         .transpose()?;
     let spec = NewMessageSpec {
         group: crate::db::documents::object_id(&new.group),
@@ -91,7 +93,7 @@ async fn edit_message(
     AppJson(edit): AppJson<EditMessage>,
 ) -> Result<Json<Message>, ApiError> {
     let id = parse_id(&id)?;
-    let text = parse_text("message", &edit.message, state.max_message_chars).map_err(text_error)?;
+    let text = parse_text("message", &edit.message, state.max_message_chars)?;
     Ok(Json(state.store.edit_message(id, &edit.from, text).await?))
 }
 
@@ -126,7 +128,7 @@ async fn add_reaction(
     AppJson(reaction): AppJson<NewReaction>,
 ) -> Result<Json<Message>, ApiError> {
     let id = parse_id(&id)?;
-    let emoji = parse_emoji(&reaction.emoji).map_err(text_error)?;
+    let emoji = parse_emoji(&reaction.emoji)?;
     Ok(Json(state.store.react(id, &reaction.up, emoji).await?))
 }
 
@@ -141,7 +143,7 @@ async fn remove_reaction(
     Path((id, emoji, up)): Path<(String, String, String)>,
 ) -> Result<Json<Message>, ApiError> {
     let id = parse_id(&id)?;
-    let emoji = parse_emoji(&emoji).map_err(text_error)?;
+    let emoji = parse_emoji(&emoji)?;
     Ok(Json(
         state.store.unreact(id, &parse_up(&up)?, &emoji).await?,
     ))

@@ -1,0 +1,115 @@
+//! The public REST gateway: where to connect, and a group's history.
+
+use super::PUBLIC_TAG;
+use super::auth::AuthUser;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use chat_wire::ErrorBody;
+use chat_wire::ids::EntityId;
+use chat_wire::model::{Group, Message};
+use chat_wire::paging::{Page, PageQuery};
+use futures::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use service_kit::{ApiError, AppQuery};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Groups whose first page is fetched at the same time by `GET /chat/message`.
+const CONCURRENT_PAGES: usize = 8;
+
+/// The `/chat` routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(location))
+        .routes(routes!(all_messages))
+        .routes(routes!(group_messages))
+}
+
+/// Where a client should connect.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Location {
+    /// The chat node's public URL.
+    pub url: String,
+}
+
+/// Where to connect
+///
+/// The chat node this user should open their socket on: a stable hash of the
+/// user over `CHAT_NODES`, else this node's public URL.
+#[utoipa::path(get, path = "/chat/location", tag = PUBLIC_TAG,
+    responses((status = 200, body = Location), (status = 401, body = ErrorBody)))]
+async fn location(State(state): State<AppState>, AuthUser(up): AuthUser) -> Json<Location> {
+    Json(Location {
+        url: state.locator.node_for(&up).to_owned(),
+    })
+}
+
+/// A group's messages
+///
+/// Members only. By page (newest first), or `before` a message id (older
+/// ones, newest first), or `after` one (newer ones, oldest first).
+#[utoipa::path(get, path = "/chat/{group}/message", tag = PUBLIC_TAG, params(("group" = String, Path), PageQuery),
+    responses((status = 200, body = Page<Message>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn group_messages(
+    State(state): State<AppState>,
+    AuthUser(up): AuthUser,
+    Path(group): Path<String>,
+    AppQuery(query): AppQuery<PageQuery>,
+) -> Result<Json<Page<Message>>, ApiError> {
+    let group = EntityId::parse(group)?;
+    let paging = query.parse_with_cursor()?;
+    let found = state.store.group(&group).await?;
+    if !found.users.contains(&up) {
+        return Err(ApiError::PermissionDenied(format!(
+            "you are not a member of group {group}"
+        )));
+    }
+    Ok(Json(state.store.group_messages(&group, &paging).await?))
+}
+
+/// A group with a page of its messages.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct GroupMessages {
+    /// The group, with the user's `unread` count.
+    pub group: Group,
+    /// A page of its messages, newest first.
+    pub messages: Page<Message>,
+}
+
+/// Every group with its messages.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AllGroupMessages {
+    /// The user's groups, each with a page of messages.
+    pub groups: Vec<GroupMessages>,
+}
+
+/// All my groups' messages
+///
+/// Every group of the user with one page of its messages (`page` and
+/// `perPage` choose which; the first by default).
+#[utoipa::path(get, path = "/chat/message", tag = PUBLIC_TAG, params(PageQuery),
+    responses((status = 200, body = AllGroupMessages), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn all_messages(
+    State(state): State<AppState>,
+    AuthUser(up): AuthUser,
+    AppQuery(query): AppQuery<PageQuery>,
+) -> Result<Json<AllGroupMessages>, ApiError> {
+    let paging = query.parse_pages_only()?;
+    let groups = state.store.groups_of_user(&up).await?;
+    let store = &state.store;
+    let groups = futures::stream::iter(groups)
+        .map(|group| {
+            let paging = paging.clone();
+            async move {
+                let messages = store.group_messages(&group.id, &paging).await?;
+                Ok::<_, ApiError>(GroupMessages { group, messages })
+            }
+        })
+        .buffered(CONCURRENT_PAGES)
+        .try_collect()
+        .await?;
+    Ok(Json(AllGroupMessages { groups }))
+}

@@ -1,0 +1,76 @@
+//! Who is online on this node: sockets counted per user.
+//!
+//! The first socket of a user makes them online and the last one leaving
+//! makes them offline; everything between changes nothing visible.
+
+use chat_wire::ids::Up;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Socket counts per user; cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Presence {
+    sockets: Arc<Mutex<HashMap<Up, usize>>>,
+}
+
+impl Presence {
+    /// Counts a new socket; `true` when it is the user's first.
+    pub fn connect(&self, up: &Up) -> bool {
+        let mut sockets = self.lock();
+        let count = sockets.entry(up.clone()).or_insert(0);
+        *count += 1;
+        *count == 1
+    }
+
+    /// Forgets a socket; `true` when it was the user's last.
+    pub fn disconnect(&self, up: &Up) -> bool {
+        let mut sockets = self.lock();
+        match sockets.get_mut(up) {
+            Some(count) if *count > 1 => {
+                *count -= 1;
+                false
+            }
+            Some(_) => {
+                sockets.remove(up);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether `up` has a socket here.
+    pub fn is_online(&self, up: &Up) -> bool {
+        self.lock().contains_key(up)
+    }
+
+    /// Users with at least one socket.
+    pub fn online_count(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Up, usize>> {
+        // A panic while holding this lock cannot leave the counts half-written.
+        self.sockets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_first_and_the_last_socket_change_presence() {
+        let presence = Presence::default();
+        let up = Up::parse("up1").unwrap();
+        assert!(presence.connect(&up));
+        assert!(!presence.connect(&up));
+        assert!(!presence.disconnect(&up));
+        assert!(presence.is_online(&up));
+        assert!(presence.disconnect(&up));
+        assert!(!presence.is_online(&up));
+        assert!(!presence.disconnect(&up), "an unknown user is not 'last'");
+        assert_eq!(presence.online_count(), 0);
+    }
+}

@@ -1,0 +1,83 @@
+//! `chat message`: validate, check membership locally, store through the
+//! store, and only then ack and broadcast to the room.
+
+use super::ack::{answer, bad_payload};
+use super::session::Session;
+use crate::state::AppState;
+use chat_wire::events::ChatMessage;
+use chat_wire::model::Message;
+use chat_wire::requests::{NewMessage, parse_text};
+use service_kit::ApiError;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+use std::time::Instant;
+
+/// The longest nonce accepted, in characters.
+const MAX_NONCE_CHARS: usize = 128;
+
+/// `chat message {room, message, nonce?}`: answers the stored Message; a new
+/// message is then sent as `chat message` to the room's other sockets. A
+/// retry with the same nonce gets the same message and is not sent again.
+pub async fn chat_message<A: Adapter>(
+    socket: SocketRef<A>,
+    TryData(payload): TryData<ChatMessage>,
+    ack: AckSender<A>,
+    Extension(session): Extension<Session>,
+    State(state): State<AppState>,
+) {
+    let started = Instant::now();
+    let result = store_message(
+        &state,
+        &session,
+        payload.map_err(|e| bad_payload("chat message", e)),
+    )
+    .await;
+    let fresh = match &result {
+        Ok((message, true)) => Some(message.clone()),
+        _ => None,
+    };
+    answer(
+        ack,
+        &state.metrics,
+        "chat message",
+        started,
+        result.map(|(message, _)| message),
+    );
+    if let Some(message) = fresh {
+        state.metrics.messages.inc();
+        let room = message.group.to_string();
+        if let Err(err) = socket.to(room).emit("chat message", &message).await {
+            tracing::warn!(id = %message.id, error = %err, "could not broadcast a message");
+        }
+    }
+}
+
+/// Stores the message; `true` when it is new.
+async fn store_message(
+    state: &AppState,
+    session: &Session,
+    payload: Result<ChatMessage, ApiError>,
+) -> Result<(Message, bool), ApiError> {
+    let ChatMessage {
+        room,
+        message,
+        nonce,
+    } = payload?;
+    let text = parse_text("message", &message, state.max_message_chars)?;
+    let nonce = nonce
+        .map(|nonce| parse_text("nonce", &nonce, MAX_NONCE_CHARS))
+        .transpose()?;
+    if !session.is_member(&room) {
+        return Err(ApiError::PermissionDenied(format!(
+            "you are not a member of group {room}"
+        )));
+    }
+    let new = NewMessage {
+        group: room,
+        from: session.up.clone(),
+        message: text,
+        nonce,
+    };
+    let sent = state.store.send_message(&new).await?;
+    Ok((sent.message, sent.created))
+}

@@ -1,0 +1,108 @@
+//! Building and running the chat-server: [`Application::build`] binds the
+//! listener (port 0 picks a free one, for tests) and wires Socket.IO, the
+//! REST gateway and the store client; [`Application::run_until_stopped`]
+//! serves until the shutdown future ends, then closes every socket cleanly
+//! (clients reconnect elsewhere) and drains in-flight requests.
+
+use crate::config::ChatConfig;
+use crate::http;
+use crate::jwt::JwtKeys;
+use crate::location::NodeLocator;
+use crate::metrics::ChatMetrics;
+use crate::presence::Presence;
+use crate::socket;
+use crate::state::AppState;
+use crate::store_client::StoreClient;
+use anyhow::Context;
+use axum::Router;
+use prometheus_client::registry::Registry;
+use service_kit::metrics::HttpMetrics;
+use service_kit::server::{Limits, serve, with_common_layers};
+use socketioxide::SocketIo;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower::Layer;
+
+/// The largest REST request body, in bytes.
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// The longest a REST request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// The largest Socket.IO payload, in bytes (a 4000-character message fits).
+const MAX_SOCKET_PAYLOAD: u64 = 64 * 1024;
+
+/// A chat-server bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    io: SocketIo,
+    port: u16,
+}
+
+impl Application {
+    /// Wires every part and binds `config.addr`.
+    pub async fn build(config: ChatConfig) -> anyhow::Result<Self> {
+        let mut registry = Registry::with_prefix("chat");
+        let http_metrics = HttpMetrics::register(&mut registry);
+        let state = AppState {
+            store: StoreClient::new(&config.store_url, &config.store_token, &mut registry)
+                .context("cannot build the store client")?,
+            jwt: JwtKeys::new(&config.jwt_secret),
+            presence: Presence::default(),
+            metrics: ChatMetrics::register(&mut registry),
+            locator: NodeLocator::new(config.nodes.clone(), config.public_url.clone()),
+            max_message_chars: config.max_message_chars,
+        };
+        let (socket_layer, io) = SocketIo::builder()
+            .max_payload(MAX_SOCKET_PAYLOAD)
+            .with_state(state.clone())
+            .build_layer();
+        socket::register(&io);
+        let (router, _) = http::router(state, Arc::new(registry));
+        let limits = Limits {
+            timeout: REQUEST_TIMEOUT,
+            body_limit: BODY_LIMIT,
+        };
+        let router = with_common_layers(router, http_metrics, limits);
+        // The Socket.IO layer owns the engine's sessions: it must wrap the
+        // whole router exactly once (a per-route layer would give each route
+        // its own engine and lose sessions between requests).
+        let router = Router::new().fallback_service(socket_layer.layer(router));
+        let listener = TcpListener::bind(&config.addr)
+            .await
+            .with_context(|| format!("cannot listen on CHAT_ADDR={}", config.addr))?;
+        let port = listener.local_addr()?.port();
+        Ok(Self {
+            listener,
+            router,
+            io,
+            port,
+        })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until `shutdown` resolves; then disconnects every socket and
+    /// lets in-flight requests finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        tracing::info!(
+            port = self.port,
+            "chat-server listening on port {}",
+            self.port
+        );
+        let io = self.io;
+        let stop = async move {
+            shutdown.await;
+            tracing::info!("closing every socket");
+            io.close().await;
+        };
+        serve(self.listener, self.router, stop).await
+    }
+}

@@ -1,0 +1,24 @@
+//! The state shared by socket handlers and HTTP handlers: cheap clones.
+
+use crate::jwt::JwtKeys;
+use crate::location::NodeLocator;
+use crate::metrics::ChatMetrics;
+use crate::presence::Presence;
+use crate::store_client::StoreClient;
+
+/// Shared handles of the running chat-server.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: StoreClient,
+    /// User-token verification.
+    pub jwt: JwtKeys,
+    /// Online users of this node.
+    pub presence: Presence,
+    /// Real-time metrics.
+    pub metrics: ChatMetrics,
+    /// Node assignment for `/chat/location`.
+    pub locator: NodeLocator,
+    /// Longest message, in characters.
+    pub max_message_chars: usize,
+}

@@ -1,0 +1,17 @@
+//! Integration tests of store-server, against a real MongoDB-wire server
+//! (`$MONGODB_URI`; `./scripts/test.sh` provides one).
+//!
+//! One binary, one module per area; `helpers` starts a store per test, each
+//! on its own port with its own database.
+
+mod binary;
+mod direct_and_reads;
+mod groups;
+mod health_and_auth;
+mod helpers;
+mod idempotency;
+mod messages;
+mod paging;
+mod reactions_and_changes;
+mod resilience;
+mod users;

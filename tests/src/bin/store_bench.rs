@@ -1,0 +1,331 @@
+//! Benchmarks of the store-server over HTTP, as the chat-server uses it.
+//!
+//! - `post`: `POST /message` from many concurrent keep-alive clients; prints
+//!   stored messages per second and latency percentiles.
+//! - `history`: page latency at both ends of a group of a million messages
+//!   (seeded straight into MongoDB once, then reused).
+//!
+//! The store must already run (see `scripts/bench-store.sh`). Results are
+//! printed as a table and as one JSON line.
+
+use anyhow::{Context, bail};
+use chat_tests::latency::{Latencies, Summary};
+use clap::{Parser, Subcommand};
+use mongodb::bson::{DateTime, doc, oid::ObjectId};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use store_server::db::documents::{MessageDoc, collections};
+
+#[derive(Parser)]
+#[command(about = "Benchmarks of the store-server")]
+struct Args {
+    /// The store's base URL.
+    #[arg(long, env = "STORE_URL", default_value = "http://127.0.0.1:3000")]
+    store_url: String,
+    /// The store's service token.
+    #[arg(long, env = "STORE_API_TOKEN")]
+    token: String,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// Concurrent `POST /message`.
+    Post {
+        /// Concurrent keep-alive clients.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// How long to send, in seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Groups the messages are spread over.
+        #[arg(long, default_value_t = 16)]
+        groups: usize,
+    },
+    /// Page latency in a group of `messages` messages.
+    History {
+        /// Messages in the group.
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: i64,
+        /// Requests per measured position.
+        #[arg(long, default_value_t = 2000)]
+        samples: usize,
+        /// MongoDB to seed (the store's).
+        #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
+        mongodb_uri: String,
+        /// The store's database.
+        #[arg(long, env = "MONGODB_DB", default_value = "chat")]
+        mongodb_db: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let client = Store::new(&args.store_url, &args.token)?;
+    match args.scenario {
+        Scenario::Post {
+            clients,
+            seconds,
+            groups,
+        } => post(client, clients, seconds, groups).await,
+        Scenario::History {
+            messages,
+            samples,
+            mongodb_uri,
+            mongodb_db,
+        } => history(client, messages, samples, &mongodb_uri, &mongodb_db).await,
+    }
+}
+
+#[derive(Clone)]
+struct Store {
+    http: reqwest::Client,
+    base: String,
+    auth: String,
+}
+
+impl Store {
+    fn new(base: &str, token: &str) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(1024)
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            auth: format!("Bearer {token}"),
+        })
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("authorization", &self.auth)
+            .json(body)
+            .send()
+            .await?;
+        let status = response.status();
+        let body: Value = response.json().await?;
+        if !status.is_success() {
+            bail!("POST {path}: {status} {body}");
+        }
+        Ok(body)
+    }
+
+    async fn get(&self, path_and_query: &str) -> anyhow::Result<Value> {
+        let response = self
+            .http
+            .get(format!("{}{path_and_query}", self.base))
+            .header("authorization", &self.auth)
+            .send()
+            .await?;
+        let status = response.status();
+        let body: Value = response.json().await?;
+        if !status.is_success() {
+            bail!("GET {path_and_query}: {status} {body}");
+        }
+        Ok(body)
+    }
+
+    async fn create_group(&self, name: &str, users: &[String]) -> anyhow::Result<String> {
+        let group = self
+            .post("/group", &json!({"name": name, "users": users}))
+            .await?;
+        group["id"]
+            .as_str()
+            .map(str::to_owned)
+            .context("group without id")
+    }
+}
+
+async fn post(store: Store, clients: usize, seconds: u64, groups: usize) -> anyhow::Result<()> {
+    let users: Vec<String> = (0..clients).map(|i| format!("bench{i}")).collect();
+    let mut group_ids = Vec::new();
+    for g in 0..groups {
+        group_ids.push(
+            store
+                .create_group(&format!("bench-post-{g}"), &users)
+                .await?,
+        );
+    }
+    let group_ids = Arc::new(group_ids);
+    let failures = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let (store, group_ids, failures, from) = (
+            store.clone(),
+            group_ids.clone(),
+            failures.clone(),
+            users[client].clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Latencies::default();
+            let mut n = 0usize;
+            while Instant::now() < deadline {
+                let group = &group_ids[(client + n) % group_ids.len()];
+                let body = json!({"group": group, "from": from, "message": format!("message {n} of {from}"), "nonce": format!("{from}-{n}")});
+                let sent = Instant::now();
+                match store.post("/message", &body).await {
+                    Ok(_) => latencies.record(sent.elapsed()),
+                    Err(_) => {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                n += 1;
+            }
+            latencies
+        }));
+    }
+    let mut all = Latencies::default();
+    for task in tasks {
+        all.merge(&task.await?);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let summary = all.summary();
+    let rate = summary.count as f64 / elapsed;
+    println!("scenario  clients  seconds  stored/s  p50 ms  p99 ms  p99.9 ms  failed");
+    println!(
+        "post      {clients:>7}  {elapsed:>7.1}  {rate:>8.0}  {:>6.2}  {:>6.2}  {:>8.2}  {}",
+        summary.p50_ms,
+        summary.p99_ms,
+        summary.p999_ms,
+        failures.load(Ordering::Relaxed)
+    );
+    let report = json!({"scenario": "post", "clients": clients, "seconds": elapsed, "storedPerSecond": rate,
+        "latency": summary, "failed": failures.load(Ordering::Relaxed)});
+    println!("{report}");
+    Ok(())
+}
+
+async fn history(
+    store: Store,
+    messages: i64,
+    samples: usize,
+    mongodb_uri: &str,
+    mongodb_db: &str,
+) -> anyhow::Result<()> {
+    let group = seed_history(&store, messages, mongodb_uri, mongodb_db).await?;
+    let db = mongodb::Client::with_uri_str(mongodb_uri)
+        .await?
+        .database(mongodb_db);
+    let messages_coll = db.collection::<MessageDoc>(collections::MESSAGES);
+    let id_at = |seq: i64| {
+        let coll = messages_coll.clone();
+        async move {
+            coll.find_one(doc! {"group": group, "seq": seq})
+                .await?
+                .map(|m| m.id.to_hex())
+                .context("seeded message missing")
+        }
+    };
+    let oldest_page = (messages - 1) / 20;
+    let positions = [
+        ("page 0 (newest)", format!("page=0")),
+        ("page at the oldest end", format!("page={oldest_page}")),
+        ("before, oldest end", format!("before={}", id_at(21).await?)),
+        ("after, oldest end", format!("after={}", id_at(1).await?)),
+        (
+            "before, middle",
+            format!("before={}", id_at(messages / 2).await?),
+        ),
+    ];
+    println!("position                   requests  p50 ms  p99 ms  p99.9 ms  max ms");
+    let mut results = Vec::new();
+    for (name, query) in positions {
+        let path = format!(
+            "/group/messages?groupID={}&perPage=20&{query}",
+            group.to_hex()
+        );
+        let first = store.get(&path).await?;
+        let items = first["items"].as_array().map_or(0, Vec::len);
+        if items != 20 {
+            bail!("{name}: expected 20 messages, got {items}");
+        }
+        let mut latencies = Latencies::default();
+        for _ in 0..samples {
+            let sent = Instant::now();
+            store.get(&path).await?;
+            latencies.record(sent.elapsed());
+        }
+        let s: Summary = latencies.summary();
+        println!(
+            "{name:<26} {:>8}  {:>6.2}  {:>6.2}  {:>8.2}  {:>6.2}",
+            s.count, s.p50_ms, s.p99_ms, s.p999_ms, s.max_ms
+        );
+        results.push(json!({"position": name, "latency": s}));
+    }
+    println!(
+        "{}",
+        json!({"scenario": "history", "messages": messages, "results": results})
+    );
+    Ok(())
+}
+
+/// A group holding `messages` messages: found from an earlier run, else
+/// created through the store and filled straight into MongoDB.
+async fn seed_history(
+    store: &Store,
+    messages: i64,
+    mongodb_uri: &str,
+    mongodb_db: &str,
+) -> anyhow::Result<ObjectId> {
+    let name = format!("bench-history-{messages}");
+    let db = mongodb::Client::with_uri_str(mongodb_uri)
+        .await?
+        .database(mongodb_db);
+    let groups = db.collection::<mongodb::bson::Document>(collections::GROUPS);
+    if let Some(existing) = groups
+        .find_one(doc! {"name": &name, "messageCount": messages})
+        .await?
+    {
+        eprintln!("reusing {name}");
+        return Ok(existing.get_object_id("_id")?);
+    }
+    let group = ObjectId::parse_str(
+        store
+            .create_group(&name, &["reader".to_owned(), "writer".to_owned()])
+            .await?,
+    )?;
+    let coll = db.collection::<MessageDoc>(collections::MESSAGES);
+    let started = Instant::now();
+    const BATCH: i64 = 10_000;
+    let from = chat_wire::Up::parse("writer")?;
+    let mut seq = 1;
+    while seq <= messages {
+        let end = (seq + BATCH - 1).min(messages);
+        let docs: Vec<MessageDoc> = (seq..=end)
+            .map(|n| MessageDoc {
+                id: ObjectId::new(),
+                group,
+                seq: n,
+                from: from.clone(),
+                message: format!("history message {n}"),
+                timestamp: DateTime::now(),
+                nonce: None,
+                nonce_key: None,
+                edited_at: None,
+                deleted: false,
+                reactions: Vec::new(),
+                changed_at: None,
+            })
+            .collect();
+        coll.insert_many(docs).await?;
+        seq = end + 1;
+        eprint!("\rseeded {}/{messages} in {:.0?}", end, started.elapsed());
+    }
+    eprintln!();
+    groups
+        .update_one(
+            doc! {"_id": group},
+            doc! {"$set": {"messageCount": messages}},
+        )
+        .await?;
+    Ok(group)
+}
