@@ -12,11 +12,14 @@
 //! 3. one ordered `insertMany` writes the batch.
 //!
 //! So throughput is bounded by MongoDB, not by one round trip per message.
+//! Senders' read markers move through [`SenderReads`], coalesced, off the
+//! reply path.
 //! Batches run one at a time, so a group's messages become visible in `seq`
 //! order and a reader catching up with `after` never skips one.
 
 use crate::db::documents::{MessageDoc, entity_id, nonce_key};
 use crate::db::{DUPLICATE_KEY, Store, db_error};
+use crate::sender_reads::SenderReads;
 use chat_wire::ErrorCode;
 use chat_wire::ids::Up;
 use chat_wire::model::Message;
@@ -145,6 +148,7 @@ impl MessageWriter {
 }
 
 async fn run(store: Store, mut queue: mpsc::Receiver<Job>) {
+    let reads = SenderReads::spawn(store.clone());
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -153,11 +157,11 @@ async fn run(store: Store, mut queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        write_batch(&store, batch).await;
+        write_batch(&store, &reads, batch).await;
     }
 }
 
-async fn write_batch(store: &Store, jobs: Vec<Job>) {
+async fn write_batch(store: &Store, reads: &SenderReads, jobs: Vec<Job>) {
     let pending = merge_same_nonce(jobs);
     let Some(pending) = answer_known_nonces(store, pending).await else {
         return;
@@ -183,7 +187,7 @@ async fn write_batch(store: &Store, jobs: Vec<Job>) {
             });
         }
     }
-    insert_all(store, entries).await;
+    insert_all(store, reads, entries).await;
 }
 
 /// Folds jobs with the same `(from, nonce)` into one.
@@ -383,7 +387,7 @@ fn new_doc(spec: &NewMessageSpec, seq: i64, now: DateTime) -> MessageDoc {
 /// another store) answers that sender with the stored message and goes on;
 /// any other failure answers the rest with the error and gives their
 /// reserved numbers back.
-async fn insert_all(store: &Store, entries: Vec<Entry>) {
+async fn insert_all(store: &Store, reads: &SenderReads, entries: Vec<Entry>) {
     let mut rest = entries;
     let mut inserted: Vec<Entry> = Vec::with_capacity(rest.len());
     while !rest.is_empty() {
@@ -427,7 +431,14 @@ async fn insert_all(store: &Store, entries: Vec<Entry>) {
             }
         }
     }
-    mark_senders_read(store, &inserted);
+    for entry in &inserted {
+        reads.record(
+            entry.doc.group,
+            entry.doc.from.clone(),
+            entry.doc.seq,
+            entry.doc.id,
+        );
+    }
     for entry in inserted {
         let message = Message::from(entry.doc);
         entry.pending.answer(Outcome::Stored(Stored {
@@ -473,31 +484,6 @@ async fn release_seqs(store: &Store, failed: &[Entry]) {
             tracing::warn!(group = %group, error = %err, "could not release unused message numbers");
         }
     }
-}
-
-/// Sending a message means having read the group up to it: moves each
-/// sender's read marker, off the reply path.
-fn mark_senders_read(store: &Store, inserted: &[Entry]) {
-    let mut newest: HashMap<(ObjectId, Up), (i64, ObjectId)> = HashMap::new();
-    for entry in inserted {
-        let key = (entry.doc.group, entry.doc.from.clone());
-        let candidate = (entry.doc.seq, entry.doc.id);
-        newest
-            .entry(key)
-            .and_modify(|current| *current = (*current).max(candidate))
-            .or_insert(candidate);
-    }
-    if newest.is_empty() {
-        return;
-    }
-    let store = store.clone();
-    tokio::spawn(async move {
-        for ((group, up), (seq, id)) in newest {
-            if let Err(err) = store.advance_read_marker(group, &up, seq, id).await {
-                tracing::warn!(group = %group, up = %up, error = %err, "could not move the sender's read marker");
-            }
-        }
-    });
 }
 
 #[cfg(test)]

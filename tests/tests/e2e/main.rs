@@ -1,0 +1,8 @@
+//! End-to-end tests of the whole stack in one process: a real store-server on
+//! the real MongoDB-wire server, a real chat-server, and a Socket.IO client
+//! written by others (`rust_socketio`). The store is reached over HTTP.
+
+mod client;
+mod rest_gateway;
+mod sockets;
+mod stack;
