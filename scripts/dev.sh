@@ -19,6 +19,7 @@ cd "$ROOT"
 install_cleanup_trap
 
 DEV_USER="up201905678"
+DEV_PEER="up201905679"
 READY_TIMEOUT="${DEV_READY_TIMEOUT:-120}"
 
 random_hex() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
@@ -120,11 +121,6 @@ chat_port=$(addr_port "$CHAT_ADDR")
 export CHAT_PUBLIC_URL="${CHAT_PUBLIC_URL:-http://localhost:$chat_port}"
 chat_local_url=$(addr_url "$CHAT_ADDR")
 
-has_chat=0
-if [[ -f chat-server/src/main.rs ]]; then
-    has_chat=1
-fi
-
 cargo_flags=()
 if [[ "${CI:-}" == true ]]; then
     cargo_flags+=(--locked)
@@ -132,33 +128,21 @@ fi
 
 # --- build ------------------------------------------------------------------
 
-bins=(--bin store-server)
-if ((has_chat)); then
-    bins+=(--bin chat-server)
-fi
-build_cmd=(cargo build "${cargo_flags[@]}" "${bins[@]}")
+build_cmd=(cargo build "${cargo_flags[@]}" --bin store-server --bin chat-server)
 log "building: ${build_cmd[*]}"
-if ! "${build_cmd[@]}"; then
-    die "the build failed (see the errors above), nothing was started.
-       The store-server / chat-server binaries may still be work in progress."
-fi
-if ((!has_chat)); then
-    warn "chat-server has no src/main.rs yet: starting the store only"
-fi
+"${build_cmd[@]}" || die "the build failed (see the errors above); nothing was started"
 
 target_dir=$(cargo metadata --no-deps --format-version 1 2>/dev/null |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null) ||
     target_dir="$ROOT/target"
 store_bin="$target_dir/debug/store-server"
 chat_bin="$target_dir/debug/chat-server"
-[[ -x "$store_bin" ]] || die "built, but $store_bin is missing"
+[[ -x "$store_bin" && -x "$chat_bin" ]] || die "built, but $store_bin or $chat_bin is missing"
 
 # --- run --------------------------------------------------------------------
 
 check_addr_free store-server STORE_ADDR "$STORE_ADDR"
-if ((has_chat)); then
-    check_addr_free chat-server CHAT_ADDR "$CHAT_ADDR"
-fi
+check_addr_free chat-server CHAT_ADDR "$CHAT_ADDR"
 
 ensure_mongo_uri --name mongo --port 27017
 mkdir -p "$STORE_LOG_DIR" "$CHAT_LOG_DIR"
@@ -177,40 +161,51 @@ watch_names+=("store-server")
 wait_ready store-server "$store_pid" "$store_url"
 log "store-server is ready at $store_url"
 
-dev_token=""
-if ((has_chat)); then
-    start_service chat "$chat_bin"
-    chat_pid=$STARTED_PID
-    watch_pids+=("$chat_pid")
-    watch_names+=("chat-server")
-    wait_ready chat-server "$chat_pid" "$chat_local_url"
-    log "chat-server is ready at $chat_local_url"
-    # `chat-server token <user>` prints a signed dev token, when supported.
-    if timeout 10 "$chat_bin" token --help >/dev/null 2>&1; then
-        dev_token=$(timeout 10 "$chat_bin" token "$DEV_USER" 2>/dev/null) || dev_token=""
+start_service chat "$chat_bin"
+chat_pid=$STARTED_PID
+watch_pids+=("$chat_pid")
+watch_names+=("chat-server")
+wait_ready chat-server "$chat_pid" "$chat_local_url"
+log "chat-server is ready at $chat_local_url"
+
+# demo_group: the id of an open "welcome" group of the two dev users,
+# created on the first run.
+demo_group() {
+    local auth="Authorization: Bearer $STORE_API_TOKEN" existing
+    existing=$(curl -sf -H "$auth" "$store_url/group/user/$DEV_USER?perPage=100" |
+        python3 -c 'import json, sys
+for g in json.load(sys.stdin)["items"]:
+    if g["name"] == "welcome":
+        print(g["id"]); break') || existing=""
+    if [[ -n "$existing" ]]; then
+        printf '%s\n' "$existing"
+        return 0
     fi
-fi
+    curl -sf -H "$auth" -H 'Content-Type: application/json' \
+        -d "{\"name\": \"welcome\", \"users\": [\"$DEV_USER\", \"$DEV_PEER\"], \"open\": true}" \
+        "$store_url/group" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'
+}
+group_id=$(demo_group) || group_id="(could not be created; see the store output above)"
+dev_token=$("$chat_bin" token "$DEV_USER")
+peer_token=$("$chat_bin" token "$DEV_PEER")
 
 {
     echo
     echo "======================================================================"
     echo " The stack is up (Ctrl-C stops it)"
     echo "======================================================================"
-    if ((has_chat)); then
-        echo " Chat:            $CHAT_PUBLIC_URL"
-        echo " Chat Swagger UI: $chat_local_url/docs"
-    else
-        echo " Chat:            (not started: chat-server has no src/main.rs yet)"
-    fi
+    echo " Chat (Socket.IO): $CHAT_PUBLIC_URL"
+    echo " Chat Swagger UI: $chat_local_url/docs/"
     echo " Store:           $store_url  (API token: STORE_API_TOKEN, see .data/dev-secrets.env)"
-    echo " Store Swagger UI: $store_url/docs"
+    echo " Store Swagger UI: $store_url/docs/"
     echo " MongoDB:         $MONGODB_URI"
     echo " Logs:            ${STORE_LOG_DIR#"$ROOT"/}/, ${CHAT_LOG_DIR#"$ROOT"/}/${MONGO_LOG:+, ${MONGO_LOG#"$ROOT"/}}"
     echo "                  (service output is also shown here, prefixed [store] / [chat])"
-    if [[ -n "$dev_token" ]]; then
-        echo " Dev token for $DEV_USER:"
-        echo "   $dev_token"
-    fi
+    echo " Demo group \"welcome\" (room id): $group_id"
+    echo " Token of $DEV_USER (valid 24 h):"
+    echo "   $dev_token"
+    echo " Token of $DEV_PEER (valid 24 h):"
+    echo "   $peer_token"
     echo "======================================================================"
     echo
 }

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+#
+# Benchmarks of the store-server, as reported in docs/benchmarks.md:
+#
+#     scripts/bench-store.sh            # both scenarios
+#     scripts/bench-store.sh post       # POST /message throughput only
+#     scripts/bench-store.sh history    # page latency at 1,000,000 messages only
+#
+# Builds the release binaries, starts a MongoDB-wire server (data kept in
+# .data/mongo-bench so the million-message group is seeded only once) and a
+# release store-server on free ports, runs the scenarios, and stops what it
+# started. Tunables: BENCH_CLIENTS (64), BENCH_SECONDS (20),
+# BENCH_MESSAGES (1000000), BENCH_SAMPLES (2000).
+set -euo pipefail
+
+# shellcheck source=SCRIPTDIR/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$ROOT"
+install_cleanup_trap
+
+scenarios=("${@:-post history}")
+read -r -a scenarios <<<"${scenarios[*]}"
+
+banner "Building release binaries"
+cargo build --release --bin store-server --bin store_bench
+
+ensure_mongo_uri --name mongo-bench
+store_port=$(free_port)
+export STORE_API_TOKEN="bench-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export MONGODB_DB="${MONGODB_DB:-bench}"
+export STORE_URL="http://127.0.0.1:$store_port"
+
+banner "Starting the store-server (release) on $STORE_URL"
+STORE_ADDR="127.0.0.1:$store_port" STORE_LOG_DIR="$DATA_DIR/bench-logs" RUST_LOG=warn \
+    "${DETACH[@]}" target/release/store-server >"$DATA_DIR/bench-store.out" 2>&1 </dev/null &
+store_pid=$!
+register_cleanup_pid "$store_pid" "store-server (bench)"
+for _ in $(seq 1 100); do
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' "$STORE_URL/readyz")" == 200 ]] && break
+    sleep 0.2
+done
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
+for scenario in "${scenarios[@]}"; do
+    case "$scenario" in
+        post)
+            banner "POST /message: ${BENCH_CLIENTS:-64} clients, ${BENCH_SECONDS:-20} s"
+            target/release/store_bench post --clients "${BENCH_CLIENTS:-64}" --seconds "${BENCH_SECONDS:-20}"
+            ;;
+        history)
+            banner "Page latency in a group of ${BENCH_MESSAGES:-1000000} messages"
+            target/release/store_bench history --messages "${BENCH_MESSAGES:-1000000}" --samples "${BENCH_SAMPLES:-2000}"
+            ;;
+        *) die "unknown scenario: $scenario (post or history)" ;;
+    esac
+done
