@@ -11,7 +11,8 @@
 //! - [`http`]: the REST gateway and operational routes.
 //! - [`store_client`]: the typed client of the store.
 //! - [`jwt`]: user tokens; [`presence`]: who is online here;
-//!   [`location`]: which node a user belongs on; [`metrics`]: Prometheus.
+//!   [`location`]: which node a user belongs on; [`metrics`]: Prometheus;
+//!   [`rate_limit`]: the per-user message rate.
 
 pub mod config;
 pub mod http;
@@ -19,6 +20,7 @@ pub mod jwt;
 pub mod location;
 pub mod metrics;
 pub mod presence;
+pub mod rate_limit;
 pub mod socket;
 pub mod startup;
 pub mod state;

@@ -4,6 +4,7 @@
 //! makes them offline; everything between changes nothing visible.
 
 use chat_wire::ids::Up;
+use chat_wire::model::Group;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -41,6 +42,23 @@ impl Presence {
     /// Whether `up` has a socket here.
     pub fn is_online(&self, up: &Up) -> bool {
         self.lock().contains_key(up)
+    }
+
+    /// The users of `members` who are online.
+    pub fn online_among<'a>(&self, members: impl IntoIterator<Item = &'a Up>) -> Vec<Up> {
+        let sockets = self.lock();
+        members
+            .into_iter()
+            .filter(|up| sockets.contains_key(*up))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether a group's history may be shown: its `historyMinOnline`
+    /// members (seed 004's "N users connected") are online.
+    pub fn history_visible(&self, group: &Group) -> bool {
+        let needed = group.history_min_online as usize;
+        needed == 0 || self.online_among(&group.users).len() >= needed
     }
 
     /// Users with at least one socket.

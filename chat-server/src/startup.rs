@@ -10,6 +10,7 @@ use crate::jwt::JwtKeys;
 use crate::location::NodeLocator;
 use crate::metrics::ChatMetrics;
 use crate::presence::Presence;
+use crate::rate_limit::MessageRate;
 use crate::socket;
 use crate::state::AppState;
 use crate::store_client::StoreClient;
@@ -43,6 +44,12 @@ pub struct Application {
 impl Application {
     /// Wires every part and binds `config.addr`.
     pub async fn build(config: ChatConfig) -> anyhow::Result<Self> {
+        if config.adapter != "local" {
+            anyhow::bail!(
+                "CHAT_ADAPTER={} is not available in this version: run one chat node with CHAT_ADAPTER=local",
+                config.adapter
+            );
+        }
         let mut registry = Registry::with_prefix("chat");
         let http_metrics = HttpMetrics::register(&mut registry);
         let state = AppState {
@@ -52,10 +59,13 @@ impl Application {
             presence: Presence::default(),
             metrics: ChatMetrics::register(&mut registry),
             locator: NodeLocator::new(config.nodes.clone(), config.public_url.clone()),
+            rate_limit: MessageRate::new(config.msg_rate, config.msg_burst),
             max_message_chars: config.max_message_chars,
         };
+        state.rate_limit.spawn_cleanup();
         let (socket_layer, io) = SocketIo::builder()
             .max_payload(MAX_SOCKET_PAYLOAD)
+            .ws_max_message_size(MAX_SOCKET_PAYLOAD as usize)
             .with_state(state.clone())
             .build_layer();
         socket::register(&io);

@@ -4,6 +4,7 @@ use crate::jwt::JwtKeys;
 use crate::location::NodeLocator;
 use crate::metrics::ChatMetrics;
 use crate::presence::Presence;
+use crate::rate_limit::MessageRate;
 use crate::store_client::StoreClient;
 
 /// Shared handles of the running chat-server.
@@ -19,6 +20,8 @@ pub struct AppState {
     pub metrics: ChatMetrics,
     /// Node assignment for `/chat/location`.
     pub locator: NodeLocator,
+    /// Per-user message rate.
+    pub rate_limit: MessageRate,
     /// Longest message, in characters.
     pub max_message_chars: usize,
 }

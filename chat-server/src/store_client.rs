@@ -7,7 +7,10 @@
 use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::{Group, Message, User};
 use chat_wire::paging::{Page, PageRequest};
-use chat_wire::requests::{JoinGroup, NewMessage, UserUpdate};
+use chat_wire::requests::{
+    DirectGroupRequest, EditMessage, JoinGroup, MarkRead, NewMessage, NewReaction, ReadState,
+    UserUpdate,
+};
 use chat_wire::{ErrorBody, ErrorCode};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
@@ -163,6 +166,110 @@ impl StoreClient {
         .await;
         self.observe("send_message", started, &result);
         result
+    }
+
+    /// One message.
+    pub async fn message(&self, id: &EntityId) -> Result<Message, ApiError> {
+        self.call(
+            "message",
+            self.request(Method::GET, &format!("/message/{id}")),
+        )
+        .await
+    }
+
+    /// The direct group of two users, created on first use.
+    pub async fn direct_group(&self, a: &Up, b: &Up) -> Result<Group, ApiError> {
+        let request = self
+            .request(Method::POST, "/group/direct")
+            .json(&DirectGroupRequest {
+                users: vec![a.clone(), b.clone()],
+            });
+        self.call("direct_group", request).await
+    }
+
+    /// Moves the read marker of `up` in `group` to `message`.
+    pub async fn mark_read(
+        &self,
+        group: &EntityId,
+        up: &Up,
+        message: &EntityId,
+    ) -> Result<ReadState, ApiError> {
+        let body = MarkRead {
+            up: up.clone(),
+            message_id: message.clone(),
+        };
+        self.call(
+            "mark_read",
+            self.request(Method::POST, &format!("/group/{group}/read"))
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Adds (`on`) or removes a reaction of `up`.
+    pub async fn react(
+        &self,
+        message: &EntityId,
+        up: &Up,
+        emoji: &str,
+        on: bool,
+    ) -> Result<Message, ApiError> {
+        let request = if on {
+            let body = NewReaction {
+                up: up.clone(),
+                emoji: emoji.to_owned(),
+            };
+            self.request(Method::POST, &format!("/message/{message}/reactions"))
+                .json(&body)
+        } else {
+            let emoji: String = form_urlencoded::byte_serialize(emoji.as_bytes()).collect();
+            self.request(
+                Method::DELETE,
+                &format!("/message/{message}/reactions/{emoji}/{up}"),
+            )
+        };
+        self.call("react", request).await
+    }
+
+    /// Edits a message as `from`.
+    pub async fn edit_message(
+        &self,
+        message: &EntityId,
+        from: &Up,
+        text: &str,
+    ) -> Result<Message, ApiError> {
+        let body = EditMessage {
+            from: from.clone(),
+            message: text.to_owned(),
+        };
+        self.call(
+            "edit_message",
+            self.request(Method::PATCH, &format!("/message/{message}"))
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Deletes a message as `by`.
+    pub async fn delete_message(&self, message: &EntityId, by: &Up) -> Result<Message, ApiError> {
+        let request = self
+            .request(Method::DELETE, &format!("/message/{message}"))
+            .query(&[("from", by.as_str())]);
+        self.call("delete_message", request).await
+    }
+
+    /// Messages of a group edited, deleted or reacted to after `since`.
+    pub async fn changes(
+        &self,
+        group: &EntityId,
+        since: &str,
+        paging: &PageRequest,
+    ) -> Result<Page<Message>, ApiError> {
+        let request = self
+            .request(Method::GET, &format!("/group/{group}/changes"))
+            .query(&[("since", since)])
+            .query(&paging.to_query());
+        self.call("changes", request).await
     }
 
     /// Marks a user online or offline.

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How often pending markers are written.
-pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
+pub const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// Marker updates in flight at once during a flush.
 const CONCURRENT_UPDATES: usize = 16;
 

@@ -55,7 +55,7 @@ pub fn router(state: AppState, registry: Arc<Registry>) -> (Router, utoipa::open
         .with_state(state.clone())
         .split_for_parts();
     let open = Router::new()
-        .route("/healthz", get(health::healthz))
+        .route("/healthz", get(service_kit::health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(state)
         .route(

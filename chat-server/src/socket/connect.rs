@@ -9,8 +9,10 @@ use super::session::{Session, user_room};
 use super::{messages, rooms};
 use crate::state::AppState;
 use chat_wire::events::{OfflineNotice, OnlineNotice};
+use chat_wire::ids::Up;
+use chat_wire::model::User;
 use serde::Deserialize;
-use socketioxide::SocketIo;
+use service_kit::ApiError;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Extension, SocketRef, State, TryData};
 
@@ -74,12 +76,18 @@ pub async fn on_connect<A: Adapter>(
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    // socketioxide runs this handler after the client got its CONNECT, so
+    // the client may already have left.
+    if !socket.connected() {
+        return;
+    }
     let rooms = session.rooms();
     if !rooms.is_empty() {
         socket.join(rooms.clone());
     }
     socket.join(user_room(&session.up));
     state.metrics.sockets.inc();
+    session.count();
     if state.presence.connect(&session.up) {
         state
             .metrics
@@ -93,10 +101,10 @@ pub async fn on_connect<A: Adapter>(
         {
             tracing::warn!(up = %session.up, error = %err, "could not announce a user online");
         }
-        let store = state.store.clone();
+        let state = state.clone();
         let up = session.up.clone();
         tokio::spawn(async move {
-            if let Err(err) = store.set_online(&up, true).await {
+            if let Err(err) = record_presence(&state, &up, true).await {
                 tracing::warn!(up = %up, error = %err, "could not record a user online");
             }
         });
@@ -106,15 +114,24 @@ pub async fn on_connect<A: Adapter>(
     socket.on("leave room", rooms::leave_room::<A>);
     socket.on("chat message", messages::chat_message::<A>);
     socket.on_disconnect(on_disconnect::<A>);
+    // A client that left before `on_disconnect` was registered never runs
+    // it: its departure is handled here instead (once, see `uncount`).
+    if !socket.connected() {
+        socket.leave_all();
+        on_disconnect(socket, Extension(session), State(state)).await;
+    }
 }
 
 /// A socket left: when it was the user's last, record them offline and tell
 /// their groups.
 async fn on_disconnect<A: Adapter>(
-    io: SocketIo<A>,
+    socket: SocketRef<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !session.uncount() {
+        return;
+    }
     state.metrics.sockets.dec();
     if !state.presence.disconnect(&session.up) {
         return;
@@ -123,7 +140,9 @@ async fn on_disconnect<A: Adapter>(
         .metrics
         .users
         .set(state.presence.online_count() as i64);
-    let last_seen = match state.store.set_online(&session.up, false).await {
+    let last_seen = match record_presence(&state, &session.up, false).await {
+        // They came back while this was written: their new socket announced them.
+        Ok(user) if user.online => return,
         Ok(user) => user.last_seen.unwrap_or_else(chrono::Utc::now),
         Err(err) => {
             tracing::warn!(up = %session.up, error = %err, "could not record a user offline");
@@ -138,8 +157,25 @@ async fn on_disconnect<A: Adapter>(
         up: session.up.clone(),
         last_seen,
     };
-    if let Err(err) = io.to(rooms).emit("offline", &notice).await {
+    // The leaving socket may still be in the rooms; it is closed, so it is
+    // left out of the broadcast.
+    if let Err(err) = socket.broadcast().to(rooms).emit("offline", &notice).await {
         tracing::warn!(up = %session.up, error = %err, "could not announce a user offline");
+    }
+}
+
+/// Records in the store whether `up` is online, until the store agrees with
+/// this node: a connect's write and a disconnect's write run concurrently and
+/// may finish in any order, and the last one must match who is here now.
+async fn record_presence(state: &AppState, up: &Up, online: bool) -> Result<User, ApiError> {
+    let mut online = online;
+    loop {
+        let user = state.store.set_online(up, online).await?;
+        let now = state.presence.is_online(up);
+        if now == online {
+            return Ok(user);
+        }
+        online = now;
     }
 }
 

@@ -13,7 +13,7 @@ use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
 use std::time::Instant;
 
 /// The longest nonce accepted, in characters.
-const MAX_NONCE_CHARS: usize = 128;
+pub const MAX_NONCE_CHARS: usize = 128;
 
 /// `chat message {room, message, nonce?}`: answers the stored Message; a new
 /// message is then sent as `chat message` to the room's other sockets. A
@@ -64,14 +64,9 @@ async fn store_message(
         nonce,
     } = payload?;
     let text = parse_text("message", &message, state.max_message_chars)?;
-    let nonce = nonce
-        .map(|nonce| parse_text("nonce", &nonce, MAX_NONCE_CHARS))
-        .transpose()?;
-    if !session.is_member(&room) {
-        return Err(ApiError::PermissionDenied(format!(
-            "you are not a member of group {room}"
-        )));
-    }
+    let nonce = parse_nonce(nonce)?;
+    session.require_member(&room)?;
+    state.rate_limit.check(&session.up)?;
     let new = NewMessage {
         group: room,
         from: session.up.clone(),
@@ -80,4 +75,13 @@ async fn store_message(
     };
     let sent = state.store.send_message(&new).await?;
     Ok((sent.message, sent.created))
+}
+
+/// Checks an optional nonce: 1 to 128 characters after trimming; a bad one
+/// is `invalid_argument` (only message text is `payload_too_large`).
+pub fn parse_nonce(nonce: Option<String>) -> Result<Option<String>, ApiError> {
+    nonce
+        .map(|nonce| parse_text("nonce", &nonce, MAX_NONCE_CHARS))
+        .transpose()
+        .map_err(|err| ApiError::InvalidArgument(err.to_string()))
 }

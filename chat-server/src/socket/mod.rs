@@ -4,6 +4,7 @@
 
 pub mod ack;
 pub mod connect;
+pub mod direct;
 pub mod messages;
 pub mod rooms;
 pub mod session;

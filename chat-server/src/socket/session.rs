@@ -4,6 +4,7 @@
 
 use chat_wire::ids::{EntityId, Up};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// The room every socket of a user joins, to reach all their devices.
@@ -17,6 +18,7 @@ pub struct Session {
     /// The user, from the token.
     pub up: Up,
     groups: Arc<RwLock<HashSet<EntityId>>>,
+    counted: Arc<AtomicBool>,
 }
 
 impl Session {
@@ -25,6 +27,7 @@ impl Session {
         Self {
             up,
             groups: Arc::new(RwLock::new(groups.into_iter().collect())),
+            counted: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -34,6 +37,28 @@ impl Session {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .contains(group)
+    }
+
+    /// `permission_denied` unless the user belongs to `group`.
+    pub fn require_member(&self, group: &EntityId) -> Result<(), service_kit::ApiError> {
+        if self.is_member(group) {
+            Ok(())
+        } else {
+            Err(service_kit::ApiError::PermissionDenied(format!(
+                "you are not a member of group {group}"
+            )))
+        }
+    }
+
+    /// Records that this socket is counted in presence.
+    pub fn count(&self) {
+        self.counted.store(true, Ordering::SeqCst);
+    }
+
+    /// Stops counting this socket: `true` only for the first call after
+    /// [`Session::count`], so its departure is handled once.
+    pub fn uncount(&self) -> bool {
+        self.counted.swap(false, Ordering::SeqCst)
     }
 
     /// Records that the user joined `group`.

@@ -9,12 +9,14 @@
 //!   `error.log`) and the console, written without blocking.
 //! - [`request_log`]: one Apache Combined Log Format line per request.
 //! - [`metrics`]: Prometheus request counters and latency histograms.
+//! - [`health`]: `/healthz` and the `/readyz` answer.
 //! - [`server`]: the middleware stack, trailing-slash handling and graceful
 //!   serving; [`shutdown`]: the ctrl-c / SIGTERM future.
 
 pub mod api_error;
 pub mod config;
 pub mod extract;
+pub mod health;
 pub mod logging;
 pub mod metrics;
 pub mod request_log;

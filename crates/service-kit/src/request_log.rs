@@ -5,6 +5,7 @@
 //! `token` in the query string is replaced by `REDACTED`.
 
 use crate::logging::REQUEST_TARGET;
+use axum::body::HttpBody;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, Version, header};
 use axum::middleware::Next;
@@ -28,11 +29,10 @@ pub async fn log_request(request: Request, next: Next) -> Response {
     let user_agent = header_text(request.headers(), header::USER_AGENT);
     let response = next.run(request).await;
     let bytes = response
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
+        .body()
+        .size_hint()
+        .exact()
+        .map_or_else(|| "-".to_owned(), |n| n.to_string());
     let time = chrono::Utc::now().format("%d/%b/%Y:%H:%M:%S %z");
     tracing::info!(
         target: REQUEST_TARGET,

@@ -74,6 +74,143 @@ pub struct OfflineNotice {
     pub last_seen: Timestamp,
 }
 
+/// `private message`: a direct message to one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivateMessage {
+    /// The recipient.
+    pub to: Up,
+    /// The text.
+    pub message: String,
+    /// Idempotency key.
+    #[serde(default)]
+    pub nonce: Option<String>,
+}
+
+/// `typing`: the user started or stopped typing in a room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Typing {
+    /// The group id.
+    pub room: EntityId,
+    /// Typing now or not.
+    pub typing: bool,
+}
+
+/// The `typing` notice relayed to the room's other members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypingNotice {
+    /// The group id.
+    pub room: EntityId,
+    /// Who.
+    pub up: Up,
+    /// Typing now or not.
+    pub typing: bool,
+}
+
+/// `read`: the user has read a room up to a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Read {
+    /// The group id.
+    pub room: EntityId,
+    /// The newest message read.
+    pub message_id: EntityId,
+}
+
+/// The ack of `read`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadAck {
+    /// The group id.
+    pub room: EntityId,
+    /// Messages still unread after the marker.
+    pub unread: u64,
+}
+
+/// The `read` receipt relayed to the room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadReceipt {
+    /// The group id.
+    pub room: EntityId,
+    /// Who read.
+    pub up: Up,
+    /// Up to which message.
+    pub message_id: EntityId,
+}
+
+/// `react`: add (`on: true`) or remove a reaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct React {
+    /// The message.
+    pub message_id: EntityId,
+    /// The reaction.
+    pub emoji: String,
+    /// Add or remove.
+    pub on: bool,
+}
+
+/// `edit message`: new text for one's own message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EditMessageEvent {
+    /// The message.
+    pub message_id: EntityId,
+    /// The new text.
+    pub message: String,
+}
+
+/// `delete message`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteMessageEvent {
+    /// The message.
+    pub message_id: EntityId,
+}
+
+/// `sync`: what a reconnecting client missed in a room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sync {
+    /// The group id.
+    pub room: EntityId,
+    /// The newest message the client has; messages after it are returned,
+    /// oldest first. Without it, the newest page.
+    #[serde(default)]
+    pub after: Option<EntityId>,
+    /// RFC 3339 time of the client's last sync; messages edited, deleted or
+    /// reacted to after it are returned as `changes`.
+    #[serde(default)]
+    pub since: Option<String>,
+}
+
+/// The ack data of `sync`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncResult {
+    /// Missed messages (`hasMore`: sync again after the last one).
+    pub messages: crate::paging::Page<crate::model::Message>,
+    /// Messages changed since `since` (empty without it).
+    pub changes: Vec<crate::model::Message>,
+}
+
+/// The ack data of `presence`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceList {
+    /// Members of the room online now.
+    pub online: Vec<Up>,
+}
+
+/// `kick`: an admin removes a member from a room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kick {
+    /// The group id.
+    pub room: EntityId,
+    /// Who is removed.
+    pub up: Up,
+}
+
+/// An ack without data: `{}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

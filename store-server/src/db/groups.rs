@@ -8,7 +8,7 @@ use chat_wire::model::{Group, GroupKind};
 use chat_wire::paging::{Page, PageRequest};
 use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{DateTime, doc};
+use mongodb::bson::{DateTime, Document, doc};
 use mongodb::options::ReturnDocument;
 use service_kit::ApiError;
 use std::collections::HashMap;
@@ -173,6 +173,27 @@ impl Store {
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("direct group {key} vanished"))),
             Err(err) => Err(db_error(err)),
         }
+    }
+
+    /// Raises each group's `messageCount` to at least the given value, in
+    /// one round trip.
+    pub async fn raise_message_counts(
+        &self,
+        counts: &HashMap<ObjectId, i64>,
+    ) -> Result<(), ApiError> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let updates: Vec<Document> = counts
+            .iter()
+            .map(|(id, count)| doc! {"q": {"_id": id}, "u": {"$max": {"messageCount": count}}})
+            .collect();
+        let command = doc! {"update": super::documents::collections::GROUPS, "updates": updates, "ordered": false};
+        self.database()
+            .run_command(command)
+            .await
+            .map_err(db_error)?;
+        Ok(())
     }
 
     /// A group's message count, or `not_found`.

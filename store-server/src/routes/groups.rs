@@ -165,9 +165,10 @@ async fn join_group(
     Path(id): Path<String>,
     AppJson(join): AppJson<JoinGroup>,
 ) -> Result<Json<Group>, ApiError> {
-    Ok(Json(
-        state.store.join_group(parse_id(&id)?, &join.up).await?,
-    ))
+    let id = parse_id(&id)?;
+    let group = state.store.join_group(id, &join.up).await?;
+    state.writer.forget_group(&id);
+    Ok(Json(group))
 }
 
 /// Leave a group
@@ -179,12 +180,12 @@ async fn leave_group(
     State(state): State<AppState>,
     Path((id, up)): Path<(String, String)>,
 ) -> Result<Json<Group>, ApiError> {
-    Ok(Json(
-        state
-            .store
-            .leave_group(parse_id(&id)?, &parse_up(&up)?)
-            .await?,
-    ))
+    let id = parse_id(&id)?;
+    let group = state.store.leave_group(id, &parse_up(&up)?).await?;
+    // The writer checks membership in memory: it must not accept this
+    // user's next message.
+    state.writer.forget_group(&id);
+    Ok(Json(group))
 }
 
 /// Get or create a direct conversation

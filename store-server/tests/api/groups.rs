@@ -1,4 +1,4 @@
-//! `/group`: create, read, list, join and leave.
+//! `/group`: create, read and list groups, and what creating refuses.
 
 use crate::helpers::{expect_error, parse, spawn_app, unknown_id};
 use chat_wire::model::{Group, GroupKind};

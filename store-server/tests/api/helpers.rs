@@ -10,7 +10,6 @@ use futures::TryStreamExt;
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -18,6 +17,8 @@ use store_server::config::StoreConfig;
 use store_server::db::Store;
 use store_server::startup::Application;
 use tokio::sync::oneshot;
+
+pub use crate::assertions::{expect_error, ids, parse, send, texts, unknown_id};
 
 /// The service token every test app is started with.
 pub const TOKEN: &str = "test-service-token-5f1c9a";
@@ -302,48 +303,4 @@ impl TestApp {
             .await
             .unwrap()
     }
-}
-
-/// Sends a request, panicking on transport errors.
-pub async fn send(request: RequestBuilder) -> Response {
-    request.send().await.expect("the request failed to send")
-}
-
-/// Asserts the status and reads the JSON body as `T`.
-pub async fn parse<T: DeserializeOwned>(response: Response, status: StatusCode) -> T {
-    let actual = response.status();
-    let url = response.url().to_string();
-    let text = response.text().await.expect("unreadable body");
-    assert_eq!(actual, status, "unexpected status from {url}: {text}");
-    serde_json::from_str(&text)
-        .unwrap_or_else(|err| panic!("body of {url} is not the expected JSON ({err}): {text}"))
-}
-
-/// Asserts an error answer: the status, the exact `code`, and the contract's
-/// body shape. Returns the error message.
-pub async fn expect_error(response: Response, status: u16, code: &str) -> String {
-    let body: Value = parse(response, StatusCode::from_u16(status).unwrap()).await;
-    assert_eq!(body["error"]["code"], code, "unexpected error body: {body}");
-    let object = body.as_object().expect("error body is an object");
-    assert_eq!(object.len(), 1, "only `error` in the body: {body}");
-    let message = body["error"]["message"]
-        .as_str()
-        .unwrap_or_else(|| panic!("error without a message: {body}"));
-    assert!(!message.is_empty(), "empty error message: {body}");
-    message.to_owned()
-}
-
-/// The ids of a page, in order.
-pub fn ids(page: &Page<Message>) -> Vec<String> {
-    page.items.iter().map(|m| m.id.to_string()).collect()
-}
-
-/// The texts of a page, in order.
-pub fn texts(page: &Page<Message>) -> Vec<String> {
-    page.items.iter().map(|m| m.message.clone()).collect()
-}
-
-/// An id that nothing has.
-pub fn unknown_id() -> String {
-    ObjectId::new().to_hex()
 }

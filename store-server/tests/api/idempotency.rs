@@ -154,7 +154,7 @@ async fn retries_racing_other_traffic_are_created_once() {
     let gid = group.id.to_string();
     // Other senders keep the writer busy, so the retries queue up behind
     // them and several of them land in the same batch.
-    let posts = (0..100).map(|i| {
+    let posts = (0..200).map(|i| {
         let (app, gid) = (&app, &gid);
         async move {
             let retry = i % 5 == 0;
@@ -188,5 +188,5 @@ async fn retries_racing_other_traffic_are_created_once() {
         retries_created, 1,
         "exactly one of the retries created the message"
     );
-    assert_eq!(app.messages(&gid, "").await.total, 81);
+    assert_eq!(app.messages(&gid, "").await.total, 161);
 }

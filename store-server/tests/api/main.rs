@@ -4,12 +4,15 @@
 //! One binary, one module per area; `helpers` starts a store per test, each
 //! on its own port with its own database.
 
+mod assertions;
 mod binary;
 mod direct_and_reads;
 mod groups;
 mod health_and_auth;
 mod helpers;
 mod idempotency;
+mod membership;
+mod message_errors;
 mod messages;
 mod paging;
 mod reactions_and_changes;

@@ -2,9 +2,9 @@
 //! unknown ids, non-members, bad bodies, the message and body limits, edits
 //! and deletes by the wrong user.
 
-use crate::helpers::{expect_error, spawn_app, spawn_app_with, unknown_id};
-use reqwest::Method;
-use serde_json::json;
+use crate::helpers::{expect_error, parse, spawn_app, spawn_app_with, unknown_id};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn an_unknown_message_is_404_and_a_malformed_id_400() {

@@ -1,7 +1,9 @@
-//! `/message`: send, read, edit, delete, and the limits on what is sent.
+//! `/message`: send, read, list, edit and delete (the refusals are in
+//! `message_errors`).
 
-use crate::helpers::{expect_error, parse, spawn_app, spawn_app_with, unknown_id};
+use crate::helpers::{expect_error, parse, send, spawn_app, texts};
 use chat_wire::model::Message;
+use chat_wire::paging::Page;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -1,4 +1,4 @@
-//! Reactions, soft deletes and the change feed of a group.
+//! Reactions, and the change feed of a group.
 
 use crate::helpers::{expect_error, parse, spawn_app, unknown_id};
 use chat_wire::model::Message;

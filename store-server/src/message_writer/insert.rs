@@ -1,0 +1,172 @@
+//! The ordered `insertMany` of a batch, and what to do when one document of
+//! it hits a unique index.
+//!
+//! An ordered insert stops at the first failing document; everything before
+//! it is stored and nothing after it. So a failure splits the batch cleanly:
+//! - a duplicate `(from, nonce)` (a retry whose first message is stored):
+//!   that sender gets the stored message, the later messages of its group
+//!   move one `seq` down to fill the hole, and the rest is inserted again;
+//! - a duplicate `{group, seq}` (another store instance numbered the same
+//!   group): the group's numbering restarts after its newest stored message;
+//! - anything else: the rest is answered with the error, and its groups are
+//!   forgotten so their numbering is reloaded from MongoDB.
+
+use super::group_cache::{CachedGroup, newest_seq};
+use super::{Outcome, Pending, Stored};
+use crate::db::documents::MessageDoc;
+use crate::db::{DUPLICATE_KEY, Store, db_error};
+use mongodb::bson::doc;
+use mongodb::bson::oid::ObjectId;
+use mongodb::error::{Error as DbError, ErrorKind};
+use service_kit::ApiError;
+use std::collections::HashMap;
+
+/// Renumberings after `seq` collisions tolerated in one batch.
+const MAX_COLLISIONS: usize = 8;
+
+/// A message of the batch with its document.
+pub struct Entry {
+    /// The document to insert.
+    pub doc: MessageDoc,
+    /// Who waits for it.
+    pub pending: Pending,
+}
+
+/// The first document an ordered insert refused.
+struct Refused {
+    index: usize,
+    code: i32,
+    on_nonce: bool,
+}
+
+fn refused(err: &DbError) -> Option<Refused> {
+    let ErrorKind::InsertMany(failure) = &*err.kind else {
+        return None;
+    };
+    let first = failure
+        .write_errors
+        .as_ref()?
+        .iter()
+        .min_by_key(|e| e.index)?;
+    Some(Refused {
+        index: first.index,
+        code: first.code,
+        on_nonce: first.message.contains("nonceKey"),
+    })
+}
+
+/// Inserts `entries` in order and returns the stored ones; every entry that
+/// is not returned has been answered.
+pub async fn insert_in_order(
+    store: &Store,
+    groups: &mut HashMap<ObjectId, CachedGroup>,
+    entries: Vec<Entry>,
+) -> Vec<Entry> {
+    let mut rest = entries;
+    let mut inserted: Vec<Entry> = Vec::with_capacity(rest.len());
+    let mut collisions = 0;
+    while !rest.is_empty() {
+        let err = match store
+            .messages
+            .insert_many(rest.iter().map(|e| &e.doc))
+            .ordered(true)
+            .await
+        {
+            Ok(_) => {
+                inserted.append(&mut rest);
+                break;
+            }
+            Err(err) => err,
+        };
+        let refusal = refused(&err).filter(|r| r.code == DUPLICATE_KEY && r.index < rest.len());
+        let Some(refusal) = refusal else {
+            let index = refused(&err).map_or(0, |r| r.index).min(rest.len());
+            let failed = rest.split_off(index);
+            inserted.append(&mut rest);
+            fail_all(groups, failed, db_error(err));
+            break;
+        };
+        let mut tail = rest.split_off(refusal.index);
+        inserted.append(&mut rest);
+        let first = tail.remove(0);
+        let group = first.doc.group;
+        if refusal.on_nonce {
+            shift_down(groups, &mut tail, group);
+            answer_with_stored_twin(store, first).await;
+            rest = tail;
+            continue;
+        }
+        collisions += 1;
+        tail.insert(0, first);
+        if collisions > MAX_COLLISIONS {
+            let err = ApiError::Unavailable(anyhow::anyhow!(
+                "message numbers of group {group} kept colliding"
+            ));
+            fail_all(groups, tail, err);
+            break;
+        }
+        match newest_seq(store, group).await {
+            Ok(newest) => {
+                renumber(groups, &mut tail, group, newest);
+                rest = tail;
+            }
+            Err(err) => {
+                fail_all(groups, tail, err);
+                break;
+            }
+        }
+    }
+    inserted
+}
+
+/// Fills the hole a refused message left: later messages of its group move
+/// one number down.
+fn shift_down(groups: &mut HashMap<ObjectId, CachedGroup>, tail: &mut [Entry], group: ObjectId) {
+    for entry in tail.iter_mut().filter(|e| e.doc.group == group) {
+        entry.doc.seq -= 1;
+    }
+    if let Some(cached) = groups.get_mut(&group) {
+        cached.last_seq -= 1;
+    }
+}
+
+/// Numbers the group's messages of `tail` after `newest`.
+fn renumber(
+    groups: &mut HashMap<ObjectId, CachedGroup>,
+    tail: &mut [Entry],
+    group: ObjectId,
+    newest: i64,
+) {
+    let mut seq = newest;
+    for entry in tail.iter_mut().filter(|e| e.doc.group == group) {
+        seq += 1;
+        entry.doc.seq = seq;
+    }
+    if let Some(cached) = groups.get_mut(&group) {
+        cached.last_seq = seq;
+    }
+}
+
+/// Answers every entry with `err` and forgets their groups' numbering.
+fn fail_all(groups: &mut HashMap<ObjectId, CachedGroup>, failed: Vec<Entry>, err: ApiError) {
+    let outcome = Outcome::failed(err);
+    for entry in failed {
+        groups.remove(&entry.doc.group);
+        entry.pending.answer(outcome.clone());
+    }
+}
+
+async fn answer_with_stored_twin(store: &Store, entry: Entry) {
+    let key = entry.doc.nonce_key.clone().unwrap_or_default();
+    let outcome = match store.messages.find_one(doc! {"nonceKey": &key}).await {
+        Ok(Some(doc)) => Outcome::Stored(Stored {
+            message: doc.into(),
+            created: false,
+        }),
+        Ok(None) => Outcome::failed(ApiError::Internal(anyhow::anyhow!(
+            "duplicate nonce {key} not found"
+        ))),
+        Err(err) => Outcome::failed(db_error(err)),
+    };
+    entry.pending.answer(outcome);
+}
