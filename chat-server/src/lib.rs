@@ -12,13 +12,16 @@
 //! - [`store_client`]: the typed client of the store.
 //! - [`jwt`]: user tokens; [`presence`]: who is online here;
 //!   [`location`]: which node a user belongs on; [`metrics`]: Prometheus;
-//!   [`rate_limit`]: the per-user message rate.
+//!   [`rate_limit`]: the per-user message rate; [`notify`]: offline
+//!   notifications; [`matchmaking`]: the pairing queues.
 
 pub mod config;
 pub mod http;
 pub mod jwt;
 pub mod location;
+pub mod matchmaking;
 pub mod metrics;
+pub mod notify;
 pub mod presence;
 pub mod rate_limit;
 pub mod socket;

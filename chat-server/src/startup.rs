@@ -8,7 +8,9 @@ use crate::config::ChatConfig;
 use crate::http;
 use crate::jwt::JwtKeys;
 use crate::location::NodeLocator;
+use crate::matchmaking::MatchQueues;
 use crate::metrics::ChatMetrics;
+use crate::notify::Notifier;
 use crate::presence::Presence;
 use crate::rate_limit::MessageRate;
 use crate::socket;
@@ -52,11 +54,21 @@ impl Application {
         }
         let mut registry = Registry::with_prefix("chat");
         let http_metrics = HttpMetrics::register(&mut registry);
+        let store = StoreClient::new(&config.store_url, &config.store_token, &mut registry)
+            .context("cannot build the store client")?;
+        let presence = Presence::default();
+        let notifier = Notifier::spawn(
+            config.notify_url.clone(),
+            store.clone(),
+            presence.clone(),
+            &mut registry,
+        );
         let state = AppState {
-            store: StoreClient::new(&config.store_url, &config.store_token, &mut registry)
-                .context("cannot build the store client")?,
+            store,
+            notifier,
+            match_queues: MatchQueues::default(),
             jwt: JwtKeys::new(&config.jwt_secret),
-            presence: Presence::default(),
+            presence,
             metrics: ChatMetrics::register(&mut registry),
             locator: NodeLocator::new(config.nodes.clone(), config.public_url.clone()),
             rate_limit: MessageRate::new(config.msg_rate, config.msg_burst),

@@ -2,7 +2,9 @@
 
 use crate::jwt::JwtKeys;
 use crate::location::NodeLocator;
+use crate::matchmaking::MatchQueues;
 use crate::metrics::ChatMetrics;
+use crate::notify::Notifier;
 use crate::presence::Presence;
 use crate::rate_limit::MessageRate;
 use crate::store_client::StoreClient;
@@ -20,6 +22,10 @@ pub struct AppState {
     pub metrics: ChatMetrics,
     /// Node assignment for `/chat/location`.
     pub locator: NodeLocator,
+    /// Matchmaking queues.
+    pub match_queues: MatchQueues,
+    /// Offline notifications.
+    pub notifier: Notifier,
     /// Per-user message rate.
     pub rate_limit: MessageRate,
     /// Longest message, in characters.

@@ -5,11 +5,11 @@
 //! recovers by itself. Store errors keep their contract code.
 
 use chat_wire::ids::{EntityId, Up};
-use chat_wire::model::{Group, Message, User};
+use chat_wire::model::{Group, GroupKind, Message, User};
 use chat_wire::paging::{Page, PageRequest};
 use chat_wire::requests::{
-    DirectGroupRequest, EditMessage, JoinGroup, MarkRead, NewMessage, NewReaction, ReadState,
-    UserUpdate,
+    DirectGroupRequest, EditMessage, FindMatch, JoinGroup, MarkRead, NewGroup, NewMessage,
+    NewReaction, ReadState, UserUpdate,
 };
 use chat_wire::{ErrorBody, ErrorCode};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -270,6 +270,39 @@ impl StoreClient {
             .query(&[("since", since)])
             .query(&paging.to_query());
         self.call("changes", request).await
+    }
+
+    /// A place for `up` in a `match` group of `topic` with space, or a new one.
+    pub async fn find_match(&self, up: &Up, topic: &str, capacity: u32) -> Result<Group, ApiError> {
+        let body = FindMatch {
+            up: up.clone(),
+            topic: topic.to_owned(),
+            capacity,
+        };
+        self.call(
+            "find_match",
+            self.request(Method::POST, "/group/match").json(&body),
+        )
+        .await
+    }
+
+    /// A new `match` group of `users` for `topic`.
+    pub async fn create_match_group(&self, users: &[Up], topic: &str) -> Result<Group, ApiError> {
+        let body = NewGroup {
+            name: topic.to_owned(),
+            users: users.to_vec(),
+            admins: Vec::new(),
+            open: false,
+            history_min_online: 0,
+            kind: Some(GroupKind::Match),
+            topic: Some(topic.to_owned()),
+            capacity: Some(users.len().max(2) as u32),
+        };
+        self.call(
+            "create_group",
+            self.request(Method::POST, "/group").json(&body),
+        )
+        .await
     }
 
     /// Marks a user online or offline.

@@ -2,6 +2,7 @@
 
 use super::PUBLIC_TAG;
 use super::auth::AuthUser;
+use crate::socket::recovery::hidden_page;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -49,7 +50,9 @@ async fn location(State(state): State<AppState>, AuthUser(up): AuthUser) -> Json
 /// A group's messages
 ///
 /// Members only. By page (newest first), or `before` a message id (older
-/// ones, newest first), or `after` one (newer ones, oldest first).
+/// ones, newest first), or `after` one (newer ones, oldest first). A group
+/// with `historyMinOnline = N > 0` shows an empty page until N of its
+/// members are online.
 #[utoipa::path(get, path = "/chat/{group}/message", tag = PUBLIC_TAG, params(("group" = String, Path), PageQuery),
     responses((status = 200, body = Page<Message>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -99,12 +102,16 @@ async fn all_messages(
 ) -> Result<Json<AllGroupMessages>, ApiError> {
     let paging = query.parse_pages_only()?;
     let groups = state.store.groups_of_user(&up).await?;
-    let store = &state.store;
+    let (store, presence) = (&state.store, &state.presence);
     let groups = futures::stream::iter(groups)
         .map(|group| {
             let paging = paging.clone();
             async move {
-                let messages = store.group_messages(&group.id, &paging).await?;
+                let messages = if presence.history_visible(&group) {
+                    store.group_messages(&group.id, &paging).await?
+                } else {
+                    hidden_page()
+                };
                 Ok::<_, ApiError>(GroupMessages { group, messages })
             }
         })

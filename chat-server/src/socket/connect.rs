@@ -6,7 +6,7 @@
 //! whose message is `unauthenticated`, a store outage with `unavailable`.
 
 use super::session::{Session, user_room};
-use super::{messages, rooms};
+use super::{direct, edits, matching, messages, moderation, receipts, recovery, rooms};
 use crate::state::AppState;
 use chat_wire::events::{OfflineNotice, OnlineNotice};
 use chat_wire::ids::Up;
@@ -113,6 +113,18 @@ pub async fn on_connect<A: Adapter>(
     socket.on("join room", rooms::join_room::<A>);
     socket.on("leave room", rooms::leave_room::<A>);
     socket.on("chat message", messages::chat_message::<A>);
+    socket.on("private message", direct::private_message::<A>);
+    socket.on("typing", receipts::typing::<A>);
+    socket.on("read", receipts::read::<A>);
+    socket.on("react", edits::react::<A>);
+    socket.on("edit message", edits::edit_message::<A>);
+    socket.on("delete message", edits::delete_message::<A>);
+    socket.on("sync", recovery::sync::<A>);
+    socket.on("presence", moderation::presence::<A>);
+    socket.on("kick", moderation::kick::<A>);
+    socket.on("find room", matching::find_room::<A>);
+    socket.on("queue", matching::queue::<A>);
+    socket.on("leave queue", matching::leave_queue::<A>);
     socket.on_disconnect(on_disconnect::<A>);
     // A client that left before `on_disconnect` was registered never runs
     // it: its departure is handled here instead (once, see `uncount`).
@@ -133,6 +145,7 @@ async fn on_disconnect<A: Adapter>(
         return;
     }
     state.metrics.sockets.dec();
+    state.match_queues.leave(&socket.id.to_string());
     if !state.presence.disconnect(&session.up) {
         return;
     }

@@ -49,6 +49,7 @@ pub async fn private_message<A: Adapter>(
     );
     if let Some((message, to)) = fresh {
         state.metrics.messages.inc();
+        state.notifier.notify(&message);
         let both = [user_room(&session.up), user_room(&to)];
         if let Err(err) = socket.to(both).emit("private message", &message).await {
             tracing::warn!(id = %message.id, error = %err, "could not deliver a private message");

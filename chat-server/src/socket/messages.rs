@@ -45,6 +45,7 @@ pub async fn chat_message<A: Adapter>(
     );
     if let Some(message) = fresh {
         state.metrics.messages.inc();
+        state.notifier.notify(&message);
         let room = message.group.to_string();
         if let Err(err) = socket.to(room).emit("chat message", &message).await {
             tracing::warn!(id = %message.id, error = %err, "could not broadcast a message");

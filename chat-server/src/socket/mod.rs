@@ -5,7 +5,12 @@
 pub mod ack;
 pub mod connect;
 pub mod direct;
+pub mod edits;
+pub mod matching;
 pub mod messages;
+pub mod moderation;
+pub mod receipts;
+pub mod recovery;
 pub mod rooms;
 pub mod session;
 

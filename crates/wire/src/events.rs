@@ -207,6 +207,59 @@ pub struct Kick {
     pub up: Up,
 }
 
+/// `find room`: a matchmaking room of a topic (seed 000).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindRoom {
+    /// The topic.
+    pub topic: String,
+    /// The room size.
+    pub capacity: u32,
+}
+
+/// The queues of seed 001: `vent` pairs with `listen`, `talk` with `talk`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueKind {
+    /// Wants to talk with someone who also wants to talk.
+    Talk,
+    /// Wants to vent to a listener.
+    Vent,
+    /// Wants to listen to someone venting.
+    Listen,
+}
+
+impl QueueKind {
+    /// The queue whose users this one is paired with.
+    pub fn partner(self) -> QueueKind {
+        match self {
+            QueueKind::Talk => QueueKind::Talk,
+            QueueKind::Vent => QueueKind::Listen,
+            QueueKind::Listen => QueueKind::Vent,
+        }
+    }
+}
+
+/// `queue`: wait to be paired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Queue {
+    /// Which queue.
+    pub queue: QueueKind,
+}
+
+/// The ack of `queue` and `leave queue`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Queued {
+    /// Whether the user is waiting now.
+    pub queued: bool,
+}
+
+/// `queue complete`: the pair's new room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueComplete {
+    /// The `match` group of the two.
+    pub room: crate::model::Group,
+}
+
 /// An ack without data: `{}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Empty {}

@@ -4,6 +4,7 @@
 //! impossible id is refused while it is parsed.
 
 use crate::ids::{EntityId, Up};
+use crate::model::GroupKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -24,6 +25,28 @@ pub struct NewGroup {
     /// Members that must be online before history is shown; 0 by default.
     #[serde(default)]
     pub history_min_online: u32,
+    /// `group` (default) or `match`; direct groups are made by `POST /group/direct`.
+    #[serde(default)]
+    pub kind: Option<GroupKind>,
+    /// Matchmaking topic, for `match` groups.
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// Matchmaking capacity, for `match` groups.
+    #[serde(default)]
+    pub capacity: Option<u32>,
+}
+
+/// `POST /group/match`: a place for `up` in a `match` group of `topic` that
+/// still has space, or a new one (seed 000's matchmaker).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindMatch {
+    /// Who looks for a room.
+    pub up: Up,
+    /// The topic, 1 to 100 characters.
+    pub topic: String,
+    /// The room size, 2 to 1000.
+    pub capacity: u32,
 }
 
 /// `POST /group/{id}/users`: a user joining.

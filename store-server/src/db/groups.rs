@@ -28,6 +28,8 @@ pub struct GroupSpec {
     pub open: bool,
     /// History gate.
     pub history_min_online: u32,
+    /// Matchmaking topic and capacity, for `match` groups.
+    pub matching: Option<(String, u32)>,
 }
 
 impl Store {
@@ -44,8 +46,8 @@ impl Store {
             created_at: DateTime::now(),
             message_count: 0,
             direct_key: None,
-            topic: None,
-            capacity: None,
+            topic: spec.matching.as_ref().map(|(topic, _)| topic.clone()),
+            capacity: spec.matching.map(|(_, capacity)| i64::from(capacity)),
         };
         self.groups.insert_one(&doc).await.map_err(db_error)?;
         Ok(doc.into())

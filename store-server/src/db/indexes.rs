@@ -7,7 +7,7 @@
 //! | messages | `{group, changedAt}` | `GET /group/{id}/changes` |
 //! | groups | `{users}` | the groups of a user |
 //! | groups | `{directKey}` unique, sparse | get-or-create of direct groups |
-//! | groups | `{kind, topic}` | matchmaking rooms of a topic |
+//! | groups | `{kind, topic}` | matchmaking rooms of a topic (`POST /group/match`) |
 //!
 //! `_id` serves the rest: one group, message or user, read markers
 //! (`group|up`), and the all-messages, all-groups and all-users listings.

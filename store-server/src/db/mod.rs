@@ -9,6 +9,7 @@
 pub mod documents;
 pub mod groups;
 pub mod indexes;
+pub mod matchmaking;
 pub mod messages;
 pub mod paging;
 pub mod reads;

@@ -11,7 +11,7 @@ use chat_wire::ids::Up;
 use chat_wire::model::{Group, GroupKind, Message};
 use chat_wire::paging::{Page, PageQuery};
 use chat_wire::requests::{
-    DirectGroupRequest, JoinGroup, MarkRead, NewGroup, ReadState, parse_text,
+    DirectGroupRequest, FindMatch, JoinGroup, MarkRead, NewGroup, ReadState, parse_text,
 };
 use chat_wire::{ErrorBody, time};
 use serde::Deserialize;
@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_groups, create_group))
         .routes(routes!(group_messages))
         .routes(routes!(direct_group))
+        .routes(routes!(find_match))
         .routes(routes!(groups_of_user))
         .routes(routes!(get_group))
         .routes(routes!(join_group))
@@ -66,15 +67,65 @@ async fn create_group(
     }
     let users = unique(new.users.iter().chain(&new.admins));
     let admins = unique(new.admins.iter());
+    let matching = match new.kind.unwrap_or(GroupKind::Group) {
+        GroupKind::Group => None,
+        GroupKind::Match => Some(match_terms(new.topic.as_deref(), new.capacity)?),
+        GroupKind::Direct => {
+            return Err(ApiError::InvalidArgument(
+                "direct groups are made with `POST /group/direct`".into(),
+            ));
+        }
+    };
     let spec = GroupSpec {
         name,
-        kind: GroupKind::Group,
+        kind: if matching.is_some() {
+            GroupKind::Match
+        } else {
+            GroupKind::Group
+        },
         users,
         admins,
         open: new.open,
         history_min_online: new.history_min_online,
+        matching,
     };
     Ok(Created(state.store.create_group(spec).await?))
+}
+
+/// Checks a matchmaking topic (1 to 100 characters) and capacity (2 to 1000).
+fn match_terms(topic: Option<&str>, capacity: Option<u32>) -> Result<(String, u32), ApiError> {
+    let topic =
+        topic.ok_or_else(|| ApiError::InvalidArgument("a `match` group needs a `topic`".into()))?;
+    let topic =
+        parse_text("topic", topic, 100).map_err(|e| ApiError::InvalidArgument(e.to_string()))?;
+    match capacity {
+        Some(capacity) if (2..=1000).contains(&capacity) => Ok((topic, capacity)),
+        _ => Err(ApiError::InvalidArgument(
+            "`capacity` must be a whole number from 2 to 1000".into(),
+        )),
+    }
+}
+
+/// Find a matchmaking room
+///
+/// A place for `up` in the oldest `match` group of `topic` and `capacity`
+/// that still has space (`200`), or a new group holding only them (`201`).
+/// Asking again while already in such a group returns it. Two users racing
+/// for the last place never overfill a room.
+#[utoipa::path(post, path = "/group/match", tag = DATA_TAG, request_body = FindMatch,
+    responses((status = 201, body = Group), (status = 200, body = Group), (status = 400, body = ErrorBody)))]
+async fn find_match(
+    State(state): State<AppState>,
+    AppJson(request): AppJson<FindMatch>,
+) -> Result<axum::response::Response, ApiError> {
+    let (topic, capacity) = match_terms(Some(&request.topic), Some(request.capacity))?;
+    let (group, created) = state
+        .store
+        .find_match(&request.up, &topic, capacity)
+        .await?;
+    let id = crate::db::documents::object_id(&group.id);
+    state.writer.forget_group(&id);
+    Ok(super::created_or_ok(group, created))
 }
 
 /// The users in first-seen order, each once.

@@ -1,0 +1,175 @@
+//! Offline notifications (seeds 000 and 003): each new message is posted to
+//! `CHAT_NOTIFY_URL` as `{"to": up, "message": Message}` once for every member
+//! of its group who is offline, the hook for push notifications.
+//!
+//! Messages wait in a bounded queue that never blocks delivery: when it is
+//! full the notification is dropped, counted and logged. Each post is retried
+//! with back-off; an endpoint that stays down is counted and logged, never
+//! fatal. Online means "has a socket on this node".
+
+use crate::presence::Presence;
+use crate::store_client::StoreClient;
+use chat_wire::ids::Up;
+use chat_wire::model::Message;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::registry::Registry;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc};
+
+/// Messages waiting to be notified.
+const QUEUE_CAPACITY: usize = 10_000;
+/// Posts in flight at once.
+const CONCURRENT_POSTS: usize = 32;
+/// Waits before the 2nd, 3rd and 4th try of a post.
+const BACK_OFF: [Duration; 3] = [
+    Duration::from_millis(200),
+    Duration::from_secs(1),
+    Duration::from_secs(5),
+];
+/// Time allowed for one post.
+const POST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What is posted to the hook.
+#[derive(Debug, Serialize)]
+struct Notification<'a> {
+    to: &'a Up,
+    message: &'a Message,
+}
+
+/// Outcome labels of the notification counter.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+/// The sending side; cheap to clone. Without a URL it does nothing.
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    queue: Option<mpsc::Sender<Message>>,
+    counts: Family<OutcomeLabels, Counter>,
+}
+
+impl Notifier {
+    /// A notifier posting to `url` (none: disabled), registering its counters.
+    pub fn spawn(
+        url: Option<String>,
+        store: StoreClient,
+        presence: Presence,
+        registry: &mut Registry,
+    ) -> Self {
+        let counts = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "notifications",
+            "Offline notifications by outcome: sent, failed (after retries), dropped (queue full)",
+            counts.clone(),
+        );
+        let Some(url) = url else {
+            return Self {
+                queue: None,
+                counts,
+            };
+        };
+        let (queue, messages) = mpsc::channel(QUEUE_CAPACITY);
+        let worker = Worker {
+            url,
+            http: reqwest::Client::builder()
+                .timeout(POST_TIMEOUT)
+                .build()
+                .unwrap_or_default(),
+            store,
+            presence,
+            counts: counts.clone(),
+            in_flight: Arc::new(Semaphore::new(CONCURRENT_POSTS)),
+        };
+        tokio::spawn(worker.run(messages));
+        Self {
+            queue: Some(queue),
+            counts,
+        }
+    }
+
+    /// Queues a new message for its offline members; never waits.
+    pub fn notify(&self, message: &Message) {
+        let Some(queue) = &self.queue else { return };
+        if queue.try_send(message.clone()).is_err() {
+            self.counts
+                .get_or_create(&OutcomeLabels { outcome: "dropped" })
+                .inc();
+            tracing::warn!(id = %message.id, "notification queue full; notification dropped");
+        }
+    }
+}
+
+struct Worker {
+    url: String,
+    http: reqwest::Client,
+    store: StoreClient,
+    presence: Presence,
+    counts: Family<OutcomeLabels, Counter>,
+    in_flight: Arc<Semaphore>,
+}
+
+impl Worker {
+    async fn run(self, mut messages: mpsc::Receiver<Message>) {
+        let worker = Arc::new(self);
+        while let Some(message) = messages.recv().await {
+            let members = match worker.store.group(&message.group).await {
+                Ok(group) => group.users,
+                Err(err) => {
+                    tracing::warn!(id = %message.id, error = %err, "cannot read a group to notify its members");
+                    worker
+                        .counts
+                        .get_or_create(&OutcomeLabels { outcome: "failed" })
+                        .inc();
+                    continue;
+                }
+            };
+            let message = Arc::new(message);
+            for up in members
+                .into_iter()
+                .filter(|up| *up != message.from && !worker.presence.is_online(up))
+            {
+                let Ok(permit) = worker.in_flight.clone().acquire_owned().await else {
+                    return;
+                };
+                let (worker, message) = (worker.clone(), message.clone());
+                tokio::spawn(async move {
+                    worker.post_with_retries(&up, &message).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+
+    async fn post_with_retries(&self, to: &Up, message: &Message) {
+        let body = Notification { to, message };
+        let mut waits = BACK_OFF.iter();
+        loop {
+            let result = self.http.post(&self.url).json(&body).send().await;
+            let failure = match result {
+                Ok(response) if response.status().is_success() => {
+                    self.counts
+                        .get_or_create(&OutcomeLabels { outcome: "sent" })
+                        .inc();
+                    return;
+                }
+                Ok(response) => format!("status {}", response.status()),
+                Err(err) => err.to_string(),
+            };
+            match waits.next() {
+                Some(wait) => tokio::time::sleep(*wait).await,
+                None => {
+                    self.counts
+                        .get_or_create(&OutcomeLabels { outcome: "failed" })
+                        .inc();
+                    tracing::warn!(to = %to, id = %message.id, error = %failure, "notification failed after retries");
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! `sync`: what a client that was away missed in a room — the messages after
+//! its newest one, and the messages changed since its last sync.
+//!
+//! The reconnect recipe (docs/chat-api.md): keep the newest message id and
+//! the time of the last sync per room; after reconnecting, `sync` each room
+//! with both, and again `after` the last returned message while `hasMore`.
+
+use super::ack::{answer, bad_payload};
+use super::session::Session;
+use crate::state::AppState;
+use chat_wire::events::{Sync, SyncResult};
+use chat_wire::paging::{MAX_PER_PAGE, Page, PageRequest, Position};
+use chat_wire::time;
+use service_kit::ApiError;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{AckSender, Extension, State, TryData};
+use std::time::Instant;
+
+/// `sync {room, after?, since?}`: answers `{messages: Page, changes: [Message]}`.
+pub async fn sync<A: Adapter>(
+    TryData(payload): TryData<Sync>,
+    ack: AckSender<A>,
+    Extension(session): Extension<Session>,
+    State(state): State<AppState>,
+) {
+    let started = Instant::now();
+    let result = catch_up(
+        &state,
+        &session,
+        payload.map_err(|e| bad_payload("sync", e)),
+    )
+    .await;
+    answer(ack, &state.metrics, "sync", started, result);
+}
+
+async fn catch_up(
+    state: &AppState,
+    session: &Session,
+    payload: Result<Sync, ApiError>,
+) -> Result<SyncResult, ApiError> {
+    let Sync { room, after, since } = payload?;
+    session.require_member(&room)?;
+    if let Some(since) = &since {
+        time::parse(since).map_err(|_| {
+            ApiError::InvalidArgument(format!("`since` must be an RFC 3339 time, got `{since}`"))
+        })?;
+    }
+    let group = state.store.group(&room).await?;
+    if !state.presence.history_visible(&group) {
+        return Ok(SyncResult {
+            messages: hidden_page(),
+            changes: Vec::new(),
+        });
+    }
+    let position = after.map_or(Position::Page(0), Position::After);
+    let paging = PageRequest {
+        position,
+        per_page: MAX_PER_PAGE,
+    };
+    let messages = state.store.group_messages(&room, &paging).await?;
+    let changes = match since {
+        Some(since) => {
+            let first = PageRequest {
+                position: Position::Page(0),
+                per_page: MAX_PER_PAGE,
+            };
+            state.store.changes(&room, &since, &first).await?.items
+        }
+        None => Vec::new(),
+    };
+    Ok(SyncResult { messages, changes })
+}
+
+/// The empty page of a group whose history is not shown yet.
+pub fn hidden_page<T>() -> Page<T> {
+    Page {
+        items: Vec::new(),
+        page: 0,
+        per_page: MAX_PER_PAGE,
+        total: 0,
+        has_more: false,
+    }
+}

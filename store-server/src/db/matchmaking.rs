@@ -1,0 +1,69 @@
+//! Matchmaking rooms (seed 000): a place in a `match` group of a topic that
+//! still has space, or a new group.
+//!
+//! The place is taken with one conditional update: the filter only matches a
+//! group whose `users` array has no element at index `capacity - 1`, so two
+//! users racing for the last place can never overfill it; the loser finds
+//! another room or opens one.
+
+use super::documents::GroupDoc;
+use super::{Store, db_error};
+use chat_wire::ids::Up;
+use chat_wire::model::{Group, GroupKind};
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{DateTime, doc};
+use mongodb::options::ReturnDocument;
+use service_kit::ApiError;
+
+impl Store {
+    /// A `match` group of `topic` and `capacity` holding `up`; `true` when
+    /// it was created for them.
+    pub async fn find_match(
+        &self,
+        up: &Up,
+        topic: &str,
+        capacity: u32,
+    ) -> Result<(Group, bool), ApiError> {
+        let capacity = i64::from(capacity);
+        let already_in = self
+            .groups
+            .find_one(
+                doc! {"kind": "match", "topic": topic, "capacity": capacity, "users": up.as_str()},
+            )
+            .await
+            .map_err(db_error)?;
+        if let Some(group) = already_in {
+            return Ok((group.into(), false));
+        }
+        let last_place = format!("users.{}", capacity - 1);
+        let joined = self
+            .groups
+            .find_one_and_update(
+                doc! {"kind": "match", "topic": topic, "capacity": capacity, last_place: {"$exists": false}},
+                doc! {"$push": {"users": up.as_str()}},
+            )
+            .sort(doc! {"_id": 1})
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(db_error)?;
+        if let Some(group) = joined {
+            return Ok((group.into(), false));
+        }
+        let doc = GroupDoc {
+            id: ObjectId::new(),
+            name: topic.to_owned(),
+            kind: GroupKind::Match,
+            users: vec![up.clone()],
+            admins: Vec::new(),
+            open: false,
+            history_min_online: 0,
+            created_at: DateTime::now(),
+            message_count: 0,
+            direct_key: None,
+            topic: Some(topic.to_owned()),
+            capacity: Some(capacity),
+        };
+        self.groups.insert_one(&doc).await.map_err(db_error)?;
+        Ok((doc.into(), true))
+    }
+}
