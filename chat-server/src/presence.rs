@@ -61,6 +61,11 @@ impl Presence {
         needed == 0 || self.online_among(&group.users).len() >= needed
     }
 
+    /// Forgets everyone and returns who was online (at shutdown).
+    pub fn drain(&self) -> Vec<Up> {
+        self.lock().drain().map(|(up, _)| up).collect()
+    }
+
     /// Users with at least one socket.
     pub fn online_count(&self) -> usize {
         self.lock().len()

@@ -32,6 +32,8 @@ use tower::Layer;
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// The longest a REST request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a stopping node tries to mark its users offline.
+const OFFLINE_DEADLINE: Duration = Duration::from_secs(5);
 /// The largest Socket.IO payload, in bytes (a 4000-character message fits).
 const MAX_SOCKET_PAYLOAD: u64 = 64 * 1024;
 
@@ -40,6 +42,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     io: SocketIo,
+    state: AppState,
     port: u16,
 }
 
@@ -81,7 +84,7 @@ impl Application {
             .with_state(state.clone())
             .build_layer();
         socket::register(&io);
-        let (router, _) = http::router(state, Arc::new(registry));
+        let (router, _) = http::router(state.clone(), Arc::new(registry));
         let limits = Limits {
             timeout: REQUEST_TIMEOUT,
             body_limit: BODY_LIMIT,
@@ -99,6 +102,7 @@ impl Application {
             listener,
             router,
             io,
+            state,
             port,
         })
     }
@@ -119,12 +123,38 @@ impl Application {
             "chat-server listening on port {}",
             self.port
         );
-        let io = self.io;
+        let (io, state) = (self.io, self.state);
         let stop = async move {
             shutdown.await;
             tracing::info!("closing every socket");
             io.close().await;
+            mark_everyone_offline(&state).await;
         };
         serve(self.listener, self.router, stop).await
+    }
+}
+
+/// Records the users still counted online as offline, so that a stopped node
+/// leaves no one online in the store; bounded by [`OFFLINE_DEADLINE`].
+async fn mark_everyone_offline(state: &AppState) {
+    let users = state.presence.drain();
+    if users.is_empty() {
+        return;
+    }
+    let updates =
+        futures::future::join_all(users.iter().map(|up| state.store.set_online(up, false)));
+    match tokio::time::timeout(OFFLINE_DEADLINE, updates).await {
+        Ok(results) => {
+            let failed = results.iter().filter(|r| r.is_err()).count();
+            tracing::info!(
+                users = users.len(),
+                failed,
+                "marked the remaining users offline"
+            );
+        }
+        Err(_) => tracing::warn!(
+            users = users.len(),
+            "gave up marking the remaining users offline"
+        ),
     }
 }

@@ -70,6 +70,9 @@ async fn group_messages(
             "you are not a member of group {group}"
         )));
     }
+    if !state.presence.history_visible(&found) {
+        return Ok(Json(hidden_page()));
+    }
     Ok(Json(state.store.group_messages(&group, &paging).await?))
 }
 

@@ -58,7 +58,32 @@ pub async fn authenticate<A: Adapter>(
     socket
         .extensions
         .insert(Session::new(up, groups.into_iter().map(|g| g.id)));
+    listen(&socket);
     Ok(())
+}
+
+/// Registers the event handlers. Done here, before the client gets its
+/// CONNECT: socketioxide spawns the connect handler only after sending it,
+/// and drops events that arrive before their handler is registered, so a
+/// client emitting right on `connect` would otherwise sometimes get no ack.
+fn listen<A: Adapter>(socket: &SocketRef<A>) {
+    socket.on("online", rooms::online::<A>);
+    socket.on("join room", rooms::join_room::<A>);
+    socket.on("leave room", rooms::leave_room::<A>);
+    socket.on("chat message", messages::chat_message::<A>);
+    socket.on("private message", direct::private_message::<A>);
+    socket.on("typing", receipts::typing::<A>);
+    socket.on("read", receipts::read::<A>);
+    socket.on("react", edits::react::<A>);
+    socket.on("edit message", edits::edit_message::<A>);
+    socket.on("delete message", edits::delete_message::<A>);
+    socket.on("sync", recovery::sync::<A>);
+    socket.on("presence", moderation::presence::<A>);
+    socket.on("kick", moderation::kick::<A>);
+    socket.on("find room", matching::find_room::<A>);
+    socket.on("queue", matching::queue::<A>);
+    socket.on("leave queue", matching::leave_queue::<A>);
+    socket.on_disconnect(on_disconnect::<A>);
 }
 
 /// The `token` parameter of a handshake query string.
@@ -69,8 +94,8 @@ fn token_from_query(query: Option<&str>) -> Option<String> {
         .filter(|token| !token.is_empty())
 }
 
-/// A socket got in: join its rooms, count it, announce the user if this is
-/// their first socket, and listen to its events.
+/// A socket got in: join its rooms, count it, and announce the user if this
+/// is their first socket.
 pub async fn on_connect<A: Adapter>(
     socket: SocketRef<A>,
     Extension(session): Extension<Session>,
@@ -109,25 +134,9 @@ pub async fn on_connect<A: Adapter>(
             }
         });
     }
-    socket.on("online", rooms::online::<A>);
-    socket.on("join room", rooms::join_room::<A>);
-    socket.on("leave room", rooms::leave_room::<A>);
-    socket.on("chat message", messages::chat_message::<A>);
-    socket.on("private message", direct::private_message::<A>);
-    socket.on("typing", receipts::typing::<A>);
-    socket.on("read", receipts::read::<A>);
-    socket.on("react", edits::react::<A>);
-    socket.on("edit message", edits::edit_message::<A>);
-    socket.on("delete message", edits::delete_message::<A>);
-    socket.on("sync", recovery::sync::<A>);
-    socket.on("presence", moderation::presence::<A>);
-    socket.on("kick", moderation::kick::<A>);
-    socket.on("find room", matching::find_room::<A>);
-    socket.on("queue", matching::queue::<A>);
-    socket.on("leave queue", matching::leave_queue::<A>);
-    socket.on_disconnect(on_disconnect::<A>);
-    // A client that left before `on_disconnect` was registered never runs
-    // it: its departure is handled here instead (once, see `uncount`).
+    // A client that left between the check above and `session.count()` ran
+    // `on_disconnect` with nothing to undo: its departure is handled here
+    // instead (once, see `uncount`).
     if !socket.connected() {
         socket.leave_all();
         on_disconnect(socket, Extension(session), State(state)).await;
@@ -154,14 +163,18 @@ async fn on_disconnect<A: Adapter>(
         .users
         .set(state.presence.online_count() as i64);
     let last_seen = match record_presence(&state, &session.up, false).await {
-        // They came back while this was written: their new socket announced them.
-        Ok(user) if user.online => return,
         Ok(user) => user.last_seen.unwrap_or_else(chrono::Utc::now),
         Err(err) => {
             tracing::warn!(up = %session.up, error = %err, "could not record a user offline");
             chrono::Utc::now()
         }
     };
+    // They came back while this was written: their new socket announced them.
+    // (This node's count decides, not the store's answer, which may already
+    // show a concurrent write.)
+    if state.presence.is_online(&session.up) {
+        return;
+    }
     let rooms = session.rooms();
     if rooms.is_empty() {
         return;

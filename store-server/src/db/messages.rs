@@ -36,26 +36,24 @@ impl Store {
         request: &PageRequest,
     ) -> Result<Page<Message>, ApiError> {
         let total = self.message_count(group).await?;
-        let (range, ascending) = match &request.position {
+        let direction = match &request.position {
             Position::Page(_) => {
-                let newest = total - i64::try_from(request.offset()).unwrap_or(i64::MAX);
-                (doc! {"$lte": newest}, false)
+                let offset = i64::try_from(request.offset()).unwrap_or(i64::MAX);
+                Direction::Down {
+                    from: total.saturating_sub(offset),
+                }
             }
-            Position::Before(id) => (doc! {"$lt": self.cursor_seq(group, id).await?}, false),
-            Position::After(id) => (doc! {"$gt": self.cursor_seq(group, id).await?}, true),
+            Position::Before(id) => Direction::Down {
+                from: self.cursor_seq(group, id).await? - 1,
+            },
+            Position::After(id) => Direction::Up {
+                from: self.cursor_seq(group, id).await? + 1,
+                newest: total,
+            },
         };
-        let per_page = i64::from(request.per_page);
-        let mut items: Vec<MessageDoc> = self
-            .messages
-            .find(doc! {"group": group, "seq": range})
-            .sort(doc! {"seq": if ascending { 1 } else { -1 }})
-            .limit(per_page + 1)
-            .await
-            .map_err(db_error)?
-            .try_collect()
-            .await
-            .map_err(db_error)?;
-        let has_more = items.len() as i64 > per_page;
+        let wanted = i64::from(request.per_page) + 1;
+        let mut items = self.seq_window(group, direction, wanted).await?;
+        let has_more = items.len() as i64 >= wanted;
         items.truncate(request.per_page as usize);
         Ok(Page {
             items: items.into_iter().map(Message::from).collect(),
@@ -64,6 +62,46 @@ impl Store {
             total: u64::try_from(total).unwrap_or(0),
             has_more,
         })
+    }
+
+    /// Up to `wanted` messages from a `seq` on, read with index bounds that
+    /// span only about `wanted` numbers. An open-ended range plus `limit`
+    /// would be enough for MongoDB, but not every MongoDB-wire server stops
+    /// an index scan at the limit; a tight window costs the same everywhere.
+    /// The window widens only when numbers are missing (a failed write).
+    async fn seq_window(
+        &self,
+        group: ObjectId,
+        direction: Direction,
+        wanted: i64,
+    ) -> Result<Vec<MessageDoc>, ApiError> {
+        let mut span = wanted;
+        loop {
+            let (range, sort, exhausted) = match direction {
+                Direction::Down { from } => {
+                    let low = from.saturating_sub(span);
+                    (doc! {"$gt": low, "$lte": from}, -1, low <= 0)
+                }
+                Direction::Up { from, newest } => {
+                    let high = from.saturating_add(span - 1);
+                    (doc! {"$gte": from, "$lte": high}, 1, high >= newest)
+                }
+            };
+            let items: Vec<MessageDoc> = self
+                .messages
+                .find(doc! {"group": group, "seq": range})
+                .sort(doc! {"seq": sort})
+                .limit(wanted)
+                .await
+                .map_err(db_error)?
+                .try_collect()
+                .await
+                .map_err(db_error)?;
+            if items.len() as i64 >= wanted || exhausted {
+                return Ok(items);
+            }
+            span = span.saturating_mul(4);
+        }
     }
 
     /// The `seq` of a cursor message, which must belong to `group`.
@@ -164,9 +202,11 @@ impl Store {
         .await
     }
 
-    /// Removes a reaction (idempotent).
+    /// Removes a reaction of a member (idempotent). A non-member is refused
+    /// like in [`Store::react`]: the answer carries the message.
     pub async fn unreact(&self, id: ObjectId, up: &Up, emoji: &str) -> Result<Message, ApiError> {
         let current = self.message(id).await?;
+        self.require_member(current.group, up).await?;
         let reaction = ReactionDoc {
             e: emoji.to_owned(),
             u: up.clone(),
@@ -257,6 +297,15 @@ impl Store {
             }
         }
     }
+}
+
+/// Which way a page of a group is read, from which `seq` (inclusive).
+#[derive(Debug, Clone, Copy)]
+enum Direction {
+    /// Older messages, newest first.
+    Down { from: i64 },
+    /// Newer messages, oldest first, up to the group's newest.
+    Up { from: i64, newest: i64 },
 }
 
 /// The `not_found` error of a message.

@@ -99,11 +99,11 @@ async fn load(
         .try_collect()
         .await
         .map_err(db_error)?;
-    let newest = try_join_all(
-        docs.iter()
-            .filter_map(|d| d.get_object_id("_id").ok())
-            .map(|id| async move { Ok::<_, ApiError>((id, newest_seq(store, id).await?)) }),
-    )
+    let newest = try_join_all(docs.iter().filter_map(|d| {
+        let id = d.get_object_id("_id").ok()?;
+        let counter = d.get_i64("messageCount").unwrap_or(0);
+        Some(async move { Ok::<_, ApiError>((id, newest_seq(store, id, counter).await?)) })
+    }))
     .await?;
     let newest: HashMap<ObjectId, i64> = newest.into_iter().collect();
     let now = Instant::now();
@@ -134,15 +134,17 @@ async fn load(
         .collect())
 }
 
-/// The `seq` of the newest stored message of a group (0 when empty).
-pub async fn newest_seq(store: &Store, group: ObjectId) -> Result<i64, ApiError> {
+/// The `seq` of the newest stored message of a group, known to be at least
+/// `floor` (its counter). Only numbers above the floor are scanned: usually
+/// none, as the counter is raised with every batch.
+pub async fn newest_seq(store: &Store, group: ObjectId, floor: i64) -> Result<i64, ApiError> {
     let newest = store
         .messages
         .clone_with_type::<Document>()
-        .find_one(doc! {"group": group})
+        .find_one(doc! {"group": group, "seq": {"$gt": floor}})
         .sort(doc! {"seq": -1})
         .projection(doc! {"seq": 1})
         .await
         .map_err(db_error)?;
-    Ok(newest.and_then(|d| d.get_i64("seq").ok()).unwrap_or(0))
+    Ok(newest.and_then(|d| d.get_i64("seq").ok()).unwrap_or(floor))
 }

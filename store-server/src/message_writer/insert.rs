@@ -105,7 +105,10 @@ pub async fn insert_in_order(
             fail_all(groups, tail, err);
             break;
         }
-        match newest_seq(store, group).await {
+        let floor = groups
+            .get(&group)
+            .map_or(0, |g| g.last_seq - tail.len() as i64);
+        match newest_seq(store, group, floor.max(0)).await {
             Ok(newest) => {
                 renumber(groups, &mut tail, group, newest);
                 rest = tail;

@@ -9,7 +9,7 @@ use service_kit::health::readiness;
 /// `503 unavailable` otherwise.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let ready = match state.store.ping().await {
-        Err(_) => Err("MongoDB does not answer".to_owned()),
+        Err(_) => Err("the database does not answer".to_owned()),
         Ok(()) if !state.indexes_ready() => Err("indexes are not created yet".to_owned()),
         Ok(()) => Ok(()),
     };

@@ -134,10 +134,11 @@ async fn add_reaction(
 
 /// Remove a reaction
 ///
-/// Removing one that is not there is not an error.
+/// The user must be a member of the message's group; removing one that is
+/// not there is not an error.
 #[utoipa::path(delete, path = "/message/{id}/reactions/{emoji}/{up}", tag = DATA_TAG,
     params(("id" = String, Path), ("emoji" = String, Path, description = "URL-encoded"), ("up" = String, Path)),
-    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn remove_reaction(
     State(state): State<AppState>,
     Path((id, emoji, up)): Path<(String, String, String)>,

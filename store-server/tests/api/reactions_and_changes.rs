@@ -149,6 +149,16 @@ async fn unreacting_removes_only_that_users_reaction() {
 
     expect_error(
         app.delete(&format!(
+            "/message/{}/reactions/{THUMBS_UP_PATH}/outsider",
+            sent.id
+        ))
+        .await,
+        403,
+        "permission_denied",
+    )
+    .await;
+    expect_error(
+        app.delete(&format!(
             "/message/{}/reactions/{THUMBS_UP_PATH}/bad%20up",
             sent.id
         ))
