@@ -43,13 +43,13 @@ impl Application {
             .context("invalid MONGODB_URI")?;
         let indexes_ready = Arc::new(AtomicBool::new(false));
         tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
+        let mut registry = Registry::with_prefix("store");
         let state = AppState {
-            writer: MessageWriter::spawn(store.clone()),
+            writer: MessageWriter::spawn(store.clone(), &mut registry),
             store: store.clone(),
             max_message_chars: config.max_message_chars,
             indexes_ready,
         };
-        let mut registry = Registry::with_prefix("store");
         let metrics = HttpMetrics::register(&mut registry);
         let (router, _) = routes::router(
             state,

@@ -33,6 +33,8 @@ use group_cache::GroupCache;
 use insert::{Entry, insert_in_order};
 use mongodb::bson::DateTime;
 use mongodb::bson::oid::ObjectId;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
 use service_kit::ApiError;
 use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
@@ -126,10 +128,16 @@ impl std::fmt::Debug for Job {
 
 impl MessageWriter {
     /// Starts the writer task; it stops when every handle is dropped.
-    pub fn spawn(store: Store) -> Self {
+    pub fn spawn(store: Store, registry: &mut Registry) -> Self {
+        let batch_sizes = Histogram::new(exponential_buckets(1.0, 2.0, 10));
+        registry.register(
+            "message_batch_size",
+            "Messages written per batch by the group-commit writer",
+            batch_sizes.clone(),
+        );
         let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
         let cache = GroupCache::default();
-        tokio::spawn(run(store, cache.clone(), queue));
+        tokio::spawn(run(store, cache.clone(), queue, batch_sizes));
         Self { jobs, cache }
     }
 
@@ -156,7 +164,12 @@ impl MessageWriter {
     }
 }
 
-async fn run(store: Store, cache: GroupCache, mut queue: mpsc::Receiver<Job>) {
+async fn run(
+    store: Store,
+    cache: GroupCache,
+    mut queue: mpsc::Receiver<Job>,
+    batch_sizes: Histogram,
+) {
     let reads = SenderReads::spawn(store.clone());
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
@@ -166,6 +179,7 @@ async fn run(store: Store, cache: GroupCache, mut queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        batch_sizes.observe(batch.len() as f64);
         write_batch(&store, &cache, &reads, batch).await;
     }
 }
