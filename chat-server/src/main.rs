@@ -66,31 +66,12 @@ async fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let _logs = match service_kit::logging::init("chat", &config.log_dir, &config.rust_log) {
-        Ok(guard) => guard,
-        Err(err) => {
-            eprintln!(
-                "chat-server: cannot open logs in {}: {err}",
-                config.log_dir.display()
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = async {
+    let (log_dir, rust_log) = (config.log_dir.clone(), config.rust_log.clone());
+    service_kit::process::run("chat-server", "chat", &log_dir, &rust_log, async {
         let app = Application::build(config).await?;
         app.run_until_stopped(service_kit::shutdown::signal())
             .await?;
-        anyhow::Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => {
-            tracing::info!("chat-server stopped");
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            tracing::error!(error = %format!("{err:#}"), "chat-server failed");
-            ExitCode::FAILURE
-        }
-    }
+        Ok(())
+    })
+    .await
 }

@@ -10,14 +10,19 @@ use crate::state::AppState;
 use axum::Router;
 use axum::routing::get;
 use prometheus_client::registry::Registry;
+use service_kit::docs::{BearerScheme, with_operational_routes};
 use std::sync::Arc;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_swagger_ui::SwaggerUi;
 
 /// The Swagger tag of the public routes.
 pub const PUBLIC_TAG: &str = "chat";
+
+/// The bearer scheme the document declares.
+const USER_TOKEN: BearerScheme = BearerScheme {
+    name: "user_token",
+    format: Some("JWT"),
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,28 +30,11 @@ pub const PUBLIC_TAG: &str = "chat";
         title = "chat-server",
         description = "Public REST gateway of the chat. Send `Authorization: Bearer <user JWT>`. Real-time events go over Socket.IO at `/socket.io/` (see docs/chat-api.md). Errors are `{\"error\": {\"code\", \"message\"}}`."
     ),
-    modifiers(&UserTokenScheme),
+    modifiers(&USER_TOKEN),
     security(("user_token" = [])),
     components(schemas(chat_wire::ErrorBody, chat_wire::ErrorCode))
 )]
 struct ApiDoc;
-
-struct UserTokenScheme;
-
-impl Modify for UserTokenScheme {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "user_token",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
 
 /// The REST router and its OpenAPI document.
 pub fn router(state: AppState, registry: Arc<Registry>) -> (Router, utoipa::openapi::OpenApi) {
@@ -54,16 +42,7 @@ pub fn router(state: AppState, registry: Arc<Registry>) -> (Router, utoipa::open
         .merge(chat::router())
         .with_state(state.clone())
         .split_for_parts();
-    let open = Router::new()
-        .route("/healthz", get(service_kit::health::healthz))
-        .route("/readyz", get(health::readyz))
-        .with_state(state)
-        .route(
-            "/metrics",
-            get(service_kit::metrics::metrics_handler).with_state(registry),
-        );
-    let router = public
-        .merge(open)
-        .merge(SwaggerUi::new("/docs").url("/api-docs/openapi.json", openapi.clone()));
+    let readyz = get(health::readyz).with_state(state);
+    let router = with_operational_routes(public, readyz, registry, openapi.clone());
     (router, openapi)
 }

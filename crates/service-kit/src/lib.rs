@@ -4,21 +4,25 @@
 //!   required one is missing.
 //! - [`api_error`]: the one error type every handler returns, answered with the
 //!   contract's error body; 5xx causes are logged, never sent.
+//! - [`docs`]: operational routes, Swagger UI and the bearer scheme.
 //! - [`extract`]: JSON and query extractors whose rejections use that body.
 //! - [`logging`]: the three log files (`requests.log`, `combined.log`,
 //!   `error.log`) and the console, written without blocking.
 //! - [`request_log`]: one Apache Combined Log Format line per request.
 //! - [`metrics`]: Prometheus request counters and latency histograms.
 //! - [`health`]: `/healthz` and the `/readyz` answer.
+//! - [`process`]: logging, running and the exit code of a service binary.
 //! - [`server`]: the middleware stack, trailing-slash handling and graceful
 //!   serving; [`shutdown`]: the ctrl-c / SIGTERM future.
 
 pub mod api_error;
 pub mod config;
+pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod logging;
 pub mod metrics;
+pub mod process;
 pub mod request_log;
 pub mod server;
 pub mod shutdown;

@@ -17,14 +17,19 @@ use axum::routing::get;
 use axum::{Json, Router, middleware};
 use prometheus_client::registry::Registry;
 use serde::Serialize;
+use service_kit::docs::{BearerScheme, with_operational_routes};
 use std::sync::Arc;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_swagger_ui::SwaggerUi;
 
 /// The Swagger tag of the data routes.
 pub const DATA_TAG: &str = "store";
+
+/// The bearer scheme the document declares.
+const SERVICE_TOKEN: BearerScheme = BearerScheme {
+    name: "service_token",
+    format: None,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,23 +37,11 @@ pub const DATA_TAG: &str = "store";
         title = "store-server",
         description = "Internal data service of the chat. Every data route needs `Authorization: Bearer $STORE_API_TOKEN`. Errors are `{\"error\": {\"code\", \"message\"}}`."
     ),
-    modifiers(&ServiceTokenScheme),
+    modifiers(&SERVICE_TOKEN),
     security(("service_token" = [])),
     components(schemas(chat_wire::ErrorBody, chat_wire::ErrorCode))
 )]
 struct ApiDoc;
-
-struct ServiceTokenScheme;
-
-impl Modify for ServiceTokenScheme {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "service_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
 
 /// The whole router, and the OpenAPI document it serves.
 pub fn router(
@@ -63,17 +56,8 @@ pub fn router(
         .route_layer(middleware::from_fn_with_state(token, require_service_token))
         .with_state(state.clone())
         .split_for_parts();
-    let open = Router::new()
-        .route("/healthz", get(service_kit::health::healthz))
-        .route("/readyz", get(health::readyz))
-        .with_state(state)
-        .route(
-            "/metrics",
-            get(service_kit::metrics::metrics_handler).with_state(registry),
-        );
-    let router = data
-        .merge(open)
-        .merge(SwaggerUi::new("/docs").url("/api-docs/openapi.json", openapi.clone()));
+    let readyz = get(health::readyz).with_state(state);
+    let router = with_operational_routes(data, readyz, registry, openapi.clone());
     (router, openapi)
 }
 

@@ -1,0 +1,308 @@
+// The whole stack for the end-to-end tests: the REAL store-server and
+// chat-server binaries built by cargo, each on a free port, on a fresh
+// MongoDB database, driven by the official socket.io client.
+//
+//   const stack = await startStack();
+//   after(() => stack.stop());
+//   stack.test('a sentence', async () => { ... });   // prints the servers' logs if it fails
+
+import { spawn, execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import crypto from 'node:crypto';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { test as nodeTest } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { io } from 'socket.io-client';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = {
+  store: path.join(ROOT, 'target/debug/store-server'),
+  chat: path.join(ROOT, 'target/debug/chat-server'),
+};
+const READY_TIMEOUT_MS = 30_000;
+const LOG_LIMIT = 256 * 1024;
+const TEST_TIMEOUT_MS = 30_000;
+const run = promisify(execFile);
+
+/** A port nobody listens on right now. */
+export async function freePort() {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const hex = (bytes) => crypto.randomBytes(bytes).toString('hex');
+const b64url = (value) => Buffer.from(value).toString('base64url');
+
+/** An HS256 JWT signed by hand (for tokens the binary will not mint). */
+export function signJwt(claims, secret) {
+  const head = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}`;
+  const mac = crypto.createHmac('sha256', secret).update(head).digest('base64url');
+  return `${head}.${mac}`;
+}
+
+/** A user id unique to this run, e.g. `alice3f9a1c`. */
+export const uniqueUp = (name) => `${name}${hex(3)}`;
+
+/** A child process whose output is kept (last LOG_LIMIT bytes) for failure reports. */
+class Child {
+  constructor(name, bin, env, logs) {
+    this.name = name;
+    this.proc = spawn(bin, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise((resolve) => {
+      this.proc.once('exit', (code, signal) => resolve({ code, signal }));
+      this.proc.once('error', (error) => {
+        logs.write(name, `cannot run ${bin}: ${error.message}`);
+        resolve({ code: null, signal: null });
+      });
+    });
+    this.done = false;
+    this.exited.then(() => { this.done = true; });
+    // Never leave a server behind, even if the test process dies.
+    const reap = () => this.done || this.proc.kill('SIGKILL');
+    process.once('exit', reap);
+    this.exited.then(() => process.off('exit', reap));
+    for (const stream of [this.proc.stdout, this.proc.stderr]) {
+      stream.on('data', (chunk) => logs.write(name, chunk));
+    }
+  }
+
+  async kill(signal, graceMs = 10_000) {
+    if (!this.done) {
+      this.proc.kill(signal);
+      const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    return this.exited;
+  }
+}
+
+class Logs {
+  text = '';
+  write(name, chunk) {
+    const lines = chunk.toString().split('\n').filter(Boolean).map((line) => `[${name}] ${line}\n`).join('');
+    if (process.env.DEBUG) process.stderr.write(lines);
+    this.text = (this.text + lines).slice(-LOG_LIMIT);
+  }
+  print(title) {
+    process.stderr.write(`\n----- ${title}: output of the servers -----\n${this.text || '(nothing)\n'}-----\n`);
+  }
+}
+
+/** `fetch`, whose network errors name the request and their cause. */
+async function call(url, init = {}) {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    throw new Error(`${init.method ?? 'GET'} ${url} failed: ${err.cause?.message ?? err.message}`, { cause: err });
+  }
+}
+
+async function waitReady(url, child) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.done) {
+      const { code, signal } = await child.exited;
+      throw new Error(`${child.name} exited (code ${code}, signal ${signal}) before ${url}/readyz answered`);
+    }
+    try {
+      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url}/readyz did not answer 200 within ${READY_TIMEOUT_MS} ms`);
+}
+
+/** Starts store-server then chat-server; see the top of this file. */
+export async function startStack() {
+  for (const bin of Object.values(BIN)) {
+    if (!existsSync(bin)) {
+      throw new Error(`${bin} is missing: run \`cargo build -p store-server -p chat-server\` at the repository root first`);
+    }
+  }
+  const mongodbUri = process.env.MONGODB_URI;
+  if (!mongodbUri) throw new Error('MONGODB_URI is not set: run ./scripts/test.sh or set MONGODB_URI');
+
+  const [storePort, chatPort] = [await freePort(), await freePort()];
+  const storeUrl = `http://127.0.0.1:${storePort}`;
+  const chatUrl = `http://127.0.0.1:${chatPort}`;
+  const storeToken = hex(16);
+  const jwtSecret = hex(16);
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'chat-js-'));
+  const base = { PATH: process.env.PATH, HOME: process.env.HOME, RUST_LOG: 'warn', RUST_BACKTRACE: '1' };
+  const storeEnv = {
+    ...base,
+    MONGODB_URI: mongodbUri,
+    MONGODB_DB: `js_${hex(6)}`,
+    STORE_ADDR: `127.0.0.1:${storePort}`,
+    STORE_API_TOKEN: storeToken,
+    STORE_LOG_DIR: path.join(logDir, 'store'),
+  };
+  const chatEnv = {
+    ...base,
+    MONGODB_URI: mongodbUri,
+    MONGODB_DB: storeEnv.MONGODB_DB,
+    STORE_API_TOKEN: storeToken,
+    STORE_URL: storeUrl,
+    CHAT_ADDR: `127.0.0.1:${chatPort}`,
+    CHAT_PUBLIC_URL: chatUrl,
+    CHAT_JWT_SECRET: jwtSecret,
+    CHAT_LOG_DIR: path.join(logDir, 'chat'),
+  };
+
+  const logs = new Logs();
+  const sockets = new Set();
+  let store = null;
+  let chat = null;
+  let stopped = false;
+
+  const stack = {
+    chatUrl,
+    storeUrl,
+    jwtSecret,
+    logDir,
+    logs,
+
+    async startStore() {
+      store = new Child('store', BIN.store, storeEnv, logs);
+      await waitReady(storeUrl, store);
+    },
+
+    /** SIGKILL: the store vanishes without a goodbye. */
+    async stopStore() {
+      await store.kill('SIGKILL');
+    },
+
+    /** Sends `signal` to the chat-server and resolves with its `{code, signal}` exit. */
+    async stopChat(signal = 'SIGTERM') {
+      return chat.kill(signal);
+    },
+
+    /**
+     * A user JWT. By default minted by `chat-server token <up> --ttl <ttl>`;
+     * with `exp` (seconds since the epoch) or `secret`, signed here by hand.
+     */
+    async token(up, { ttl = '1h', exp, secret } = {}) {
+      if (exp !== undefined || secret !== undefined) {
+        const claims = { sub: up, exp: exp ?? Math.floor(Date.now() / 1000) + 3600 };
+        return signJwt(claims, secret ?? jwtSecret);
+      }
+      const { stdout } = await run(BIN.chat, ['token', up, '--ttl', ttl], {
+        env: { PATH: process.env.PATH, CHAT_JWT_SECRET: jwtSecret },
+      });
+      return stdout.trim();
+    },
+
+    /** Calls the store API with the service token: `{status, body}`. */
+    async store(method, route, body) {
+      const res = await call(`${storeUrl}${route}`, {
+        method,
+        headers: { authorization: `Bearer ${storeToken}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    },
+
+    /** Creates a group in the store; returns it. */
+    async group(users, { name = `g-${hex(3)}`, ...rest } = {}) {
+      const { status, body } = await stack.store('POST', '/group', { name, users, ...rest });
+      if (status !== 201) throw new Error(`POST /group answered ${status}: ${JSON.stringify(body)}`);
+      return body;
+    },
+
+    /** GET on the chat-server's REST gateway as `up` (or with `token`): `{status, body}`. */
+    async rest(route, { up, token } = {}) {
+      const headers = {};
+      const bearer = token ?? (up ? await stack.token(up) : undefined);
+      if (bearer) headers.authorization = `Bearer ${bearer}`;
+      const res = await call(`${chatUrl}${route}`, { headers });
+      const text = await res.text();
+      let body = text;
+      try { body = JSON.parse(text); } catch { /* not JSON */ }
+      return { status: res.status, body };
+    },
+
+    /**
+     * An unconnected client of `up`. Options: `token` (null: none), `via`
+     * (`'auth'` or `'query'`), and any socket.io-client option.
+     */
+    async socket(up, { token, via = 'auth', ...options } = {}) {
+      const jwt = token === undefined ? await stack.token(up) : token;
+      const auth = jwt !== null && via === 'auth' ? { token: jwt } : undefined;
+      const query = jwt !== null && via === 'query' ? { token: jwt } : undefined;
+      const socket = io(chatUrl, {
+        forceNew: true,
+        reconnection: false,
+        autoConnect: false,
+        timeout: 5000,
+        auth,
+        query,
+        ...options,
+      });
+      sockets.add(socket);
+      return socket;
+    },
+
+    /** A connected client of `up`; rejects with the `connect_error`. */
+    async connect(up, options) {
+      return connected(await stack.socket(up, options));
+    },
+
+    /** Wraps `fn` as a node test that prints the servers' output when it fails. */
+    test(name, fn, { timeout = TEST_TIMEOUT_MS } = {}) {
+      return nodeTest(name, { timeout }, async (t) => {
+        try {
+          await fn(t);
+        } catch (err) {
+          logs.print(name);
+          throw err;
+        }
+      });
+    },
+
+    /** Closes every client and stops both servers (SIGTERM); safe to call twice. */
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const socket of sockets) socket.disconnect();
+      sockets.clear();
+      await Promise.all([chat?.kill('SIGTERM'), store?.kill('SIGTERM')]);
+      // The servers' log files are kept for a look only with DEBUG.
+      if (!process.env.DEBUG) rmSync(logDir, { recursive: true, force: true });
+    },
+  };
+
+  try {
+    await stack.startStore();
+    chat = new Child('chat', BIN.chat, chatEnv, logs);
+    await waitReady(chatUrl, chat);
+  } catch (err) {
+    logs.print('startStack');
+    await stack.stop();
+    throw err;
+  }
+  return stack;
+}
+
+/** Connects `socket`; resolves with it, or rejects with its `connect_error`. */
+export function connected(socket) {
+  return new Promise((resolve, reject) => {
+    const ok = () => { socket.off('connect_error', fail); resolve(socket); };
+    const fail = (err) => { socket.off('connect', ok); socket.disconnect(); reject(err); };
+    socket.once('connect', ok);
+    socket.once('connect_error', fail);
+    socket.connect();
+  });
+}
