@@ -227,7 +227,7 @@ async fn history(
     };
     let oldest_page = (messages - 1) / 20;
     let positions = [
-        ("page 0 (newest)", format!("page=0")),
+        ("page 0 (newest)", "page=0".to_owned()),
         ("page at the oldest end", format!("page={oldest_page}")),
         ("before, oldest end", format!("before={}", id_at(21).await?)),
         ("after, oldest end", format!("after={}", id_at(1).await?)),
