@@ -8,8 +8,7 @@
 //! - [`routes`]: the REST routes and their OpenAPI document.
 //! - [`auth`]: the service-token check.
 //! - [`db`]: MongoDB documents, indexes and queries.
-//! - [`message_writer`]: group commit of new messages; [`sender_reads`]:
-//!   senders' read markers, coalesced.
+//! - [`message_writer`]: group commit of new messages.
 //! - [`state`]: what handlers share.
 
 pub mod auth;
@@ -17,6 +16,5 @@ pub mod config;
 pub mod db;
 pub mod message_writer;
 pub mod routes;
-pub mod sender_reads;
 pub mod startup;
 pub mod state;

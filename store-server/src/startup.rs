@@ -43,6 +43,7 @@ impl Application {
             .context("invalid MONGODB_URI")?;
         let indexes_ready = Arc::new(AtomicBool::new(false));
         tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
+        store.pending.spawn_flusher(store.clone());
         let mut registry = Registry::with_prefix("store");
         let state = AppState {
             writer: MessageWriter::spawn(store.clone(), &mut registry),

@@ -99,8 +99,12 @@ impl Store {
             .map(|read| (read.key, read.seq))
             .collect();
         Ok(page.map(|doc| {
-            let read = read_seqs.get(&read_key(&doc.id, up)).copied().unwrap_or(0);
-            let unread = unread_count(doc.message_count, read);
+            let stored_read = read_seqs.get(&read_key(&doc.id, up)).copied().unwrap_or(0);
+            let pending_read = self.pending.marker(doc.id, up).map_or(0, |(seq, _)| seq);
+            let count = doc
+                .message_count
+                .max(self.pending.count(&doc.id).unwrap_or(0));
+            let unread = unread_count(count, stored_read.max(pending_read));
             Group {
                 unread: Some(unread),
                 ..Group::from(doc)
@@ -177,28 +181,9 @@ impl Store {
         }
     }
 
-    /// Raises each group's `messageCount` to at least the given value, in
-    /// one round trip.
-    pub async fn raise_message_counts(
-        &self,
-        counts: &HashMap<ObjectId, i64>,
-    ) -> Result<(), ApiError> {
-        if counts.is_empty() {
-            return Ok(());
-        }
-        let updates: Vec<Document> = counts
-            .iter()
-            .map(|(id, count)| doc! {"q": {"_id": id}, "u": {"$max": {"messageCount": count}}})
-            .collect();
-        let command = doc! {"update": super::documents::collections::GROUPS, "updates": updates, "ordered": false};
-        self.database()
-            .run_command(command)
-            .await
-            .map_err(db_error)?;
-        Ok(())
-    }
-
-    /// A group's message count, or `not_found`.
+    /// A group's message count, or `not_found`: the stored counter, the
+    /// pending one, and any message numbered beyond both (left by a crash
+    /// before a flush), whichever is highest.
     pub async fn message_count(&self, id: ObjectId) -> Result<i64, ApiError> {
         let found = self
             .groups_raw()
@@ -207,7 +192,23 @@ impl Store {
             .await
             .map_err(db_error)?
             .ok_or_else(|| group_not_found(id))?;
-        Ok(found.get_i64("messageCount").unwrap_or(0))
+        let stored = found.get_i64("messageCount").unwrap_or(0);
+        let floor = stored.max(self.pending.count(&id).unwrap_or(0));
+        self.newest_seq_above(id, floor).await
+    }
+
+    /// The number of the newest message of a group, known to be at least
+    /// `floor`. Only numbers above the floor are scanned: usually none.
+    pub async fn newest_seq_above(&self, group: ObjectId, floor: i64) -> Result<i64, ApiError> {
+        let newest = self
+            .messages
+            .clone_with_type::<Document>()
+            .find_one(doc! {"group": group, "seq": {"$gt": floor}})
+            .sort(doc! {"seq": -1})
+            .projection(doc! {"seq": 1})
+            .await
+            .map_err(db_error)?;
+        Ok(newest.and_then(|d| d.get_i64("seq").ok()).unwrap_or(floor))
     }
 
     async fn find_direct(&self, key: &str) -> Result<Option<Group>, ApiError> {

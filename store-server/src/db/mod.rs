@@ -14,6 +14,7 @@ pub mod messages;
 pub mod paging;
 pub mod reads;
 pub mod users;
+pub mod write_behind;
 
 use documents::{GroupDoc, MessageDoc, ReadDoc, UserDoc, collections};
 use mongodb::bson::doc;
@@ -39,6 +40,8 @@ pub struct Store {
     pub users: Collection<UserDoc>,
     /// `reads`.
     pub reads: Collection<ReadDoc>,
+    /// Message counts and read markers not yet written.
+    pub pending: write_behind::WriteBehind,
 }
 
 impl Store {
@@ -61,6 +64,7 @@ impl Store {
             messages: db.collection(collections::MESSAGES),
             users: db.collection(collections::USERS),
             reads: db.collection(collections::READS),
+            pending: write_behind::WriteBehind::default(),
             db,
         }
     }

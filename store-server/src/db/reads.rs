@@ -2,7 +2,8 @@
 //!
 //! A marker only moves forward: an older `read` than the current one is
 //! accepted and changes nothing. Unread counts are the group's message count
-//! minus the marker's `seq`, so they cost one lookup, not a scan.
+//! minus the marker's `seq`, so they cost one lookup, not a scan. Markers
+//! moved by sending are written behind (`write_behind`) and merged in here.
 
 use super::documents::{ReadDoc, entity_id, read_key};
 use super::groups::unread_count;
@@ -40,12 +41,17 @@ impl Store {
             .ok_or_else(|| {
                 ApiError::Internal(anyhow::anyhow!("read marker missing after upsert"))
             })?;
+        // A sender's own newer message may still be pending (write_behind).
+        let (seq, message_id) = match self.pending.marker(group, up) {
+            Some((seq, id)) if seq > marker.seq => (seq, id),
+            _ => (marker.seq, marker.message_id),
+        };
         let count = self.message_count(group).await?;
         Ok(ReadState {
             group: entity_id(group),
             up: up.clone(),
-            message_id: entity_id(marker.message_id),
-            unread: unread_count(count, marker.seq),
+            message_id: entity_id(message_id),
+            unread: unread_count(count, seq),
         })
     }
 

@@ -102,7 +102,7 @@ async fn load(
     let newest = try_join_all(docs.iter().filter_map(|d| {
         let id = d.get_object_id("_id").ok()?;
         let counter = d.get_i64("messageCount").unwrap_or(0);
-        Some(async move { Ok::<_, ApiError>((id, newest_seq(store, id, counter).await?)) })
+        Some(async move { Ok::<_, ApiError>((id, store.newest_seq_above(id, counter).await?)) })
     }))
     .await?;
     let newest: HashMap<ObjectId, i64> = newest.into_iter().collect();
@@ -132,19 +132,4 @@ async fn load(
             ))
         })
         .collect())
-}
-
-/// The `seq` of the newest stored message of a group, known to be at least
-/// `floor` (its counter). Only numbers above the floor are scanned: usually
-/// none, as the counter is raised with every batch.
-pub async fn newest_seq(store: &Store, group: ObjectId, floor: i64) -> Result<i64, ApiError> {
-    let newest = store
-        .messages
-        .clone_with_type::<Document>()
-        .find_one(doc! {"group": group, "seq": {"$gt": floor}})
-        .sort(doc! {"seq": -1})
-        .projection(doc! {"seq": 1})
-        .await
-        .map_err(db_error)?;
-    Ok(newest.and_then(|d| d.get_i64("seq").ok()).unwrap_or(floor))
 }

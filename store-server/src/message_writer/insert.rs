@@ -11,7 +11,7 @@
 //! - anything else: the rest is answered with the error, and its groups are
 //!   forgotten so their numbering is reloaded from MongoDB.
 
-use super::group_cache::{CachedGroup, newest_seq};
+use super::group_cache::CachedGroup;
 use super::{Outcome, Pending, Stored};
 use crate::db::documents::MessageDoc;
 use crate::db::{DUPLICATE_KEY, Store, db_error};
@@ -108,7 +108,7 @@ pub async fn insert_in_order(
         let floor = groups
             .get(&group)
             .map_or(0, |g| g.last_seq - tail.len() as i64);
-        match newest_seq(store, group, floor.max(0)).await {
+        match store.newest_seq_above(group, floor.max(0)).await {
             Ok(newest) => {
                 renumber(groups, &mut tail, group, newest);
                 rest = tail;

@@ -10,12 +10,12 @@
 //! 2. one ordered `insertMany` writes the batch ([`insert`]); a retried
 //!    `(from, nonce)` is caught by its unique index and answered with the
 //!    first message (`created: false`);
-//! 3. one `update` raises the groups' `messageCount` (`$max`), so `total`
-//!    and unread counts are exact once a sender has its answer.
+//! 3. the groups' message counts and the senders' read markers are recorded
+//!    in memory and written behind (`db::write_behind`), a few times a
+//!    second, whatever the message rate.
 //!
-//! So throughput is bounded by MongoDB's insert rate, not by round trips.
-//! Senders' read markers move through [`SenderReads`], coalesced, off the
-//! reply path. Batches run one at a time, so a group's messages become
+//! So a batch costs one round trip, and throughput is bounded by MongoDB's
+//! insert rate. Batches run one at a time, so a group's messages become
 //! visible in `seq` order and a reader catching up with `after` never skips
 //! one.
 
@@ -25,7 +25,6 @@ mod insert;
 use crate::db::Store;
 use crate::db::documents::{MessageDoc, entity_id, nonce_key};
 use crate::db::groups::group_not_found;
-use crate::sender_reads::SenderReads;
 use chat_wire::ErrorCode;
 use chat_wire::ids::Up;
 use chat_wire::model::Message;
@@ -170,7 +169,6 @@ async fn run(
     mut queue: mpsc::Receiver<Job>,
     batch_sizes: Histogram,
 ) {
-    let reads = SenderReads::spawn(store.clone());
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -180,11 +178,11 @@ async fn run(
             }
         }
         batch_sizes.observe(batch.len() as f64);
-        write_batch(&store, &cache, &reads, batch).await;
+        write_batch(&store, &cache, batch).await;
     }
 }
 
-async fn write_batch(store: &Store, cache: &GroupCache, reads: &SenderReads, jobs: Vec<Job>) {
+async fn write_batch(store: &Store, cache: &GroupCache, jobs: Vec<Job>) {
     let pending = merge_same_nonce(jobs);
     let group_ids: HashSet<ObjectId> = pending.iter().map(|p| p.spec.group).collect();
     let mut groups = match cache.checkout(store, &group_ids).await {
@@ -219,23 +217,13 @@ async fn write_batch(store: &Store, cache: &GroupCache, reads: &SenderReads, job
         }
     }
     let inserted = insert_in_order(store, &mut groups, entries).await;
-    let mut newest: HashMap<ObjectId, i64> = HashMap::new();
-    for entry in &inserted {
-        let seq = newest.entry(entry.doc.group).or_default();
-        *seq = (*seq).max(entry.doc.seq);
-        reads.record(
-            entry.doc.group,
-            entry.doc.from.clone(),
-            entry.doc.seq,
-            entry.doc.id,
-        );
-    }
-    if let Err(err) = store.raise_message_counts(&newest).await {
-        // The messages are stored; totals catch up with the next batch.
-        tracing::warn!(error = %err, "could not raise the groups' message counts");
-    }
     cache.checkin(groups);
     for entry in inserted {
+        let doc = &entry.doc;
+        store.pending.record_count(doc.group, doc.seq);
+        store
+            .pending
+            .record_marker(doc.group, doc.from.clone(), doc.seq, doc.id);
         let message = Message::from(entry.doc);
         entry.pending.answer(Outcome::Stored(Stored {
             message,
