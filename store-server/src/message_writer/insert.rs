@@ -4,8 +4,9 @@
 //! An ordered insert stops at the first failing document; everything before
 //! it is stored and nothing after it. So a failure splits the batch cleanly:
 //! - a duplicate `(from, nonce)` (a retry whose first message is stored):
-//!   that sender gets the stored message, the later messages of its group
-//!   move one `seq` down to fill the hole, and the rest is inserted again;
+//!   every retry left in the batch is found in one query and answered with
+//!   its stored message, the others are renumbered to close the holes, and
+//!   they are inserted again;
 //! - a duplicate `{group, seq}` (another store instance numbered the same
 //!   group): the group's numbering restarts after its newest stored message;
 //! - anything else: the rest is answered with the error, and its groups are
@@ -15,6 +16,7 @@ use super::group_cache::CachedGroup;
 use super::{Outcome, Pending, Stored};
 use crate::db::documents::MessageDoc;
 use crate::db::{DUPLICATE_KEY, Store, db_error};
+use futures::TryStreamExt;
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
 use mongodb::error::{Error as DbError, ErrorKind};
@@ -88,14 +90,18 @@ pub async fn insert_in_order(
         };
         let mut tail = rest.split_off(refusal.index);
         inserted.append(&mut rest);
-        let first = tail.remove(0);
-        let group = first.doc.group;
         if refusal.on_nonce {
-            shift_down(groups, &mut tail, group);
-            answer_with_stored_twin(store, first).await;
-            rest = tail;
+            match answer_stored_twins(store, groups, tail).await {
+                Ok(fresh) => rest = fresh,
+                Err((failed, err)) => {
+                    fail_all(groups, failed, err);
+                    break;
+                }
+            }
             continue;
         }
+        let first = tail.remove(0);
+        let group = first.doc.group;
         collisions += 1;
         tail.insert(0, first);
         if collisions > MAX_COLLISIONS {
@@ -122,15 +128,58 @@ pub async fn insert_in_order(
     inserted
 }
 
-/// Fills the hole a refused message left: later messages of its group move
-/// one number down.
-fn shift_down(groups: &mut HashMap<ObjectId, CachedGroup>, tail: &mut [Entry], group: ObjectId) {
-    for entry in tail.iter_mut().filter(|e| e.doc.group == group) {
-        entry.doc.seq -= 1;
+/// After a duplicate `(from, nonce)`, finds every message of `tail` that
+/// is a retry of a stored one, in one query, and answers it with the stored
+/// message (so a batch of retries costs two round trips, not one each). The
+/// others are renumbered to close the holes and returned.
+async fn answer_stored_twins(
+    store: &Store,
+    groups: &mut HashMap<ObjectId, CachedGroup>,
+    tail: Vec<Entry>,
+) -> Result<Vec<Entry>, (Vec<Entry>, ApiError)> {
+    let keys: Vec<&str> = tail
+        .iter()
+        .filter_map(|e| e.doc.nonce_key.as_deref())
+        .collect();
+    let found: Result<Vec<MessageDoc>, _> = async {
+        store
+            .messages
+            .find(doc! {"nonceKey": {"$in": keys}})
+            .await?
+            .try_collect()
+            .await
     }
-    if let Some(cached) = groups.get_mut(&group) {
-        cached.last_seq -= 1;
+    .await;
+    let mut stored: HashMap<String, MessageDoc> = match found {
+        Ok(docs) => docs
+            .into_iter()
+            .filter_map(|doc| doc.nonce_key.clone().map(|key| (key, doc)))
+            .collect(),
+        Err(err) => return Err((tail, db_error(err))),
+    };
+    let mut first_seq: HashMap<ObjectId, i64> = HashMap::new();
+    for entry in &tail {
+        first_seq.entry(entry.doc.group).or_insert(entry.doc.seq);
     }
+    let mut fresh = Vec::with_capacity(tail.len());
+    for entry in tail {
+        let twin = entry
+            .doc
+            .nonce_key
+            .as_ref()
+            .and_then(|key| stored.remove(key));
+        match twin {
+            Some(doc) => entry.pending.answer(Outcome::Stored(Stored {
+                message: doc.into(),
+                created: false,
+            })),
+            None => fresh.push(entry),
+        }
+    }
+    for (group, first) in first_seq {
+        renumber(groups, &mut fresh, group, first - 1);
+    }
+    Ok(fresh)
 }
 
 /// Numbers the group's messages of `tail` after `newest`.
@@ -157,19 +206,4 @@ fn fail_all(groups: &mut HashMap<ObjectId, CachedGroup>, failed: Vec<Entry>, err
         groups.remove(&entry.doc.group);
         entry.pending.answer(outcome.clone());
     }
-}
-
-async fn answer_with_stored_twin(store: &Store, entry: Entry) {
-    let key = entry.doc.nonce_key.clone().unwrap_or_default();
-    let outcome = match store.messages.find_one(doc! {"nonceKey": &key}).await {
-        Ok(Some(doc)) => Outcome::Stored(Stored {
-            message: doc.into(),
-            created: false,
-        }),
-        Ok(None) => Outcome::failed(ApiError::Internal(anyhow::anyhow!(
-            "duplicate nonce {key} not found"
-        ))),
-        Err(err) => Outcome::failed(db_error(err)),
-    };
-    entry.pending.answer(outcome);
 }

@@ -154,6 +154,9 @@ async fn post(store: Store, clients: usize, seconds: u64, groups: usize) -> anyh
         );
     }
     let group_ids = Arc::new(group_ids);
+    // Nonces differ from one run to the next: reused ones would be answered
+    // as retries of the earlier run's messages.
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis();
     let failures = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
@@ -170,7 +173,7 @@ async fn post(store: Store, clients: usize, seconds: u64, groups: usize) -> anyh
             let mut n = 0usize;
             while Instant::now() < deadline {
                 let group = &group_ids[(client + n) % group_ids.len()];
-                let body = json!({"group": group, "from": from, "message": format!("message {n} of {from}"), "nonce": format!("{from}-{n}")});
+                let body = json!({"group": group, "from": from, "message": format!("message {n} of {from}"), "nonce": format!("{run}-{from}-{n}")});
                 let sent = Instant::now();
                 match store.post("/message", &body).await {
                     Ok(_) => latencies.record(sent.elapsed()),
