@@ -9,7 +9,7 @@
 //! File lines read `level: message {"service":"store","timestamp":"..."}`,
 //! with the event's other fields added to the JSON object. Writes go through
 //! `tracing-appender`'s non-blocking workers: a slow disk never stalls a
-//! request. The console follows `RUST_LOG`.
+//! request, and lines written in a burst are flushed together. The console follows `RUST_LOG`.
 
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
@@ -41,8 +41,10 @@ pub fn init(service: &'static str, dir: &Path, rust_log: &str) -> std::io::Resul
     std::fs::create_dir_all(dir)?;
     let mut workers = Vec::new();
     let mut open = |name: &str| {
-        let (writer, guard) =
-            tracing_appender::non_blocking(tracing_appender::rolling::never(dir, name));
+        // Buffered: the appender's worker flushes whenever it has drained its
+        // queue, so a burst of lines costs one write, not one per line.
+        let file = std::io::BufWriter::new(tracing_appender::rolling::never(dir, name));
+        let (writer, guard) = tracing_appender::non_blocking(file);
         workers.push(guard);
         writer
     };
