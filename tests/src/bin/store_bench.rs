@@ -156,7 +156,9 @@ async fn post(store: Store, clients: usize, seconds: u64, groups: usize) -> anyh
     let group_ids = Arc::new(group_ids);
     // Nonces differ from one run to the next: reused ones would be answered
     // as retries of the earlier run's messages.
-    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis();
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis();
     let failures = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
