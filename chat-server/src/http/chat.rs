@@ -71,7 +71,7 @@ async fn group_messages(
         )));
     }
     if !state.presence.history_visible(&found) {
-        return Ok(Json(hidden_page()));
+        return Ok(Json(hidden_page(&paging)));
     }
     Ok(Json(state.store.group_messages(&group, &paging).await?))
 }
@@ -113,7 +113,7 @@ async fn all_messages(
                 let messages = if presence.history_visible(&group) {
                     store.group_messages(&group.id, &paging).await?
                 } else {
-                    hidden_page()
+                    hidden_page(&paging)
                 };
                 Ok::<_, ApiError>(GroupMessages { group, messages })
             }

@@ -80,7 +80,7 @@ pub async fn queue<A: Adapter>(
             up: session.up.clone(),
             socket: socket.id.to_string(),
         };
-        state.match_queues.enqueue(kind, me);
+        state.match_queues.requeue_first(kind, me);
     }
 }
 

@@ -45,18 +45,18 @@ async fn catch_up(
             ApiError::InvalidArgument(format!("`since` must be an RFC 3339 time, got `{since}`"))
         })?;
     }
-    let group = state.store.group(&room).await?;
-    if !state.presence.history_visible(&group) {
-        return Ok(SyncResult {
-            messages: hidden_page(),
-            changes: Vec::new(),
-        });
-    }
     let position = after.map_or(Position::Page(0), Position::After);
     let paging = PageRequest {
         position,
         per_page: MAX_PER_PAGE,
     };
+    let group = state.store.group(&room).await?;
+    if !state.presence.history_visible(&group) {
+        return Ok(SyncResult {
+            messages: hidden_page(&paging),
+            changes: Vec::new(),
+        });
+    }
     let messages = state.store.group_messages(&room, &paging).await?;
     let changes = match since {
         Some(since) => {
@@ -71,12 +71,12 @@ async fn catch_up(
     Ok(SyncResult { messages, changes })
 }
 
-/// The empty page of a group whose history is not shown yet.
-pub fn hidden_page<T>() -> Page<T> {
+/// The empty page, as asked for, of a group whose history is not shown yet.
+pub fn hidden_page<T>(paging: &PageRequest) -> Page<T> {
     Page {
         items: Vec::new(),
-        page: 0,
-        per_page: MAX_PER_PAGE,
+        page: paging.page_number(),
+        per_page: paging.per_page,
         total: 0,
         has_more: false,
     }

@@ -132,8 +132,15 @@ impl Store {
             .ok_or_else(|| group_not_found(id))
     }
 
-    /// Removes `up` from a group's members and admins (idempotent).
+    /// Removes `up` from a group's members and admins (idempotent). A direct
+    /// conversation cannot be left: its two users are what it is.
     pub async fn leave_group(&self, id: ObjectId, up: &Up) -> Result<Group, ApiError> {
+        let group = self.group(id).await?;
+        if group.kind == GroupKind::Direct {
+            return Err(ApiError::PermissionDenied(format!(
+                "group {id} is a direct conversation; it cannot be left"
+            )));
+        }
         self.groups
             .find_one_and_update(
                 doc! {"_id": id},

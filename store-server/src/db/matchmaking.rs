@@ -39,7 +39,13 @@ impl Store {
         let joined = self
             .groups
             .find_one_and_update(
-                doc! {"kind": "match", "topic": topic, "capacity": capacity, last_place: {"$exists": false}},
+                doc! {
+                    "kind": "match",
+                    "topic": topic,
+                    "capacity": capacity,
+                    "users": {"$ne": up.as_str()},
+                    last_place: {"$exists": false},
+                },
                 doc! {"$push": {"users": up.as_str()}},
             )
             .sort(doc! {"_id": 1})

@@ -37,13 +37,23 @@ pub struct CachedGroup {
 /// The writer's groups, shared with the routes that change membership.
 #[derive(Debug, Clone, Default)]
 pub struct GroupCache {
-    entries: Arc<Mutex<HashMap<ObjectId, CachedGroup>>>,
+    entries: Arc<Mutex<Entries>>,
+}
+
+/// The cached groups, and the groups forgotten while a batch had them out.
+#[derive(Debug, Default)]
+struct Entries {
+    groups: HashMap<ObjectId, CachedGroup>,
+    forgotten: HashSet<ObjectId>,
 }
 
 impl GroupCache {
     /// Forgets a group, so the next message reloads it.
     pub fn forget(&self, group: &ObjectId) {
-        self.lock().remove(group);
+        let mut entries = self.lock();
+        entries.groups.remove(group);
+        // A batch may hold this group right now: it must not put it back.
+        entries.forgotten.insert(*group);
     }
 
     /// Takes the fresh entries of `groups` out of the cache, loading the
@@ -58,7 +68,8 @@ impl GroupCache {
         {
             let mut entries = self.lock();
             for group in groups {
-                match entries.remove(group) {
+                entries.forgotten.remove(group);
+                match entries.groups.remove(group) {
                     Some(entry) if entry.loaded.elapsed() < ENTRY_TTL => {
                         found.insert(*group, entry);
                     }
@@ -72,12 +83,17 @@ impl GroupCache {
         Ok(found)
     }
 
-    /// Puts entries back after a batch.
+    /// Puts entries back after a batch, except those forgotten meanwhile.
     pub fn checkin(&self, groups: HashMap<ObjectId, CachedGroup>) {
-        self.lock().extend(groups);
+        let mut entries = self.lock();
+        for (id, group) in groups {
+            if !entries.forgotten.remove(&id) {
+                entries.groups.insert(id, group);
+            }
+        }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ObjectId, CachedGroup>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -76,6 +76,14 @@ async fn create_group(
             ));
         }
     };
+    if let Some((_, capacity)) = &matching
+        && users.len() > *capacity as usize
+    {
+        return Err(ApiError::InvalidArgument(format!(
+            "{} users do not fit a group of capacity {capacity}",
+            users.len()
+        )));
+    }
     let spec = GroupSpec {
         name,
         kind: if matching.is_some() {

@@ -277,3 +277,26 @@ async fn marking_read_needs_a_member_and_a_message_of_that_group() {
     assert_eq!(app.read_markers().await, markers_before);
     assert_eq!(app.unread("up2", &gid).await, 1);
 }
+
+#[tokio::test]
+async fn a_direct_group_cannot_be_left_and_keeps_both_users() {
+    let app = spawn_app().await;
+    let direct: Group = parse(
+        app.post_json("/group/direct", &json!({"users": ["up1", "up2"]}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    let path = format!("/group/{}/users/up1", direct.id);
+    expect_error(app.delete(&path).await, 403, "permission_denied").await;
+
+    let stored: Group = parse(
+        app.get(&format!("/group/{}", direct.id)).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(stored, direct);
+    app.send(direct.id.as_str(), "up1", "still here", None)
+        .await;
+}

@@ -178,3 +178,41 @@ async fn malformed_json_or_a_missing_content_type_is_400() {
     let page: Page<Group> = parse(app.get("/group").await, StatusCode::OK).await;
     assert_eq!(page.total, 0);
 }
+
+#[tokio::test]
+async fn a_match_group_holds_no_more_users_than_its_capacity() {
+    let app = spawn_app().await;
+    let too_many = json!({"name": "chess", "users": ["a", "b", "c"], "kind": "match", "topic": "chess", "capacity": 2});
+    expect_error(
+        app.post_json("/group", &too_many).await,
+        400,
+        "invalid_argument",
+    )
+    .await;
+    let no_topic = json!({"name": "chess", "users": ["a"], "kind": "match", "capacity": 2});
+    expect_error(
+        app.post_json("/group", &no_topic).await,
+        400,
+        "invalid_argument",
+    )
+    .await;
+
+    let fits = json!({"name": "chess", "users": ["a", "b"], "kind": "match", "topic": "chess", "capacity": 2});
+    let group: Value = parse(app.post_json("/group", &fits).await, StatusCode::CREATED).await;
+    assert_eq!(group["kind"], "match");
+    assert_eq!(group["capacity"], 2);
+
+    let third = json!({"up": "c", "topic": "chess", "capacity": 2});
+    let other: Value = parse(
+        app.post_json("/group/match", &third).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_ne!(other["id"], group["id"], "the full room is not joined");
+    let again: Value = parse(app.post_json("/group/match", &third).await, StatusCode::OK).await;
+    assert_eq!(
+        again["id"], other["id"],
+        "asking again returns the same room"
+    );
+    assert_eq!(again["users"], json!(["c"]));
+}
