@@ -84,7 +84,8 @@ impl Application {
         &self.store
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves until `shutdown` resolves, then finishes in-flight requests
+    /// and writes the pending counts and read markers.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -94,7 +95,12 @@ impl Application {
             "store-server listening on port {}",
             self.port
         );
-        serve(self.listener, self.router, shutdown).await
+        serve(self.listener, self.router, shutdown).await?;
+        // Requests are drained: write what is pending before exiting.
+        if let Err(err) = self.store.pending.flush(&self.store).await {
+            tracing::warn!(error = %err, "could not write the pending message counts and read markers");
+        }
+        Ok(())
     }
 }
 
