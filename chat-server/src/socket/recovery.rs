@@ -3,7 +3,8 @@
 //!
 //! The reconnect recipe (docs/chat-api.md): keep the newest message id and
 //! the time of the last sync per room; after reconnecting, `sync` each room
-//! with both, and again `after` the last returned message while `hasMore`.
+//! with both, and again `after` the last returned message while `hasMore`
+//! (and with `since` = the last change's `changedAt` while `moreChanges`).
 
 use super::ack::{answer, bad_payload};
 use super::session::Session;
@@ -55,20 +56,26 @@ async fn catch_up(
         return Ok(SyncResult {
             messages: hidden_page(&paging),
             changes: Vec::new(),
+            more_changes: false,
         });
     }
     let messages = state.store.group_messages(&room, &paging).await?;
-    let changes = match since {
+    let (changes, more_changes) = match since {
         Some(since) => {
             let first = PageRequest {
                 position: Position::Page(0),
                 per_page: MAX_PER_PAGE,
             };
-            state.store.changes(&room, &since, &first).await?.items
+            let page = state.store.changes(&room, &since, &first).await?;
+            (page.items, page.has_more)
         }
-        None => Vec::new(),
+        None => (Vec::new(), false),
     };
-    Ok(SyncResult { messages, changes })
+    Ok(SyncResult {
+        messages,
+        changes,
+        more_changes,
+    })
 }
 
 /// The empty page, as asked for, of a group whose history is not shown yet.

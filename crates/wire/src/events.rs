@@ -184,11 +184,16 @@ pub struct Sync {
 
 /// The ack data of `sync`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SyncResult {
     /// Missed messages (`hasMore`: sync again after the last one).
     pub messages: crate::paging::Page<crate::model::Message>,
-    /// Messages changed since `since` (empty without it).
+    /// Messages changed since `since`, in the order they changed (empty
+    /// without `since`).
     pub changes: Vec<crate::model::Message>,
+    /// More changes follow: sync again with `since` = the last change's
+    /// `changedAt`.
+    pub more_changes: bool,
 }
 
 /// The ack data of `presence`.

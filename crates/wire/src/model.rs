@@ -78,6 +78,15 @@ pub struct Message {
     )]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub edited_at: Option<Timestamp>,
+    /// When it was last edited, deleted or reacted to; the cursor of `sync`'s
+    /// `since` for paging through changes.
+    #[serde(
+        default,
+        with = "time::millis_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub changed_at: Option<Timestamp>,
     /// Whether it was deleted (its text is then empty).
     pub deleted: bool,
     /// Who reacted with what: emoji to the users, in the order they reacted.
@@ -121,6 +130,7 @@ mod tests {
             timestamp: time::parse("2022-06-13T12:15:43.333Z").unwrap(),
             nonce: None,
             edited_at: Some(time::parse("2022-06-13T12:16:00Z").unwrap()),
+            changed_at: None,
             deleted: false,
             reactions: BTreeMap::from([("👍".to_owned(), vec![Up::parse("up2").unwrap()])]),
         };

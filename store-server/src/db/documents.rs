@@ -143,6 +143,7 @@ impl From<MessageDoc> for Message {
             timestamp: to_chrono(doc.timestamp),
             nonce: doc.nonce,
             edited_at: doc.edited_at.map(to_chrono),
+            changed_at: doc.changed_at.map(to_chrono),
             deleted: doc.deleted,
             reactions,
         }

@@ -221,7 +221,7 @@ impl Store {
         .await
     }
 
-    /// Messages of a group edited, deleted or reacted to after `since`,
+    /// Messages of a group edited, deleted or reacted to at or after `since`,
     /// in the order they changed.
     pub async fn changes(
         &self,
@@ -230,7 +230,7 @@ impl Store {
         request: &PageRequest,
     ) -> Result<Page<Message>, ApiError> {
         self.group(group).await?;
-        let filter = doc! {"group": group, "changedAt": {"$gt": super::documents::to_bson(since)}};
+        let filter = doc! {"group": group, "changedAt": {"$gte": super::documents::to_bson(since)}};
         let total = self
             .messages
             .count_documents(filter.clone())

@@ -297,9 +297,9 @@ struct ChangesQuery {
 
 /// List a group's changed messages
 ///
-/// Messages edited, deleted or reacted to after `since`, in the order they
+/// Messages edited, deleted or reacted to at or after `since`, in the order they
 /// changed, paged.
-#[utoipa::path(get, path = "/group/{id}/changes", tag = DATA_TAG, params(("id" = String, Path), ("since" = String, Query, description = "RFC 3339 time; changes strictly after it are listed"), PageQuery),
+#[utoipa::path(get, path = "/group/{id}/changes", tag = DATA_TAG, params(("id" = String, Path), ("since" = String, Query, description = "RFC 3339 time; changes at or after it are listed (inclusive, so that paging by the last change's `changedAt` loses nothing)"), PageQuery),
     responses((status = 200, body = Page<Message>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn group_changes(
     State(state): State<AppState>,

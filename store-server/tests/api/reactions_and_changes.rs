@@ -195,8 +195,10 @@ async fn changes_lists_edited_deleted_and_reacted_messages_since_a_time() {
         StatusCode::OK,
     )
     .await;
-    let since = chat_wire::time::format(&early.edited_at.unwrap());
-    // Times have millisecond precision: step past the one `since` names.
+    // `since` is inclusive; times have millisecond precision: take the
+    // millisecond after the early change, and step past it.
+    let early_at = early.edited_at.unwrap();
+    let since = chat_wire::time::format(&(early_at + chrono::Duration::milliseconds(1)));
     tokio::time::sleep(Duration::from_millis(5)).await;
 
     app.patch_json(
@@ -264,6 +266,19 @@ async fn changes_lists_edited_deleted_and_reacted_messages_since_a_time() {
     )
     .await;
     assert_eq!(everything.total, 4, "the early edit is a change too");
+    let at_the_early_change: Page<Message> = parse(
+        app.get(&format!(
+            "/group/{gid}/changes?since={}",
+            chat_wire::time::format(&early_at)
+        ))
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        at_the_early_change.total, 4,
+        "a change at `since` itself is listed"
+    );
     let future: Page<Message> = parse(
         app.get(&format!("/group/{gid}/changes?since=2999-01-01T00:00:00Z"))
             .await,

@@ -111,3 +111,25 @@ stack.test('with more than 100 missed messages sync has more, and syncing after 
   assert.deepEqual(none.messages.items, []);
   assert.equal(none.messages.hasMore, false);
 }, { timeout: 60_000 });
+
+stack.test('more than 100 changes are paged with moreChanges and each change\'s changedAt', async () => {
+  const [a, b] = [uniqueUp('a'), uniqueUp('b')];
+  const group = await stack.group([a, b]);
+  const since = new Date(Date.now() - 1000).toISOString();
+  const backlog = await storeMessages(group.id, a, 105);
+  for (const message of backlog) {
+    const { status, body } = await stack.store('POST', `/message/${message.id}/reactions`, { up: b, emoji: '👍' });
+    assert.equal(status, 200, JSON.stringify(body));
+  }
+  const bob = await stack.connect(b);
+
+  const first = await call(bob, 'sync', { room: group.id, since });
+  assert.equal(first.changes.length, 100);
+  assert.equal(first.moreChanges, true);
+  const last = first.changes.at(-1);
+  assert.ok(last.changedAt, 'a change carries its changedAt');
+  const rest = await call(bob, 'sync', { room: group.id, since: last.changedAt });
+  assert.equal(rest.moreChanges, false);
+  const seen = new Set([...first.changes, ...rest.changes].map((m) => m.id));
+  assert.equal(seen.size, 105, 'every changed message is seen once the pages are read');
+}, { timeout: 60_000 });
