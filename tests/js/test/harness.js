@@ -124,8 +124,12 @@ async function waitReady(url, child) {
   throw new Error(`${url}/readyz did not answer 200 within ${READY_TIMEOUT_MS} ms`);
 }
 
-/** Starts store-server then chat-server; see the top of this file. */
-export async function startStack() {
+/**
+ * Starts store-server then chat-server; see the top of this file.
+ * `chatEnv` is added to the chat-server's environment (e.g.
+ * `CHAT_MSG_RATE`, `CHAT_NOTIFY_URL`).
+ */
+export async function startStack({ chatEnv: chatExtra = {} } = {}) {
   for (const bin of Object.values(BIN)) {
     if (!existsSync(bin)) {
       throw new Error(`${bin} is missing: run \`cargo build -p store-server -p chat-server\` at the repository root first`);
@@ -159,6 +163,7 @@ export async function startStack() {
     CHAT_PUBLIC_URL: chatUrl,
     CHAT_JWT_SECRET: jwtSecret,
     CHAT_LOG_DIR: path.join(logDir, 'chat'),
+    ...chatExtra,
   };
 
   const logs = new Logs();
