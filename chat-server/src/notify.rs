@@ -9,15 +9,16 @@
 
 use crate::presence::Presence;
 use crate::store_client::StoreClient;
-use chat_wire::ids::Up;
+use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::Message;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, mpsc};
 
 /// Messages waiting to be notified.
@@ -30,6 +31,8 @@ const BACK_OFF: [Duration; 3] = [
     Duration::from_secs(1),
     Duration::from_secs(5),
 ];
+/// How long a group's members are reused before they are read again.
+const MEMBERS_TTL: Duration = Duration::from_secs(5);
 /// Time allowed for one post.
 const POST_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -116,9 +119,25 @@ struct Worker {
 impl Worker {
     async fn run(self, mut messages: mpsc::Receiver<Message>) {
         let worker = Arc::new(self);
+        // Members per group, reused for a few seconds: a busy group costs one
+        // store call per interval, not one per message.
+        let mut members_of: HashMap<EntityId, (Instant, Arc<Vec<Up>>)> = HashMap::new();
         while let Some(message) = messages.recv().await {
-            let members = match worker.store.group(&message.group).await {
-                Ok(group) => group.users,
+            let cached = members_of
+                .get(&message.group)
+                .filter(|(read, _)| read.elapsed() < MEMBERS_TTL)
+                .map(|(_, members)| members.clone());
+            let members = match cached {
+                Some(members) => Ok(members),
+                None => worker.store.group(&message.group).await.map(|group| {
+                    let members = Arc::new(group.users);
+                    members_of.retain(|_, (read, _)| read.elapsed() < MEMBERS_TTL);
+                    members_of.insert(message.group.clone(), (Instant::now(), members.clone()));
+                    members
+                }),
+            };
+            let members = match members {
+                Ok(members) => members,
                 Err(err) => {
                     tracing::warn!(id = %message.id, error = %err, "cannot read a group to notify its members");
                     worker
@@ -130,8 +149,9 @@ impl Worker {
             };
             let message = Arc::new(message);
             for up in members
-                .into_iter()
-                .filter(|up| *up != message.from && !worker.presence.is_online(up))
+                .iter()
+                .filter(|up| **up != message.from && !worker.presence.is_online(up))
+                .cloned()
             {
                 let Ok(permit) = worker.in_flight.clone().acquire_owned().await else {
                     return;
