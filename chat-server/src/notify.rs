@@ -148,11 +148,11 @@ impl Worker {
                 }
             };
             let message = Arc::new(message);
-            for up in members
+            let offline = members
                 .iter()
-                .filter(|up| **up != message.from && !worker.presence.is_online(up))
-                .cloned()
-            {
+                .filter(|up| **up != message.from && !worker.presence.is_online(up));
+            for up in offline {
+                let up = up.clone();
                 let Ok(permit) = worker.in_flight.clone().acquire_owned().await else {
                     return;
                 };
