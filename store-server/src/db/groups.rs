@@ -79,6 +79,11 @@ impl Store {
         up: &Up,
         request: &PageRequest,
     ) -> Result<Page<Group>, ApiError> {
+        // Pending values are read before the stored ones: a flush writes the
+        // database first and forgets the pending value after, so this order
+        // never misses both.
+        let pending_counts = self.pending.counts();
+        let pending_marks = self.pending.markers_of(up);
         let filter = doc! {"users": up.as_str()};
         let total = self
             .groups
@@ -100,10 +105,9 @@ impl Store {
             .collect();
         Ok(page.map(|doc| {
             let stored_read = read_seqs.get(&read_key(&doc.id, up)).copied().unwrap_or(0);
-            let pending_read = self.pending.marker(doc.id, up).map_or(0, |(seq, _)| seq);
-            let count = doc
-                .message_count
-                .max(self.pending.count(&doc.id).unwrap_or(0));
+            let pending_read = pending_marks.get(&doc.id).map_or(0, |(seq, _)| *seq);
+            let pending_count = pending_counts.get(&doc.id).copied().unwrap_or(0);
+            let count = doc.message_count.max(pending_count);
             let unread = unread_count(count, stored_read.max(pending_read));
             Group {
                 unread: Some(unread),
@@ -192,6 +196,7 @@ impl Store {
     /// pending one, and any message numbered beyond both (left by a crash
     /// before a flush), whichever is highest.
     pub async fn message_count(&self, id: ObjectId) -> Result<i64, ApiError> {
+        let pending = self.pending.count(&id).unwrap_or(0);
         let found = self
             .groups_raw()
             .find_one(doc! {"_id": id})
@@ -200,7 +205,7 @@ impl Store {
             .map_err(db_error)?
             .ok_or_else(|| group_not_found(id))?;
         let stored = found.get_i64("messageCount").unwrap_or(0);
-        let floor = stored.max(self.pending.count(&id).unwrap_or(0));
+        let floor = stored.max(pending);
         self.newest_seq_above(id, floor).await
     }
 

@@ -33,6 +33,8 @@ impl Store {
         }
         self.advance_read_marker(group, up, read.seq, message)
             .await?;
+        // Pending first, stored second (see `WriteBehind::flush`).
+        let pending = self.pending.marker(group, up);
         let marker = self
             .reads
             .find_one(doc! {"_id": read_key(&group, up)})
@@ -42,7 +44,7 @@ impl Store {
                 ApiError::Internal(anyhow::anyhow!("read marker missing after upsert"))
             })?;
         // A sender's own newer message may still be pending (write_behind).
-        let (seq, message_id) = match self.pending.marker(group, up) {
+        let (seq, message_id) = match pending {
             Some((seq, id)) if seq > marker.seq => (seq, id),
             _ => (marker.seq, marker.message_id),
         };

@@ -55,6 +55,21 @@ impl WriteBehind {
         lock(&self.counts).get(group).copied()
     }
 
+    /// Every pending count. Read it before the stored counts (see `flush`).
+    pub fn counts(&self) -> Counts {
+        lock(&self.counts).clone()
+    }
+
+    /// The pending markers of `up`, by group. Read them before the stored
+    /// markers (see `flush`).
+    pub fn markers_of(&self, up: &Up) -> HashMap<ObjectId, (i64, ObjectId)> {
+        lock(&self.markers)
+            .iter()
+            .filter(|((_, who), _)| who == up)
+            .map(|((group, _), marker)| (*group, *marker))
+            .collect()
+    }
+
     /// The pending marker of `up` in `group`, if any.
     pub fn marker(&self, group: ObjectId, up: &Up) -> Option<(i64, ObjectId)> {
         lock(&self.markers).get(&(group, up.clone())).copied()
@@ -76,6 +91,9 @@ impl WriteBehind {
     }
 
     /// Writes the pending values; those unchanged meanwhile are forgotten.
+    /// The database is written before anything is forgotten, so a reader
+    /// that takes the pending value first and the stored one second always
+    /// sees the newest of the two.
     pub async fn flush(&self, store: &Store) -> Result<(), ApiError> {
         let counts = lock(&self.counts).clone();
         if !counts.is_empty() {
