@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | messages | `{group, seq}` unique | a group's pages and `before`/`after` cursors, at any depth |
 //! | messages | `{nonceKey}` unique, sparse | `(from, nonce)` idempotency |
-//! | messages | `{group, changedAt}` | `GET /group/{id}/changes` |
+//! | messages | `{group, changedAt}`, partial: changed messages only | `GET /group/{id}/changes` |
 //! | groups | `{users}` | the groups of a user |
 //! | groups | `{directKey}` unique, sparse | get-or-create of direct groups |
 //! | groups | `{kind, topic}` | matchmaking rooms of a topic (`POST /group/match`) |
@@ -16,6 +16,11 @@ use super::Store;
 use mongodb::IndexModel;
 use mongodb::bson::doc;
 use mongodb::options::IndexOptions;
+
+/// The name of the partial index of changed messages.
+const CHANGES_INDEX: &str = "group_1_changedAt_1_changed";
+/// The name of the full index it replaces.
+const OLD_CHANGES_INDEX: &str = "group_1_changedAt_1";
 
 impl Store {
     /// Creates the indexes; existing ones are left as they are.
@@ -38,13 +43,24 @@ impl Store {
                     .build(),
             )
             .await?;
+        // Partial: only changed messages are indexed, so a new message does
+        // not pay for this index (inserts were ~30 % slower with it full).
+        let changed_only = IndexOptions::builder()
+            .name(CHANGES_INDEX.to_owned())
+            .partial_filter_expression(doc! {"changedAt": {"$exists": true}})
+            .build();
         self.messages
             .create_index(
                 IndexModel::builder()
                     .keys(doc! {"group": 1, "changedAt": 1})
+                    .options(changed_only)
                     .build(),
             )
             .await?;
+        // The full index of earlier versions, if this database has it.
+        if let Err(err) = self.messages.drop_index(OLD_CHANGES_INDEX).await {
+            tracing::debug!(error = %err, "no earlier changes index to drop");
+        }
         self.groups
             .create_index(IndexModel::builder().keys(doc! {"users": 1}).build())
             .await?;
