@@ -12,9 +12,6 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
 use std::time::Instant;
 
-/// The longest nonce accepted, in characters.
-pub const MAX_NONCE_CHARS: usize = 128;
-
 /// `chat message {room, message, nonce?}`: answers the stored Message; a new
 /// message is then sent as `chat message` to the room's other sockets. A
 /// retry with the same nonce gets the same message and is not sent again.
@@ -78,11 +75,9 @@ async fn store_message(
     Ok((sent.message, sent.created))
 }
 
-/// Checks an optional nonce: 1 to 128 characters after trimming; a bad one
-/// is `invalid_argument` (only message text is `payload_too_large`).
+/// Checks an optional nonce with the shared rule; a bad one is
+/// `invalid_argument` (only message text is `payload_too_large`).
 pub fn parse_nonce(nonce: Option<String>) -> Result<Option<String>, ApiError> {
-    nonce
-        .map(|nonce| parse_text("nonce", &nonce, MAX_NONCE_CHARS))
-        .transpose()
+    chat_wire::requests::parse_nonce(nonce.as_deref())
         .map_err(|err| ApiError::InvalidArgument(err.to_string()))
 }

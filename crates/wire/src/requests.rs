@@ -182,6 +182,18 @@ pub fn parse_text(field: &'static str, raw: &str, max: usize) -> Result<String, 
     Ok(trimmed.to_owned())
 }
 
+/// The longest nonce accepted, in characters.
+pub const MAX_NONCE_CHARS: usize = 128;
+
+/// Checks an optional nonce: 1 to [`MAX_NONCE_CHARS`] characters after
+/// trimming. A bad nonce is a bad field (`invalid_argument`), never
+/// `payload_too_large`, which is kept for message text.
+pub fn parse_nonce(nonce: Option<&str>) -> Result<Option<String>, TextError> {
+    nonce
+        .map(|nonce| parse_text("nonce", nonce, MAX_NONCE_CHARS))
+        .transpose()
+}
+
 /// Checks a reaction: 1 to 16 characters, none of them blank or control.
 pub fn parse_emoji(raw: &str) -> Result<String, TextError> {
     let len = raw.chars().count();

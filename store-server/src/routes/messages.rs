@@ -11,14 +11,11 @@ use chat_wire::ErrorBody;
 use chat_wire::model::Message;
 use chat_wire::paging::{Page, PageQuery};
 use chat_wire::requests::{
-    DeleteMessageQuery, EditMessage, NewMessage, NewReaction, parse_emoji, parse_text,
+    DeleteMessageQuery, EditMessage, NewMessage, NewReaction, parse_emoji, parse_nonce, parse_text,
 };
 use service_kit::{ApiError, AppJson, AppQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-/// The longest nonce accepted, in characters.
-const MAX_NONCE_CHARS: usize = 128;
 
 /// The `/message` routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -56,12 +53,7 @@ async fn create_message(
     AppJson(new): AppJson<NewMessage>,
 ) -> Result<Response, ApiError> {
     let text = parse_text("message", &new.message, state.max_message_chars)?;
-    let nonce = new
-        .nonce
-        .map(|nonce| {
-            parse_text("nonce", &nonce, MAX_NONCE_CHARS).map_err(super::input::field_error)
-        })
-        .transpose()?;
+    let nonce = parse_nonce(new.nonce.as_deref()).map_err(super::input::field_error)?;
     let spec = NewMessageSpec {
         group: crate::db::documents::object_id(&new.group),
         from: new.from,
