@@ -1,5 +1,11 @@
 //! Shared pieces of the end-to-end tests and of the benchmark binaries.
 //!
 //! - [`latency`]: latency recording and the percentiles every report prints.
+//! - [`seed`]: filling a group with many messages straight into MongoDB.
+//! - [`loadgen`]: the chat load generator and its scenarios.
+//! - [`bench_report`]: the side-by-side table and plot of its results.
 
+pub mod bench_report;
 pub mod latency;
+pub mod loadgen;
+pub mod seed;

@@ -10,13 +10,14 @@
 
 use anyhow::{Context, bail};
 use chat_tests::latency::{Latencies, Summary};
+use chat_tests::seed::{fill_group, id_at};
 use clap::{Parser, Subcommand};
-use mongodb::bson::{DateTime, doc, oid::ObjectId};
+use mongodb::bson::{doc, oid::ObjectId};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use store_server::db::documents::{MessageDoc, collections};
+use store_server::db::documents::collections;
 
 #[derive(Parser)]
 #[command(about = "Benchmarks of the store-server")]
@@ -220,16 +221,7 @@ async fn history(
     let db = mongodb::Client::with_uri_str(mongodb_uri)
         .await?
         .database(mongodb_db);
-    let messages_coll = db.collection::<MessageDoc>(collections::MESSAGES);
-    let id_at = |seq: i64| {
-        let coll = messages_coll.clone();
-        async move {
-            coll.find_one(doc! {"group": group, "seq": seq})
-                .await?
-                .map(|m| m.id.to_hex())
-                .context("seeded message missing")
-        }
-    };
+    let id_at = |seq: i64| id_at(&db, group, seq);
     let oldest_page = (messages - 1) / 20;
     let positions = [
         ("page 0 (newest)", "page=0".to_owned()),
@@ -298,39 +290,6 @@ async fn seed_history(
             .create_group(&name, &["reader".to_owned(), "writer".to_owned()])
             .await?,
     )?;
-    let coll = db.collection::<MessageDoc>(collections::MESSAGES);
-    let started = Instant::now();
-    const BATCH: i64 = 10_000;
-    let from = chat_wire::Up::parse("writer")?;
-    let mut seq = 1;
-    while seq <= messages {
-        let end = (seq + BATCH - 1).min(messages);
-        let docs: Vec<MessageDoc> = (seq..=end)
-            .map(|n| MessageDoc {
-                id: ObjectId::new(),
-                group,
-                seq: n,
-                from: from.clone(),
-                message: format!("history message {n}"),
-                timestamp: DateTime::now(),
-                nonce: None,
-                nonce_key: None,
-                edited_at: None,
-                deleted: false,
-                reactions: Vec::new(),
-                changed_at: None,
-            })
-            .collect();
-        coll.insert_many(docs).await?;
-        seq = end + 1;
-        eprint!("\rseeded {}/{messages} in {:.0?}", end, started.elapsed());
-    }
-    eprintln!();
-    groups
-        .update_one(
-            doc! {"_id": group},
-            doc! {"$set": {"messageCount": messages}},
-        )
-        .await?;
+    fill_group(&db, group, &chat_wire::Up::parse("writer")?, messages).await?;
     Ok(group)
 }

@@ -1,0 +1,148 @@
+//! The side-by-side table: for each scenario the numbers that matter, for
+//! our server (`rust`) and the Node peer (`node`), and their ratio.
+
+use super::{number, runs_of};
+use serde_json::Value;
+use std::fmt::Write;
+
+/// One measured quantity of a scenario.
+struct Metric {
+    name: &'static str,
+    path: &'static str,
+    /// Whether a larger number is better (a rate) or worse (a latency).
+    higher_is_better: bool,
+}
+
+const fn metric(name: &'static str, path: &'static str, higher_is_better: bool) -> Metric {
+    Metric {
+        name,
+        path,
+        higher_is_better,
+    }
+}
+
+const IDLE: &[Metric] = &[
+    metric("connections held", "held", true),
+    metric("connections lost", "lost", false),
+    metric(
+        "server RSS per connection, KiB",
+        "serverRssPerConnectionKiB",
+        false,
+    ),
+];
+const CONNECT: &[Metric] = &[
+    metric("connections per second", "connectPerSecond", true),
+    metric("handshake p99, ms", "latency.p99_ms", false),
+    metric("failed", "failed", false),
+];
+const BROADCAST: &[Metric] = &[
+    metric("delivered per second", "deliveredPerSecond", true),
+    metric("latency p50, ms", "latency.p50_ms", false),
+    metric("latency p99, ms", "latency.p99_ms", false),
+    metric("latency p99.9, ms", "latency.p999_ms", false),
+    metric("delivery ratio", "deliveryRatio", true),
+    metric("acks failed", "ackFailed", false),
+];
+const PERSIST: &[Metric] = &[
+    metric("acked per second", "ackedPerSecond", true),
+    metric("ack p99, ms", "ackLatency.p99_ms", false),
+    metric("failed", "failed", false),
+];
+const HISTORY: &[Metric] = &[
+    metric("newest page p99, ms", "newest page.p99_ms", false),
+    metric("before 50% deep p99, ms", "before, 50% deep.p99_ms", false),
+    metric(
+        "before oldest end p99, ms",
+        "before, oldest end.p99_ms",
+        false,
+    ),
+    metric(
+        "page at oldest end p99, ms",
+        "page at the oldest end.p99_ms",
+        false,
+    ),
+    metric("all positions p99, ms", "all.p99_ms", false),
+];
+
+/// The whole table as text.
+pub fn side_by_side(runs: &[Value]) -> String {
+    let mut out = String::new();
+    let sections: [(&str, &[Metric]); 5] = [
+        ("idle", IDLE),
+        ("connect", CONNECT),
+        ("broadcast", BROADCAST),
+        ("persist", PERSIST),
+        ("history", HISTORY),
+    ];
+    for (scenario, metrics) in sections {
+        let ours = runs_of(runs, scenario, "rust");
+        let theirs = runs_of(runs, scenario, "node");
+        // Broadcast runs come in a sweep of rates; pair them by position.
+        for index in 0..ours.len().max(theirs.len()) {
+            let (a, b) = (ours.get(index).copied(), theirs.get(index).copied());
+            let title = match a.or(b).and_then(|run| number(run, "targetSendPerSecond")) {
+                Some(rate) => format!("{scenario} at {rate} sends/s"),
+                None => scenario.to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "\n{title:<38} {:>12} {:>12} {:>10}",
+                "rust", "node", "rust/node"
+            );
+            for m in metrics {
+                let x = a.and_then(|run| number(run, m.path));
+                let y = b.and_then(|run| number(run, m.path));
+                let ratio = match (x, y) {
+                    (Some(x), Some(y)) if y != 0.0 => format!("{:.2}x", x / y),
+                    _ => "-".to_owned(),
+                };
+                let mark = if m.higher_is_better {
+                    ""
+                } else {
+                    " (lower is better)"
+                };
+                let _ = writeln!(
+                    out,
+                    "  {:<36} {:>12} {:>12} {:>10}{mark}",
+                    m.name,
+                    show(x),
+                    show(y),
+                    ratio
+                );
+            }
+        }
+    }
+    out
+}
+
+fn show(value: Option<f64>) -> String {
+    match value {
+        None => "-".to_owned(),
+        Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
+        Some(v) if v.abs() >= 100.0 => format!("{v:.0}"),
+        Some(v) => format!("{v:.2}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_ratio_is_ours_over_theirs() {
+        let runs = [
+            json!({"scenario": "persist", "server": "rust", "ackedPerSecond": 6000.0, "failed": 0}),
+            json!({"scenario": "persist", "server": "node", "ackedPerSecond": 2000.0, "failed": 0}),
+        ];
+        let table = side_by_side(&runs);
+        let line = table
+            .lines()
+            .find(|line| line.contains("acked per second"))
+            .unwrap();
+        assert!(
+            line.contains("6000") && line.contains("2000") && line.contains("3.00x"),
+            "{line}"
+        );
+    }
+}

@@ -1,0 +1,44 @@
+//! Reads the JSON lines the load generator appended to a results file,
+//! prints our server and the Node peer side by side with the ratios, and
+//! draws broadcast latency against load for both as a PNG.
+//!
+//! `bench_report .data/bench/results.jsonl --plot docs/bench/broadcast-latency.png`
+
+use anyhow::Context;
+use chat_tests::bench_report::{plot, table};
+use clap::Parser;
+use serde_json::Value;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(about = "Side-by-side report of load generator results")]
+struct Args {
+    /// The results file (JSON lines).
+    results: PathBuf,
+    /// Where to draw broadcast latency against delivered rate.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// A TrueType font for the plot's text.
+    #[arg(
+        long,
+        default_value = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    )]
+    font: PathBuf,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let text = std::fs::read_to_string(&args.results)
+        .with_context(|| format!("reading {}", args.results.display()))?;
+    let runs: Vec<Value> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    print!("{}", table::side_by_side(&runs));
+    if let Some(path) = args.plot {
+        plot::broadcast_latency(&runs, &path, &args.font)?;
+        println!("plot: {}", path.display());
+    }
+    Ok(())
+}

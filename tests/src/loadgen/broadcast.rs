@@ -1,0 +1,281 @@
+//! `broadcast`: clients in rooms send `chat message` at a fixed total rate;
+//! every member of the room should receive each one. Measures delivered
+//! messages per second, send-to-receive latency, the delivery ratio and the
+//! acks that failed.
+//!
+//! Sends are spread evenly in time over all clients. Each message's text is
+//! its send time (`t<µs>`), so a receiver knows its latency without any
+//! bookkeeping shared with the sender.
+
+use super::Target;
+use super::client::{Connection, Incoming, ack_is_data};
+use super::population::Population;
+use super::ramp::open_all;
+use super::report::Report;
+use super::shards::ShardedLatencies;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::time::{Instant, MissedTickBehavior};
+
+/// The knobs of a broadcast run.
+pub struct BroadcastRun {
+    /// Clients (all of them send and receive).
+    pub clients: usize,
+    /// Handshakes in flight while ramping.
+    pub concurrency: usize,
+    /// Messages sent per second, all clients together.
+    pub rate: f64,
+    /// How long to send.
+    pub duration: Duration,
+    /// How long receivers keep reading after the last send.
+    pub drain: Duration,
+}
+
+/// What all member tasks add to.
+struct Shared {
+    clock: std::time::Instant,
+    sent: AtomicU64,
+    acked: AtomicU64,
+    ack_failed: AtomicU64,
+    delivered: AtomicU64,
+    lost: AtomicU64,
+    delivery: ShardedLatencies,
+    ack: ShardedLatencies,
+    errors: Mutex<Vec<String>>,
+}
+
+impl Shared {
+    fn micros_now(&self) -> u64 {
+        u64::try_from(self.clock.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    fn note_error(&self, text: &str) {
+        let mut errors = self.errors.lock().expect("never poisoned");
+        if errors.len() < 5 {
+            errors.push(text.to_owned());
+        }
+    }
+
+    /// A `chat message` event: count it and record its latency.
+    fn on_event(&self, task: usize, text: &str) {
+        if !text.starts_with("[\"chat message\"") {
+            return;
+        }
+        let Some(sent_at) = sent_micros(text) else {
+            return;
+        };
+        self.delivered.fetch_add(1, Ordering::Relaxed);
+        let latency = self.micros_now().saturating_sub(sent_at);
+        self.delivery.record(task, Duration::from_micros(latency));
+    }
+}
+
+/// The send time a message text `t<µs>` carries.
+fn sent_micros(event: &str) -> Option<u64> {
+    const MARK: &[u8] = b"\"message\":\"t";
+    let at = memchr::memmem::find(event.as_bytes(), MARK)? + MARK.len();
+    let digits = &event[at..];
+    let end = digits.find('"')?;
+    digits[..end].parse().ok()
+}
+
+/// When one member sends.
+struct Schedule {
+    first: Instant,
+    period: Duration,
+    until: Instant,
+    stop: Instant,
+}
+
+/// Runs the scenario and returns its report.
+pub async fn run(target: &Target, population: &Population, knobs: &BroadcastRun) -> Report {
+    let ramp = open_all(target, population, knobs.clients, knobs.concurrency).await;
+    let connected = ramp.connections.len();
+    let mut connected_in_room: HashMap<usize, u64> = HashMap::new();
+    for (index, _) in &ramp.connections {
+        *connected_in_room
+            .entry(index / population.room_size)
+            .or_default() += 1;
+    }
+    let shared = Arc::new(Shared {
+        clock: std::time::Instant::now(),
+        sent: AtomicU64::new(0),
+        acked: AtomicU64::new(0),
+        ack_failed: AtomicU64::new(0),
+        delivered: AtomicU64::new(0),
+        lost: AtomicU64::new(0),
+        delivery: ShardedLatencies::default(),
+        ack: ShardedLatencies::default(),
+        errors: Mutex::new(Vec::new()),
+    });
+    // Everyone settles (the `online` notices of the ramp) before sending.
+    let start = Instant::now() + Duration::from_secs(2);
+    let until = start + knobs.duration;
+    let stop = until + knobs.drain;
+    let period = Duration::from_secs_f64(connected.max(1) as f64 / knobs.rate);
+    let tasks: Vec<_> = ramp
+        .connections
+        .into_iter()
+        .enumerate()
+        .map(|(position, (index, connection))| {
+            let offset = period.mul_f64(position as f64 / connected.max(1) as f64);
+            let schedule = Schedule {
+                first: start + offset,
+                period,
+                until,
+                stop,
+            };
+            let room = population
+                .room_of(index)
+                .map(|id| id.to_hex())
+                .unwrap_or_default();
+            tokio::spawn(member(connection, index, room, schedule, shared.clone()))
+        })
+        .collect();
+    let progress = tokio::spawn(show_progress(shared.clone(), stop));
+    let mut acked_by_room: HashMap<usize, u64> = HashMap::new();
+    for task in tasks {
+        match task.await {
+            Ok((index, acked)) => {
+                *acked_by_room
+                    .entry(index / population.room_size)
+                    .or_default() += acked;
+            }
+            Err(err) => eprintln!("a member task failed: {err}"),
+        }
+    }
+    progress.abort();
+    eprintln!();
+    let expected: u64 = acked_by_room
+        .iter()
+        .map(|(room, acked)| acked * connected_in_room[room].saturating_sub(1))
+        .sum();
+    let delivered = shared.delivered.load(Ordering::Relaxed);
+    let seconds = knobs.duration.as_secs_f64();
+    let mut report = Report::new("broadcast", &target.label);
+    report
+        .add("clients", knobs.clients)
+        .add("connected", connected)
+        .add("roomSize", population.room_size)
+        .add("targetSendPerSecond", knobs.rate)
+        .add("seconds", seconds)
+        .add("sent", shared.sent.load(Ordering::Relaxed))
+        .add("acked", shared.acked.load(Ordering::Relaxed))
+        .add("ackFailed", shared.ack_failed.load(Ordering::Relaxed))
+        .add("delivered", delivered)
+        .add("expected", expected)
+        .add("deliveryRatio", delivered as f64 / expected.max(1) as f64)
+        .add("deliveredPerSecond", delivered as f64 / seconds)
+        .add("lost", shared.lost.load(Ordering::Relaxed))
+        .add_json("latency", &shared.delivery.summary())
+        .add_json("ackLatency", &shared.ack.summary());
+    let errors = shared.errors.lock().expect("never poisoned").clone();
+    if !errors.is_empty() || !ramp.errors.is_empty() {
+        report.add("errors", [ramp.errors, errors].concat());
+    }
+    report
+}
+
+/// One client: sends on its schedule, reads everything, until `stop`.
+/// Returns its index and how many of its messages were acked as stored.
+async fn member(
+    mut connection: Connection,
+    index: usize,
+    room: String,
+    schedule: Schedule,
+    shared: Arc<Shared>,
+) -> (usize, u64) {
+    let mut ticker = tokio::time::interval_at(schedule.first, schedule.period);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut pending: HashMap<u64, Instant> = HashMap::new();
+    let mut acked = 0;
+    let mut sending = true;
+    loop {
+        tokio::select! {
+            biased;
+            incoming = connection.next() => match incoming {
+                Ok(Incoming::Event(text)) => shared.on_event(index, &text),
+                Ok(Incoming::Ack(id, text)) => {
+                    let Some(sent) = pending.remove(&id) else { continue };
+                    if ack_is_data(&text) {
+                        acked += 1;
+                        shared.acked.fetch_add(1, Ordering::Relaxed);
+                        shared.ack.record(index, sent.elapsed());
+                    } else {
+                        shared.ack_failed.fetch_add(1, Ordering::Relaxed);
+                        shared.note_error(&text);
+                    }
+                }
+                Err(err) => {
+                    shared.lost.fetch_add(1, Ordering::Relaxed);
+                    shared.note_error(&err.to_string());
+                    break;
+                }
+            },
+            _ = ticker.tick(), if sending => {
+                if Instant::now() >= schedule.until {
+                    sending = false;
+                    continue;
+                }
+                let payload = format!(
+                    "{{\"room\":\"{room}\",\"message\":\"t{}\"}}",
+                    shared.micros_now()
+                );
+                match connection.emit_with_ack("chat message", &payload).await {
+                    Ok(id) => {
+                        pending.insert(id, Instant::now());
+                        shared.sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(err) => {
+                        shared.lost.fetch_add(1, Ordering::Relaxed);
+                        shared.note_error(&err.to_string());
+                        break;
+                    }
+                }
+            }
+            () = tokio::time::sleep_until(schedule.stop) => break,
+        }
+    }
+    // Sends never answered count as failed.
+    shared
+        .ack_failed
+        .fetch_add(pending.len() as u64, Ordering::Relaxed);
+    connection.close().await;
+    (index, acked)
+}
+
+async fn show_progress(shared: Arc<Shared>, stop: Instant) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut last = 0;
+    while Instant::now() < stop {
+        tick.tick().await;
+        let delivered = shared.delivered.load(Ordering::Relaxed);
+        eprint!(
+            "\rsent {}, acked {}, delivered {delivered} ({}/s)   ",
+            shared.sent.load(Ordering::Relaxed),
+            shared.acked.load(Ordering::Relaxed),
+            delivered - last
+        );
+        last = delivered;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_send_time_is_read_from_a_broadcast_message() {
+        let event = r#"["chat message",{"id":"a","group":"b","from":"u","message":"t12345","timestamp":"x"}]"#;
+        assert_eq!(sent_micros(event), Some(12345));
+    }
+
+    #[test]
+    fn a_message_without_a_send_time_is_not_measured() {
+        let event = r#"["chat message",{"id":"a","message":"hello"}]"#;
+        assert_eq!(sent_micros(event), None);
+    }
+}

@@ -1,0 +1,133 @@
+//! `persist`: end-to-end stored messages per second. Each client keeps a
+//! fixed number of `chat message` sends in flight and sends the next one when
+//! an ack (which comes only once the message is stored) arrives.
+
+use super::Target;
+use super::client::{Connection, Incoming, ack_is_data};
+use super::population::Population;
+use super::ramp::open_all;
+use super::report::Report;
+use super::shards::ShardedLatencies;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The knobs of a persist run.
+pub struct PersistRun {
+    /// Clients.
+    pub clients: usize,
+    /// Unanswered sends each client keeps in flight.
+    pub in_flight: usize,
+    /// How long to send.
+    pub duration: Duration,
+}
+
+#[derive(Default)]
+struct Counters {
+    acked: AtomicU64,
+    failed: AtomicU64,
+    lost: AtomicU64,
+}
+
+/// Runs the scenario and returns its report.
+pub async fn run(target: &Target, population: &Population, knobs: &PersistRun) -> Report {
+    let ramp = open_all(target, population, knobs.clients, knobs.clients.min(256)).await;
+    let counters = Arc::new(Counters::default());
+    let latencies = Arc::new(ShardedLatencies::default());
+    let started = Instant::now();
+    let until = started + knobs.duration;
+    let tasks: Vec<_> = ramp
+        .connections
+        .into_iter()
+        .map(|(index, connection)| {
+            let room = population
+                .room_of(index)
+                .map(|id| id.to_hex())
+                .unwrap_or_default();
+            let (counters, latencies) = (counters.clone(), latencies.clone());
+            let in_flight = knobs.in_flight.max(1);
+            tokio::spawn(async move {
+                sender(
+                    connection, index, &room, in_flight, until, &counters, &latencies,
+                )
+                .await;
+            })
+        })
+        .collect();
+    for task in tasks {
+        if let Err(err) = task.await {
+            eprintln!("a sender task failed: {err}");
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let acked = counters.acked.load(Ordering::Relaxed);
+    let mut report = Report::new("persist", &target.label);
+    report
+        .add("clients", knobs.clients)
+        .add("inFlight", knobs.in_flight)
+        .add("seconds", elapsed)
+        .add("acked", acked)
+        .add("failed", counters.failed.load(Ordering::Relaxed))
+        .add("lost", counters.lost.load(Ordering::Relaxed))
+        .add("ackedPerSecond", acked as f64 / elapsed)
+        .add_json("ackLatency", &latencies.summary());
+    report
+}
+
+async fn sender(
+    mut connection: Connection,
+    index: usize,
+    room: &str,
+    in_flight: usize,
+    until: Instant,
+    counters: &Counters,
+    latencies: &ShardedLatencies,
+) {
+    let mut pending: HashMap<u64, Instant> = HashMap::new();
+    let mut n = 0u64;
+    let mut send = async |connection: &mut Connection, pending: &mut HashMap<u64, Instant>| {
+        n += 1;
+        let payload = format!("{{\"room\":\"{room}\",\"message\":\"persisted {n}\"}}");
+        let id = connection.emit_with_ack("chat message", &payload).await?;
+        pending.insert(id, Instant::now());
+        Ok::<_, super::client::ClientError>(())
+    };
+    for _ in 0..in_flight {
+        if send(&mut connection, &mut pending).await.is_err() {
+            counters.lost.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+    }
+    while !pending.is_empty() {
+        let incoming = tokio::time::timeout_at(until + Duration::from_secs(10), connection.next());
+        let Ok(incoming) = incoming.await else { break };
+        match incoming {
+            Ok(Incoming::Ack(id, text)) => {
+                let Some(sent) = pending.remove(&id) else {
+                    continue;
+                };
+                if ack_is_data(&text) {
+                    counters.acked.fetch_add(1, Ordering::Relaxed);
+                    latencies.record(index, sent.elapsed());
+                } else {
+                    counters.failed.fetch_add(1, Ordering::Relaxed);
+                }
+                if Instant::now() < until && send(&mut connection, &mut pending).await.is_err() {
+                    counters.lost.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+            }
+            Ok(Incoming::Event(_)) => {}
+            Err(_) => {
+                counters.lost.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+    }
+    counters
+        .failed
+        .fetch_add(pending.len() as u64, Ordering::Relaxed);
+    connection.close().await;
+}

@@ -1,0 +1,100 @@
+//! The users of a run, the groups (rooms) they are in, and their tokens.
+//!
+//! Groups are written straight into MongoDB in the store's document shape,
+//! so the same population works for our stack (the store reads them) and for
+//! the Node peer (which reads the same shape from its own database). User
+//! names carry a run id: runs never share users or groups.
+
+use chat_server::jwt::JwtKeys;
+use chat_wire::ids::Up;
+use chat_wire::model::GroupKind;
+use mongodb::Database;
+use mongodb::bson::DateTime;
+use mongodb::bson::oid::ObjectId;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use store_server::db::documents::{GroupDoc, collections};
+
+/// How long minted tokens stay valid: longer than any run.
+const TOKEN_TTL: Duration = Duration::from_secs(6 * 3600);
+
+/// Users, their rooms and tokens.
+pub struct Population {
+    /// User `i`'s id.
+    pub users: Vec<Up>,
+    /// User `i`'s JWT.
+    pub tokens: Vec<String>,
+    /// The rooms; user `i` is in `rooms[i / room_size]` (none when 0).
+    pub rooms: Vec<ObjectId>,
+    /// Members per room.
+    pub room_size: usize,
+}
+
+impl Population {
+    /// Seeds `clients` users in rooms of `room_size` (0: no rooms) and mints
+    /// their tokens with `jwt_secret`.
+    pub async fn seed(
+        db: &Database,
+        jwt_secret: &str,
+        scenario: &str,
+        clients: usize,
+        room_size: usize,
+    ) -> anyhow::Result<Self> {
+        let run = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() % 100_000_000;
+        let users: Vec<Up> = (0..clients)
+            .map(|i| Up::parse(format!("lg{scenario}{run}x{i}")))
+            .collect::<Result<_, _>>()?;
+        let keys = JwtKeys::new(jwt_secret);
+        let tokens = users
+            .iter()
+            .map(|up| keys.mint(up, TOKEN_TTL))
+            .collect::<Result<_, _>>()?;
+        let rooms = if room_size == 0 {
+            Vec::new()
+        } else {
+            insert_rooms(db, &users, room_size, &format!("{scenario}{run}")).await?
+        };
+        Ok(Self {
+            users,
+            tokens,
+            rooms,
+            room_size,
+        })
+    }
+
+    /// The room of user `index`, if any.
+    pub fn room_of(&self, index: usize) -> Option<ObjectId> {
+        (self.room_size > 0).then(|| self.rooms[index / self.room_size])
+    }
+}
+
+async fn insert_rooms(
+    db: &Database,
+    users: &[Up],
+    room_size: usize,
+    run: &str,
+) -> anyhow::Result<Vec<ObjectId>> {
+    let docs: Vec<GroupDoc> = users
+        .chunks(room_size)
+        .enumerate()
+        .map(|(n, members)| GroupDoc {
+            id: ObjectId::new(),
+            name: format!("loadgen {run} room {n}"),
+            kind: GroupKind::Group,
+            users: members.to_vec(),
+            admins: Vec::new(),
+            open: false,
+            history_min_online: 0,
+            created_at: DateTime::now(),
+            message_count: 0,
+            direct_key: None,
+            topic: None,
+            capacity: None,
+        })
+        .collect();
+    let ids = docs.iter().map(|doc| doc.id).collect();
+    let groups = db.collection::<GroupDoc>(collections::GROUPS);
+    for batch in docs.chunks(1000) {
+        groups.insert_many(batch).await?;
+    }
+    Ok(ids)
+}
