@@ -2,19 +2,46 @@
 //!
 //! The first socket of a user makes them online and the last one leaving
 //! makes them offline; everything between changes nothing visible.
+//!
+//! It also paces the store writes of online/offline: a burst of thousands of
+//! connects (a node restart, a lecture starting) must not become thousands
+//! of concurrent updates of the users collection, which MongoDB serves
+//! slower in total than a few at a time.
 
 use chat_wire::ids::Up;
 use chat_wire::model::Group;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// Online/offline store writes in flight at once, per node.
+const CONCURRENT_WRITES: usize = 4;
 
 /// Socket counts per user; cheap to clone.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Presence {
     sockets: Arc<Mutex<HashMap<Up, usize>>>,
+    writes: Arc<Semaphore>,
+}
+
+impl Default for Presence {
+    fn default() -> Self {
+        Self {
+            sockets: Arc::default(),
+            writes: Arc::new(Semaphore::new(CONCURRENT_WRITES)),
+        }
+    }
 }
 
 impl Presence {
+    /// Waits for a turn to write a user's online state to the store.
+    pub async fn write_turn(&self) -> SemaphorePermit<'_> {
+        self.writes
+            .acquire()
+            .await
+            .expect("the presence semaphore is never closed")
+    }
+
     /// Counts a new socket; `true` when it is the user's first.
     pub fn connect(&self, up: &Up) -> bool {
         let mut sockets = self.lock();

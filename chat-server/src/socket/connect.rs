@@ -194,6 +194,7 @@ async fn on_disconnect<A: Adapter>(
 /// this node: a connect's write and a disconnect's write run concurrently and
 /// may finish in any order, and the last one must match who is here now.
 async fn record_presence(state: &AppState, up: &Up, online: bool) -> Result<User, ApiError> {
+    let _turn = state.presence.write_turn().await;
     let mut online = online;
     loop {
         let user = state.store.set_online(up, online).await?;
