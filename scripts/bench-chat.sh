@@ -14,7 +14,7 @@
 # Results of the run: .data/bench/results.jsonl. Tunables (defaults):
 # BENCH_IDLE_CONNECTIONS (50000, or what the open-file limit allows),
 # BENCH_CLIENTS (10000), BENCH_ROOM_SIZE (100), BENCH_RATES ("250 500 1000
-# 1500": broadcast sends per second, one run each), BENCH_SECONDS (20),
+# 1100": broadcast sends per second, one run each), BENCH_SECONDS (20),
 # BENCH_CONNECTIONS (10000), BENCH_PERSIST_CLIENTS (256), BENCH_MESSAGES
 # (1000000), BENCH_SERVERS ("rust node").
 set -euo pipefail
@@ -27,7 +27,7 @@ install_cleanup_trap
 scenarios=("${@:-idle connect broadcast persist history}")
 read -r -a scenarios <<<"${scenarios[*]}"
 read -r -a servers <<<"${BENCH_SERVERS:-rust node}"
-read -r -a rates <<<"${BENCH_RATES:-250 500 1000 1500}"
+read -r -a rates <<<"${BENCH_RATES:-250 500 1000 1100}"
 
 # Every connection is a file descriptor, in the server and in the load
 # generator alike: take the whole hard limit.

@@ -93,7 +93,11 @@ impl Application {
         // The Socket.IO layer owns the engine's sessions: it must wrap the
         // whole router exactly once (a per-route layer would give each route
         // its own engine and lose sessions between requests).
-        let router = Router::new().fallback_service(socket_layer.layer(router));
+        let router = Router::new()
+            .fallback_service(socket_layer.layer(router))
+            .layer(axum::middleware::map_request(
+                socket::request_head::own_socket_request_head,
+            ));
         let listener = TcpListener::bind(&config.addr)
             .await
             .with_context(|| format!("cannot listen on CHAT_ADDR={}", config.addr))?;

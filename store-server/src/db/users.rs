@@ -1,5 +1,6 @@
 //! Queries on users: list, read, create or update.
 
+use super::documents::UserDoc;
 use super::paging::find_page;
 use super::{Store, db_error};
 use chat_wire::ids::Up;
@@ -7,6 +8,7 @@ use chat_wire::model::User;
 use chat_wire::paging::{Page, PageRequest};
 use chat_wire::requests::UserUpdate;
 use mongodb::bson::{DateTime, Document, doc};
+use mongodb::options::ReturnDocument;
 use service_kit::ApiError;
 
 impl Store {
@@ -35,18 +37,31 @@ impl Store {
     /// Going offline records `lastSeen`.
     pub async fn upsert_user(&self, up: &Up, update: UserUpdate) -> Result<(User, bool), ApiError> {
         let (set, set_on_insert) = user_update_documents(up, &update, DateTime::now());
-        let mut changes = doc! {"$setOnInsert": set_on_insert};
+        let mut changes = doc! {"$setOnInsert": set_on_insert.clone()};
         if !set.is_empty() {
-            changes.insert("$set", set);
+            changes.insert("$set", set.clone());
         }
-        let result = self
+        // One atomic step, whose answer is this write's own result and never
+        // a concurrent one's: the document before, with the same `$set` and
+        // `$setOnInsert` applied here.
+        let before = self
             .users
-            .update_one(doc! {"_id": up.as_str()}, changes)
+            .clone_with_type::<Document>()
+            .find_one_and_update(doc! {"_id": up.as_str()}, changes)
             .upsert(true)
+            .return_document(ReturnDocument::Before)
             .await
             .map_err(db_error)?;
-        let created = result.upserted_id.is_some();
-        Ok((self.user(up).await?, created))
+        let created = before.is_none();
+        let mut after = before.unwrap_or_else(|| {
+            let mut inserted = doc! {"_id": up.as_str()};
+            inserted.extend(set_on_insert);
+            inserted
+        });
+        after.extend(set);
+        let user: UserDoc = mongodb::bson::from_document(after)
+            .map_err(|err| ApiError::Internal(anyhow::Error::new(err).context("reading a user")))?;
+        Ok((user.into(), created))
     }
 }
 
