@@ -6,8 +6,8 @@ use super::population::Population;
 use super::ramp::open_all;
 use super::report::Report;
 use super::{Target, rss_bytes};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -28,11 +28,12 @@ pub async fn run(target: &Target, population: &Population, knobs: &IdleRun) -> R
     let held = ramp.connections.len();
     let connect_rate = ramp.rate();
     let lost = Arc::new(AtomicU64::new(0));
+    let reasons = Arc::new(Mutex::new(Vec::new()));
     let until = Instant::now() + knobs.hold;
     let tasks: Vec<_> = ramp
         .connections
         .into_iter()
-        .map(|(_, connection)| tokio::spawn(hold(connection, until, lost.clone())))
+        .map(|(_, connection)| tokio::spawn(hold(connection, until, lost.clone(), reasons.clone())))
         .collect();
     // Memory once everything settled, half-way through the hold.
     tokio::time::sleep(knobs.hold / 2).await;
@@ -57,20 +58,30 @@ pub async fn run(target: &Target, population: &Population, knobs: &IdleRun) -> R
             .add("serverRssHeldMiB", after as f64 / 1048576.0)
             .add("serverRssPerConnectionKiB", per_connection / 1024.0);
     }
-    if !ramp.errors.is_empty() {
-        report.add("errors", ramp.errors);
+    let reasons = reasons.lock().expect("never poisoned").clone();
+    if !ramp.errors.is_empty() || !reasons.is_empty() {
+        report.add("errors", [ramp.errors, reasons].concat());
     }
     report
 }
 
 /// Keeps one connection alive (answering pings, reading whatever comes)
 /// until `until`; counts it lost if the server drops it before.
-async fn hold(mut connection: Connection, until: Instant, lost: Arc<AtomicU64>) {
+async fn hold(
+    mut connection: Connection,
+    until: Instant,
+    lost: Arc<AtomicU64>,
+    reasons: Arc<Mutex<Vec<String>>>,
+) {
     loop {
         tokio::select! {
             incoming = connection.next() => {
-                if incoming.is_err() {
+                if let Err(err) = incoming {
                     lost.fetch_add(1, Ordering::Relaxed);
+                    let mut reasons = reasons.lock().expect("never poisoned");
+                    if reasons.len() < 5 {
+                        reasons.push(err.to_string());
+                    }
                     return;
                 }
             }
