@@ -93,6 +93,9 @@ pub fn side_by_side(runs: &[Value]) -> String {
                 let x = a.and_then(|run| number(run, m.path));
                 let y = b.and_then(|run| number(run, m.path));
                 let ratio = match (x, y) {
+                    (Some(x), Some(y)) if y != 0.0 && x > 0.0 && x / y < 0.1 => {
+                        format!("1/{:.0}", y / x)
+                    }
                     (Some(x), Some(y)) if y != 0.0 => format!("{:.2}x", x / y),
                     _ => "-".to_owned(),
                 };

@@ -106,7 +106,7 @@ pub async fn run(target: &Target, population: &Population, knobs: &BroadcastRun)
         acked: AtomicU64::new(0),
         ack_failed: AtomicU64::new(0),
         delivered: AtomicU64::new(0),
-        lost: AtomicU64::new(0),
+        lost: AtomicU64::new(ramp.lost),
         delivery: ShardedLatencies::default(),
         ack: ShardedLatencies::default(),
         errors: Mutex::new(Vec::new()),

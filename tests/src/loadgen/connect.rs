@@ -22,6 +22,7 @@ pub async fn run(
         .add("concurrency", concurrency)
         .add("opened", ramp.connections.len())
         .add("failed", ramp.failed)
+        .add("lost", ramp.lost)
         .add("seconds", ramp.elapsed.as_secs_f64())
         .add("connectPerSecond", ramp.rate())
         .add_json("latency", &ramp.latency);

@@ -27,6 +27,7 @@ pub async fn run(target: &Target, population: &Population, knobs: &IdleRun) -> R
     let ramp = open_all(target, population, knobs.connections, knobs.concurrency).await;
     let held = ramp.connections.len();
     let connect_rate = ramp.rate();
+    let lost_while_ramping = ramp.lost;
     let lost = Arc::new(AtomicU64::new(0));
     let reasons = Arc::new(Mutex::new(Vec::new()));
     let until = Instant::now() + knobs.hold;
@@ -48,7 +49,7 @@ pub async fn run(target: &Target, population: &Population, knobs: &IdleRun) -> R
         .add("connections", knobs.connections)
         .add("held", held)
         .add("failedToOpen", ramp.failed)
-        .add("lost", lost.load(Ordering::Relaxed))
+        .add("lost", lost.load(Ordering::Relaxed) + lost_while_ramping)
         .add("holdSeconds", knobs.hold.as_secs())
         .add("connectPerSecond", connect_rate);
     if let (Some(before), Some(after)) = (rss_before, rss_held) {

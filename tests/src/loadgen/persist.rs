@@ -35,6 +35,7 @@ struct Counters {
 pub async fn run(target: &Target, population: &Population, knobs: &PersistRun) -> Report {
     let ramp = open_all(target, population, knobs.clients, knobs.clients.min(256)).await;
     let counters = Arc::new(Counters::default());
+    counters.lost.fetch_add(ramp.lost, Ordering::Relaxed);
     let latencies = Arc::new(ShardedLatencies::default());
     let started = Instant::now();
     let until = started + knobs.duration;

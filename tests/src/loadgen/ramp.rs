@@ -1,8 +1,14 @@
 //! Opening many connections at a bounded concurrency, showing progress on
 //! stderr while it goes.
+//!
+//! A connection opened early in a long ramp is kept alive while the others
+//! open: a keeper task answers the server's pings (and drops whatever
+//! events come) until the ramp hands it to the scenario. Without it, a ramp
+//! longer than the server's ping interval plus timeout would lose the first
+//! connections, and count the load generator's neglect as the server's loss.
 
 use super::Target;
-use super::client::Connection;
+use super::client::{ClientError, Connection};
 use super::population::Population;
 use crate::latency::{Latencies, Summary};
 use futures::StreamExt;
@@ -16,6 +22,8 @@ pub struct Ramp {
     pub connections: Vec<(usize, Connection)>,
     /// Connections that could not be opened.
     pub failed: u64,
+    /// Connections opened, then closed by the server before the ramp ended.
+    pub lost: u64,
     /// The first few reasons for failures.
     pub errors: Vec<String>,
     /// Time from the start of a TCP connect to the Socket.IO CONNECT.
@@ -52,7 +60,7 @@ pub async fn open_all(
                 let result = Connection::open(target.server, target.source(index), token).await;
                 let counter = if result.is_ok() { &opened } else { &failed };
                 counter.fetch_add(1, Ordering::Relaxed);
-                (index, begun.elapsed(), result)
+                (index, begun.elapsed(), result.map(Keeper::spawn))
             }
         })
         .buffer_unordered(concurrency.max(1))
@@ -64,12 +72,17 @@ pub async fn open_all(
     let mut latencies = Latencies::default();
     let mut connections = Vec::with_capacity(count);
     let mut errors = Vec::new();
+    let mut lost = 0;
     for (index, took, result) in results {
-        match result {
-            Ok(connection) => {
+        let result = match result {
+            Ok(keeper) => {
                 latencies.record(took);
-                connections.push((index, connection));
+                keeper.take().await.inspect_err(|_| lost += 1)
             }
+            Err(err) => Err(err),
+        };
+        match result {
+            Ok(connection) => connections.push((index, connection)),
             Err(err) if errors.len() < 5 => errors.push(err.to_string()),
             Err(_) => {}
         }
@@ -77,10 +90,40 @@ pub async fn open_all(
     connections.sort_by_key(|(index, _)| *index);
     Ramp {
         failed: failed.load(Ordering::Relaxed),
+        lost,
         connections,
         errors,
         latency: latencies.summary(),
         elapsed,
+    }
+}
+
+/// A task keeping an open connection alive until [`Keeper::take`].
+struct Keeper {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<Connection, ClientError>>,
+}
+
+impl Keeper {
+    fn spawn(mut connection: Connection) -> Self {
+        let (stop, mut stopped) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return Ok(connection),
+                    incoming = connection.next() => { incoming?; }
+                }
+            }
+        });
+        Self { stop, task }
+    }
+
+    /// The connection, unless the server closed it meanwhile.
+    async fn take(self) -> Result<Connection, ClientError> {
+        let _ = self.stop.send(());
+        self.task
+            .await
+            .map_err(|err| ClientError::Transport(format!("keeper task: {err}")))?
     }
 }
 
