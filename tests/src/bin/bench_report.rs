@@ -36,9 +36,14 @@ fn main() -> anyhow::Result<()> {
         .map(serde_json::from_str)
         .collect::<Result<_, _>>()?;
     print!("{}", table::side_by_side(&runs));
-    if let Some(path) = args.plot {
-        plot::broadcast_latency(&runs, &path, &args.font)?;
-        println!("plot: {}", path.display());
+    let broadcasts = runs.iter().any(|run| run["scenario"] == "broadcast");
+    match args.plot {
+        Some(path) if broadcasts => {
+            plot::broadcast_latency(&runs, &path, &args.font)?;
+            println!("plot: {}", path.display());
+        }
+        Some(_) => println!("no broadcast runs: the plot is left as it was"),
+        None => {}
     }
     Ok(())
 }
