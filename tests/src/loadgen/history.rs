@@ -5,16 +5,16 @@
 //! The group is seeded once per database and reused by later runs.
 
 use super::Target;
+use super::population::room_doc;
 use super::report::Report;
 use crate::latency::Latencies;
 use crate::seed::{fill_group, id_at};
 use anyhow::bail;
 use chat_server::jwt::JwtKeys;
 use chat_wire::ids::Up;
-use chat_wire::model::GroupKind;
 use mongodb::Database;
+use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{DateTime, doc};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use store_server::db::documents::{GroupDoc, collections};
@@ -109,20 +109,7 @@ async fn seeded_group(db: &Database, reader: &Up, messages: i64) -> anyhow::Resu
         eprintln!("reusing the seeded group {name}");
         return Ok(existing.id);
     }
-    let group = GroupDoc {
-        id: ObjectId::new(),
-        name,
-        kind: GroupKind::Group,
-        users: vec![reader.clone()],
-        admins: Vec::new(),
-        open: false,
-        history_min_online: 0,
-        created_at: DateTime::now(),
-        message_count: 0,
-        direct_key: None,
-        topic: None,
-        capacity: None,
-    };
+    let group = room_doc(name, vec![reader.clone()]);
     groups.insert_one(&group).await?;
     fill_group(db, group.id, reader, messages).await?;
     Ok(group.id)

@@ -76,20 +76,7 @@ async fn insert_rooms(
     let docs: Vec<GroupDoc> = users
         .chunks(room_size)
         .enumerate()
-        .map(|(n, members)| GroupDoc {
-            id: ObjectId::new(),
-            name: format!("loadgen {run} room {n}"),
-            kind: GroupKind::Group,
-            users: members.to_vec(),
-            admins: Vec::new(),
-            open: false,
-            history_min_online: 0,
-            created_at: DateTime::now(),
-            message_count: 0,
-            direct_key: None,
-            topic: None,
-            capacity: None,
-        })
+        .map(|(n, members)| room_doc(format!("loadgen {run} room {n}"), members.to_vec()))
         .collect();
     let ids = docs.iter().map(|doc| doc.id).collect();
     let groups = db.collection::<GroupDoc>(collections::GROUPS);
@@ -97,4 +84,22 @@ async fn insert_rooms(
         groups.insert_many(batch).await?;
     }
     Ok(ids)
+}
+
+/// A closed group of `users`, in the store's document shape.
+pub fn room_doc(name: String, users: Vec<Up>) -> GroupDoc {
+    GroupDoc {
+        id: ObjectId::new(),
+        name,
+        kind: GroupKind::Group,
+        users,
+        admins: Vec::new(),
+        open: false,
+        history_min_online: 0,
+        created_at: DateTime::now(),
+        message_count: 0,
+        direct_key: None,
+        topic: None,
+        capacity: None,
+    }
 }
