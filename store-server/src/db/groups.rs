@@ -1,7 +1,7 @@
 //! Queries on groups: create, read, list, join, leave, direct conversations.
 
 use super::documents::{GroupDoc, entity_id, read_key};
-use super::paging::find_page;
+use super::paging::{Total, find_page};
 use super::{Store, db_error, is_duplicate_key};
 use chat_wire::ids::Up;
 use chat_wire::model::{Group, GroupKind};
@@ -64,12 +64,14 @@ impl Store {
 
     /// All groups, oldest first.
     pub async fn list_groups(&self, request: &PageRequest) -> Result<Page<Group>, ApiError> {
-        let total = self
-            .groups
-            .count_documents(doc! {})
-            .await
-            .map_err(db_error)?;
-        let page = find_page(&self.groups, doc! {}, doc! {"_id": 1}, request, total).await?;
+        let page = find_page(
+            &self.groups,
+            doc! {},
+            doc! {"_id": 1},
+            request,
+            Total::Counted,
+        )
+        .await?;
         Ok(page.map(Group::from))
     }
 
@@ -85,24 +87,29 @@ impl Store {
         let pending_counts = self.pending.counts();
         let pending_marks = self.pending.markers_of(up);
         let filter = doc! {"users": up.as_str()};
-        let total = self
-            .groups
-            .count_documents(filter.clone())
-            .await
-            .map_err(db_error)?;
-        let page = find_page(&self.groups, filter, doc! {"_id": 1}, request, total).await?;
+        let page = find_page(
+            &self.groups,
+            filter,
+            doc! {"_id": 1},
+            request,
+            Total::Counted,
+        )
+        .await?;
         let keys: Vec<String> = page.items.iter().map(|g| read_key(&g.id, up)).collect();
-        let read_seqs: HashMap<String, i64> = self
-            .reads
-            .find(doc! {"_id": {"$in": keys}})
-            .await
-            .map_err(db_error)?
-            .try_collect::<Vec<_>>()
-            .await
-            .map_err(db_error)?
-            .into_iter()
-            .map(|read| (read.key, read.seq))
-            .collect();
+        let read_seqs: HashMap<String, i64> = if keys.is_empty() {
+            HashMap::new()
+        } else {
+            self.reads
+                .find(doc! {"_id": {"$in": keys}})
+                .await
+                .map_err(db_error)?
+                .try_collect::<Vec<_>>()
+                .await
+                .map_err(db_error)?
+                .into_iter()
+                .map(|read| (read.key, read.seq))
+                .collect()
+        };
         Ok(page.map(|doc| {
             let stored_read = read_seqs.get(&read_key(&doc.id, up)).copied().unwrap_or(0);
             let pending_read = pending_marks.get(&doc.id).map_or(0, |(seq, _)| *seq);

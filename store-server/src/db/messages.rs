@@ -6,7 +6,7 @@
 //! the same at the newest and at the oldest end of a million messages.
 
 use super::documents::{MessageDoc, ReactionDoc, entity_id};
-use super::paging::find_page;
+use super::paging::{Total, find_page};
 use super::{Store, db_error};
 use chat_wire::ids::Up;
 use chat_wire::model::Message;
@@ -120,12 +120,14 @@ impl Store {
 
     /// All messages of every group, newest first.
     pub async fn all_messages(&self, request: &PageRequest) -> Result<Page<Message>, ApiError> {
-        let total = self
-            .messages
-            .estimated_document_count()
-            .await
-            .map_err(db_error)?;
-        let page = find_page(&self.messages, doc! {}, doc! {"_id": -1}, request, total).await?;
+        let page = find_page(
+            &self.messages,
+            doc! {},
+            doc! {"_id": -1},
+            request,
+            Total::Estimated,
+        )
+        .await?;
         Ok(page.map(Message::from))
     }
 
@@ -231,17 +233,12 @@ impl Store {
     ) -> Result<Page<Message>, ApiError> {
         self.group(group).await?;
         let filter = doc! {"group": group, "changedAt": {"$gte": super::documents::to_bson(since)}};
-        let total = self
-            .messages
-            .count_documents(filter.clone())
-            .await
-            .map_err(db_error)?;
         let page = find_page(
             &self.messages,
             filter,
             doc! {"changedAt": 1, "_id": 1},
             request,
-            total,
+            Total::Counted,
         )
         .await?;
         Ok(page.map(Message::from))

@@ -1,7 +1,7 @@
 //! Queries on users: list, read, create or update.
 
 use super::documents::UserDoc;
-use super::paging::find_page;
+use super::paging::{Total, find_page};
 use super::{Store, db_error};
 use chat_wire::ids::Up;
 use chat_wire::model::User;
@@ -14,12 +14,14 @@ use service_kit::ApiError;
 impl Store {
     /// All users, by `up`.
     pub async fn list_users(&self, request: &PageRequest) -> Result<Page<User>, ApiError> {
-        let total = self
-            .users
-            .count_documents(doc! {})
-            .await
-            .map_err(db_error)?;
-        let page = find_page(&self.users, doc! {}, doc! {"_id": 1}, request, total).await?;
+        let page = find_page(
+            &self.users,
+            doc! {},
+            doc! {"_id": 1},
+            request,
+            Total::Counted,
+        )
+        .await?;
         Ok(page.map(User::from))
     }
 

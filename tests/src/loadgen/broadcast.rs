@@ -8,7 +8,8 @@
 //! bookkeeping shared with the sender.
 
 use super::Target;
-use super::client::{Connection, Incoming, ack_is_data};
+use super::acks::{Answer, PendingAcks};
+use super::client::{Connection, Incoming};
 use super::population::Population;
 use super::ramp::open_all;
 use super::report::Report;
@@ -190,7 +191,7 @@ async fn member(
 ) -> (usize, u64) {
     let mut ticker = tokio::time::interval_at(schedule.first, schedule.period);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    let mut pending: HashMap<u64, Instant> = HashMap::new();
+    let mut pending = PendingAcks::default();
     let mut acked = 0;
     let mut sending = true;
     loop {
@@ -198,17 +199,18 @@ async fn member(
             biased;
             incoming = connection.next() => match incoming {
                 Ok(Incoming::Event(text)) => shared.on_event(index, &text),
-                Ok(Incoming::Ack(id, text)) => {
-                    let Some(sent) = pending.remove(&id) else { continue };
-                    if ack_is_data(&text) {
+                Ok(Incoming::Ack(id, text)) => match pending.answered(id, &text) {
+                    Some(Answer::Stored(latency)) => {
                         acked += 1;
                         shared.acked.fetch_add(1, Ordering::Relaxed);
-                        shared.ack.record(index, sent.elapsed());
-                    } else {
+                        shared.ack.record(index, latency);
+                    }
+                    Some(Answer::Refused) => {
                         shared.ack_failed.fetch_add(1, Ordering::Relaxed);
                         shared.note_error(&text);
                     }
-                }
+                    None => {}
+                },
                 Err(err) => {
                     shared.lost.fetch_add(1, Ordering::Relaxed);
                     shared.note_error(&err.to_string());
@@ -226,7 +228,7 @@ async fn member(
                 );
                 match connection.emit_with_ack("chat message", &payload).await {
                     Ok(id) => {
-                        pending.insert(id, Instant::now());
+                        pending.sent(id);
                         shared.sent.fetch_add(1, Ordering::Relaxed);
                     }
                     Err(err) => {

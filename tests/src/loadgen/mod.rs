@@ -2,6 +2,7 @@
 //! server (ours or the Node peer), in the scenarios of `docs/benchmarks.md`.
 //!
 //! - [`client`]: the lean Socket.IO-over-WebSocket client.
+//! - [`acks`]: the acks a sending client waits for.
 //! - [`population`]: users, groups and tokens of a run, seeded in MongoDB.
 //! - [`ramp`]: opening many connections at a bounded concurrency, with progress.
 //! - [`shards`]: latency histograms shared by thousands of tasks.
@@ -9,6 +10,7 @@
 //! - [`idle`], [`broadcast`], [`persist`], [`connect`], [`history`]: the
 //!   scenarios.
 
+pub mod acks;
 pub mod broadcast;
 pub mod client;
 pub mod connect;

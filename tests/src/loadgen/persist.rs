@@ -3,12 +3,12 @@
 //! an ack (which comes only once the message is stored) arrives.
 
 use super::Target;
-use super::client::{Connection, Incoming, ack_is_data};
+use super::acks::{Answer, PendingAcks};
+use super::client::{Connection, Incoming};
 use super::population::Population;
 use super::ramp::open_all;
 use super::report::Report;
 use super::shards::ShardedLatencies;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -86,13 +86,13 @@ async fn sender(
     counters: &Counters,
     latencies: &ShardedLatencies,
 ) {
-    let mut pending: HashMap<u64, Instant> = HashMap::new();
+    let mut pending = PendingAcks::default();
     let mut n = 0u64;
-    let mut send = async |connection: &mut Connection, pending: &mut HashMap<u64, Instant>| {
+    let mut send = async |connection: &mut Connection, pending: &mut PendingAcks| {
         n += 1;
         let payload = format!("{{\"room\":\"{room}\",\"message\":\"persisted {n}\"}}");
         let id = connection.emit_with_ack("chat message", &payload).await?;
-        pending.insert(id, Instant::now());
+        pending.sent(id);
         Ok::<_, super::client::ClientError>(())
     };
     for _ in 0..in_flight {
@@ -106,14 +106,15 @@ async fn sender(
         let Ok(incoming) = incoming.await else { break };
         match incoming {
             Ok(Incoming::Ack(id, text)) => {
-                let Some(sent) = pending.remove(&id) else {
-                    continue;
-                };
-                if ack_is_data(&text) {
-                    counters.acked.fetch_add(1, Ordering::Relaxed);
-                    latencies.record(index, sent.elapsed());
-                } else {
-                    counters.failed.fetch_add(1, Ordering::Relaxed);
+                match pending.answered(id, &text) {
+                    Some(Answer::Stored(latency)) => {
+                        counters.acked.fetch_add(1, Ordering::Relaxed);
+                        latencies.record(index, latency);
+                    }
+                    Some(Answer::Refused) => {
+                        counters.failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    None => continue,
                 }
                 if Instant::now() < until && send(&mut connection, &mut pending).await.is_err() {
                     counters.lost.fetch_add(1, Ordering::Relaxed);
