@@ -92,6 +92,10 @@ enum Scenario {
         concurrency: usize,
         #[arg(long, default_value_t = 10)]
         room_size: usize,
+        /// Connections opened and closed first, not measured: a freshly
+        /// started server and database are measured warm.
+        #[arg(long, default_value_t = 2_000)]
+        warmup: usize,
     },
     /// Page latency at depth in a group of many messages, over REST.
     History {
@@ -192,10 +196,16 @@ async fn main() -> anyhow::Result<()> {
             connections,
             concurrency,
             room_size,
+            warmup,
         } => {
             check_fds(connections)?;
             let population = seed("connect", connections, room_size).await?;
-            connect::run(&target, &population, connections, concurrency).await
+            let knobs = connect::ConnectRun {
+                connections,
+                concurrency,
+                warmup: warmup.min(connections),
+            };
+            connect::run(&target, &population, &knobs).await
         }
         Scenario::History {
             messages,
