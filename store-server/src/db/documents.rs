@@ -59,6 +59,28 @@ pub struct GroupDoc {
     pub capacity: Option<i64>,
 }
 
+impl GroupDoc {
+    /// A new group of `users`: no admins, closed, no history gate, no
+    /// messages, not direct and not a matchmaking room. Callers set the rest
+    /// with struct update syntax.
+    pub fn new(name: String, kind: GroupKind, users: Vec<Up>) -> Self {
+        Self {
+            id: ObjectId::new(),
+            name,
+            kind,
+            users,
+            admins: Vec::new(),
+            open: false,
+            history_min_online: 0,
+            created_at: DateTime::now(),
+            message_count: 0,
+            direct_key: None,
+            topic: None,
+            capacity: None,
+        }
+    }
+}
+
 impl From<GroupDoc> for Group {
     fn from(doc: GroupDoc) -> Self {
         Group {

@@ -8,7 +8,7 @@ use chat_wire::model::{Group, GroupKind};
 use chat_wire::paging::{Page, PageRequest};
 use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{DateTime, Document, doc};
+use mongodb::bson::{Document, doc};
 use mongodb::options::ReturnDocument;
 use service_kit::ApiError;
 use std::collections::HashMap;
@@ -36,18 +36,12 @@ impl Store {
     /// Inserts a new group.
     pub async fn create_group(&self, spec: GroupSpec) -> Result<Group, ApiError> {
         let doc = GroupDoc {
-            id: ObjectId::new(),
-            name: spec.name,
-            kind: spec.kind,
-            users: spec.users,
             admins: spec.admins,
             open: spec.open,
             history_min_online: i64::from(spec.history_min_online),
-            created_at: DateTime::now(),
-            message_count: 0,
-            direct_key: None,
             topic: spec.matching.as_ref().map(|(topic, _)| topic.clone()),
             capacity: spec.matching.map(|(_, capacity)| i64::from(capacity)),
+            ..GroupDoc::new(spec.name, spec.kind, spec.users)
         };
         self.groups.insert_one(&doc).await.map_err(db_error)?;
         Ok(doc.into())
@@ -175,18 +169,12 @@ impl Store {
             return Ok((existing, false));
         }
         let doc = GroupDoc {
-            id: ObjectId::new(),
-            name: format!("{first} & {second}"),
-            kind: GroupKind::Direct,
-            users: vec![first.clone(), second.clone()],
-            admins: Vec::new(),
-            open: false,
-            history_min_online: 0,
-            created_at: DateTime::now(),
-            message_count: 0,
             direct_key: Some(key.clone()),
-            topic: None,
-            capacity: None,
+            ..GroupDoc::new(
+                format!("{first} & {second}"),
+                GroupKind::Direct,
+                vec![first.clone(), second.clone()],
+            )
         };
         match self.groups.insert_one(&doc).await {
             Ok(_) => Ok((doc.into(), true)),

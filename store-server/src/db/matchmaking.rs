@@ -10,8 +10,7 @@ use super::documents::GroupDoc;
 use super::{Store, db_error};
 use chat_wire::ids::Up;
 use chat_wire::model::{Group, GroupKind};
-use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{DateTime, doc};
+use mongodb::bson::doc;
 use mongodb::options::ReturnDocument;
 use service_kit::ApiError;
 
@@ -56,18 +55,9 @@ impl Store {
             return Ok((group.into(), false));
         }
         let doc = GroupDoc {
-            id: ObjectId::new(),
-            name: topic.to_owned(),
-            kind: GroupKind::Match,
-            users: vec![up.clone()],
-            admins: Vec::new(),
-            open: false,
-            history_min_online: 0,
-            created_at: DateTime::now(),
-            message_count: 0,
-            direct_key: None,
             topic: Some(topic.to_owned()),
             capacity: Some(capacity),
+            ..GroupDoc::new(topic.to_owned(), GroupKind::Match, vec![up.clone()])
         };
         self.groups.insert_one(&doc).await.map_err(db_error)?;
         Ok((doc.into(), true))

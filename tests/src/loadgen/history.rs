@@ -5,13 +5,13 @@
 //! The group is seeded once per database and reused by later runs.
 
 use super::Target;
-use super::population::room_doc;
 use super::report::Report;
 use crate::latency::Latencies;
 use crate::seed::{fill_group, id_at};
 use anyhow::bail;
 use chat_server::jwt::JwtKeys;
 use chat_wire::ids::Up;
+use chat_wire::model::GroupKind;
 use mongodb::Database;
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
@@ -109,7 +109,7 @@ async fn seeded_group(db: &Database, reader: &Up, messages: i64) -> anyhow::Resu
         eprintln!("reusing the seeded group {name}");
         return Ok(existing.id);
     }
-    let group = room_doc(name, vec![reader.clone()]);
+    let group = GroupDoc::new(name, GroupKind::Group, vec![reader.clone()]);
     groups.insert_one(&group).await?;
     fill_group(db, group.id, reader, messages).await?;
     Ok(group.id)

@@ -9,7 +9,6 @@ use chat_server::jwt::JwtKeys;
 use chat_wire::ids::Up;
 use chat_wire::model::GroupKind;
 use mongodb::Database;
-use mongodb::bson::DateTime;
 use mongodb::bson::oid::ObjectId;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use store_server::db::documents::{GroupDoc, collections};
@@ -76,7 +75,13 @@ async fn insert_rooms(
     let docs: Vec<GroupDoc> = users
         .chunks(room_size)
         .enumerate()
-        .map(|(n, members)| room_doc(format!("loadgen {run} room {n}"), members.to_vec()))
+        .map(|(n, members)| {
+            GroupDoc::new(
+                format!("loadgen {run} room {n}"),
+                GroupKind::Group,
+                members.to_vec(),
+            )
+        })
         .collect();
     let ids = docs.iter().map(|doc| doc.id).collect();
     let groups = db.collection::<GroupDoc>(collections::GROUPS);
@@ -84,22 +89,4 @@ async fn insert_rooms(
         groups.insert_many(batch).await?;
     }
     Ok(ids)
-}
-
-/// A closed group of `users`, in the store's document shape.
-pub fn room_doc(name: String, users: Vec<Up>) -> GroupDoc {
-    GroupDoc {
-        id: ObjectId::new(),
-        name,
-        kind: GroupKind::Group,
-        users,
-        admins: Vec::new(),
-        open: false,
-        history_min_online: 0,
-        created_at: DateTime::now(),
-        message_count: 0,
-        direct_key: None,
-        topic: None,
-        capacity: None,
-    }
 }
