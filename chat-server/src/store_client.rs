@@ -1,8 +1,11 @@
 //! The typed client of the store-server: the chat-server's only way to data.
 //!
-//! One pooled HTTP client with short timeouts: when the store is down, calls
-//! fail fast with `unavailable` and the next call tries again, so the server
-//! recovers by itself. Store errors keep their contract code.
+//! One HTTP client with short timeouts: when the store is down, calls fail
+//! fast with `unavailable` and the next call tries again, so the server
+//! recovers by itself. Store errors keep their contract code. It speaks
+//! HTTP/2 without TLS (prior knowledge): calls are streams on one connection,
+//! so the store answers a batch of stored messages in a few writes instead of
+//! one per call.
 
 use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::{Group, GroupKind, Message, User};
@@ -62,6 +65,7 @@ impl StoreClient {
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(256)
             .tcp_nodelay(true)
+            .http2_prior_knowledge()
             .build()?;
         let latency = Family::new_with_constructor(
             service_kit::metrics::latency_histogram as fn() -> Histogram,

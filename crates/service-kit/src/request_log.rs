@@ -7,7 +7,7 @@
 use crate::logging::REQUEST_TARGET;
 use axum::body::HttpBody;
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{HeaderMap, Version, header};
+use axum::http::{HeaderMap, Uri, Version, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::net::SocketAddr;
@@ -22,7 +22,7 @@ pub async fn log_request(request: Request, next: Next) -> Response {
     let request_line = format!(
         "{} {} {}",
         request.method(),
-        redact_query(&request.uri().to_string()),
+        request_target(request.uri()),
         version_text(request.version())
     );
     let referer = header_text(request.headers(), header::REFERER);
@@ -61,6 +61,12 @@ fn header_text(headers: &HeaderMap, name: header::HeaderName) -> String {
         .unwrap_or_else(|| "-".to_owned())
 }
 
+/// The logged request target: path and query, as in an HTTP/1.1 request
+/// line, also for HTTP/2, whose URI carries the scheme and authority too.
+fn request_target(uri: &Uri) -> String {
+    redact_query(uri.path_and_query().map_or("/", |target| target.as_str()))
+}
+
 /// Replaces the value of any `token` query parameter with `REDACTED`.
 pub fn redact_query(uri: &str) -> String {
     let Some((path, query)) = uri.split_once('?') else {
@@ -93,5 +99,18 @@ mod tests {
         );
         assert_eq!(redact_query("/group?page=1"), "/group?page=1");
         assert_eq!(redact_query("/group"), "/group");
+    }
+
+    #[test]
+    fn the_target_is_the_path_and_query_whatever_the_protocol() {
+        let http2: Uri = "http://127.0.0.1:3300/group/user/up1?page=0&token=abc"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            request_target(&http2),
+            "/group/user/up1?page=0&token=REDACTED"
+        );
+        let http1: Uri = "/message".parse().unwrap();
+        assert_eq!(request_target(&http1), "/message");
     }
 }
