@@ -63,7 +63,6 @@ impl StoreClient {
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(CALL_TIMEOUT)
             .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(256)
             .tcp_nodelay(true)
             .http2_prior_knowledge()
             .build()?;
