@@ -5,6 +5,7 @@
 //! loads the user's groups; a bad token is refused with a `connect_error`
 //! whose message is `unauthenticated`, a store outage with `unavailable`.
 
+use super::relay::ignoring_departed;
 use super::session::{Session, user_room};
 use super::{direct, edits, matching, messages, moderation, receipts, recovery, rooms};
 use crate::state::AppState;
@@ -122,7 +123,8 @@ pub async fn on_connect<A: Adapter>(
             up: session.up.clone(),
         };
         if !rooms.is_empty()
-            && let Err(err) = socket.broadcast().to(rooms).emit("online", &notice).await
+            && let Err(err) =
+                ignoring_departed(socket.broadcast().to(rooms).emit("online", &notice).await)
         {
             tracing::warn!(up = %session.up, error = %err, "could not announce a user online");
         }
@@ -185,7 +187,8 @@ async fn on_disconnect<A: Adapter>(
     };
     // The leaving socket may still be in the rooms; it is closed, so it is
     // left out of the broadcast.
-    if let Err(err) = socket.broadcast().to(rooms).emit("offline", &notice).await {
+    if let Err(err) = ignoring_departed(socket.broadcast().to(rooms).emit("offline", &notice).await)
+    {
         tracing::warn!(up = %session.up, error = %err, "could not announce a user offline");
     }
 }

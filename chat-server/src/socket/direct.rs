@@ -3,6 +3,7 @@
 
 use super::ack::{answer, bad_payload};
 use super::messages::parse_nonce;
+use super::relay::ignoring_departed;
 use super::rooms::set_membership;
 use super::session::{Session, user_room};
 use crate::state::AppState;
@@ -51,7 +52,8 @@ pub async fn private_message<A: Adapter>(
         state.metrics.messages.inc();
         state.notifier.notify(&message);
         let both = [user_room(&session.up), user_room(&to)];
-        if let Err(err) = socket.to(both).emit("private message", &message).await {
+        if let Err(err) = ignoring_departed(socket.to(both).emit("private message", &message).await)
+        {
             tracing::warn!(id = %message.id, error = %err, "could not deliver a private message");
         }
     }

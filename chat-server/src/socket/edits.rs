@@ -3,6 +3,7 @@
 //! the changed Message goes to the room as `message updated`.
 
 use super::ack::{answer, bad_payload};
+use super::relay::ignoring_departed;
 use super::session::Session;
 use crate::state::AppState;
 use chat_wire::events::{DeleteMessageEvent, EditMessageEvent, React};
@@ -92,10 +93,12 @@ async fn finish<A: Adapter>(
     let changed = result.as_ref().ok().cloned();
     answer(ack, &state.metrics, event, started, result);
     if let Some(message) = changed
-        && let Err(err) = socket
-            .to(message.group.to_string())
-            .emit("message updated", &message)
-            .await
+        && let Err(err) = ignoring_departed(
+            socket
+                .to(message.group.to_string())
+                .emit("message updated", &message)
+                .await,
+        )
     {
         tracing::warn!(id = %message.id, error = %err, "could not relay a changed message");
     }

@@ -1,6 +1,7 @@
 //! `find room` (seed 000) and `queue` / `leave queue` (seed 001).
 
 use super::ack::{answer, bad_payload};
+use super::relay::ignoring_departed;
 use super::rooms::set_membership;
 use super::session::{Session, user_room};
 use crate::matchmaking::Waiting;
@@ -103,11 +104,11 @@ async fn pair<A: Adapter>(
     set_membership(io, &partner.up, &room.id, true).await;
     set_membership(io, &session.up, &room.id, true).await;
     let notice = QueueComplete { room: room.clone() };
-    if let Err(err) = io
-        .to([user_room(&partner.up), user_room(&session.up)])
-        .emit("queue complete", &notice)
-        .await
-    {
+    if let Err(err) = ignoring_departed(
+        io.to([user_room(&partner.up), user_room(&session.up)])
+            .emit("queue complete", &notice)
+            .await,
+    ) {
         tracing::warn!(room = %room.id, error = %err, "could not announce a pairing");
     }
     Ok(room)

@@ -2,6 +2,7 @@
 //! store, and only then ack and broadcast to the room.
 
 use super::ack::{answer, bad_payload};
+use super::relay::ignoring_departed;
 use super::session::Session;
 use crate::state::AppState;
 use chat_wire::events::ChatMessage;
@@ -44,7 +45,7 @@ pub async fn chat_message<A: Adapter>(
         state.metrics.messages.inc();
         state.notifier.notify(&message);
         let room = message.group.to_string();
-        if let Err(err) = socket.to(room).emit("chat message", &message).await {
+        if let Err(err) = ignoring_departed(socket.to(room).emit("chat message", &message).await) {
             tracing::warn!(id = %message.id, error = %err, "could not broadcast a message");
         }
     }

@@ -11,6 +11,7 @@ pub mod messages;
 pub mod moderation;
 pub mod receipts;
 pub mod recovery;
+pub mod relay;
 pub mod request_head;
 pub mod rooms;
 pub mod session;

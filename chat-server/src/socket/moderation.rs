@@ -3,6 +3,7 @@
 //! are told `kicked {room}`).
 
 use super::ack::{answer, bad_payload};
+use super::relay::ignoring_departed;
 use super::rooms::set_membership;
 use super::session::{Session, user_room};
 use crate::state::AppState;
@@ -57,11 +58,11 @@ pub async fn kick<A: Adapter>(
         }
         state.store.leave_group(&room, &up).await?;
         set_membership(&io, &up, &room, false).await;
-        if let Err(err) = io
-            .to(user_room(&up))
-            .emit("kicked", &RoomRef { room: room.clone() })
-            .await
-        {
+        if let Err(err) = ignoring_departed(
+            io.to(user_room(&up))
+                .emit("kicked", &RoomRef { room: room.clone() })
+                .await,
+        ) {
             tracing::warn!(up = %up, error = %err, "could not tell a user they were kicked");
         }
         Ok(Empty {})

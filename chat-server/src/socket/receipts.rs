@@ -2,6 +2,7 @@
 //! moves the user's read marker in the store. Typing is never stored.
 
 use super::ack::{answer, bad_payload};
+use super::relay::ignoring_departed;
 use super::session::Session;
 use crate::state::AppState;
 use chat_wire::events::{Empty, Read, ReadAck, ReadReceipt, Typing, TypingNotice};
@@ -35,10 +36,12 @@ pub async fn typing<A: Adapter>(
         result.map(|_| Empty {}),
     );
     if let Some(notice) = notice
-        && let Err(err) = socket
-            .to(notice.room.to_string())
-            .emit("typing", &notice)
-            .await
+        && let Err(err) = ignoring_departed(
+            socket
+                .to(notice.room.to_string())
+                .emit("typing", &notice)
+                .await,
+        )
     {
         tracing::debug!(error = %err, "could not relay typing");
     }
@@ -81,10 +84,12 @@ pub async fn read<A: Adapter>(
     };
     answer(ack, &state.metrics, "read", started, result);
     if let Some(receipt) = receipt
-        && let Err(err) = socket
-            .to(receipt.room.to_string())
-            .emit("read", &receipt)
-            .await
+        && let Err(err) = ignoring_departed(
+            socket
+                .to(receipt.room.to_string())
+                .emit("read", &receipt)
+                .await,
+        )
     {
         tracing::debug!(error = %err, "could not relay a read receipt");
     }
