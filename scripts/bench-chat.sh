@@ -58,26 +58,48 @@ wait_ready() { # URL NAME
     die "$2 did not become ready at $1"
 }
 
-# start_rust: a release store-server and chat-server on free ports. The
-# per-user message rate is lifted: `persist` sends as fast as acks come back.
+# Every scenario but `history` writes into a database dropped when the run
+# starts: the users, rooms and messages of earlier runs would otherwise make
+# each run's lookups and inserts a little slower than the last one's.
+# `history` keeps its million-message groups (`bench`, `node_peer`), seeded
+# once.
+run_database() { # SERVER SCENARIO
+    local base
+    base=$([[ $1 == rust ]] && echo bench || echo node_peer)
+    if [[ $2 == history ]]; then echo "$base"; else echo "${base}_run"; fi
+}
+drop_run_databases() {
+    (cd tests/bench/node-peer && node -e '
+        const { MongoClient } = require("mongodb");
+        const client = new MongoClient(process.env.MONGODB_URI);
+        (async () => {
+            for (const name of process.argv.slice(1)) await client.db(name).dropDatabase();
+            await client.close();
+        })().catch((err) => { console.error(err.message); process.exit(1); });
+    ' "$(run_database rust run)" "$(run_database node run)")
+}
+
+# start_rust DATABASE: a release store-server and chat-server on free ports.
+# The per-user message rate is lifted: `persist` sends as fast as acks come
+# back.
 start_rust() {
     local store_port chat_port
     store_port=$(free_port)
     STORE_ADDR="127.0.0.1:$store_port" STORE_LOG_DIR="$bench_dir/logs/store" \
-        MONGODB_DB=bench RUST_LOG=warn \
+        MONGODB_DB="$1" RUST_LOG=warn \
         "${DETACH[@]}" target/release/store-server >"$bench_dir/store.out" 2>&1 </dev/null &
     store_pid=$!
     register_cleanup_pid "$store_pid" "store-server (bench)"
     wait_ready "http://127.0.0.1:$store_port/readyz" store-server
     chat_port=$(free_port)
     CHAT_ADDR="127.0.0.1:$chat_port" CHAT_LOG_DIR="$bench_dir/logs/chat" \
-        STORE_URL="http://127.0.0.1:$store_port" MONGODB_DB=bench RUST_LOG=warn \
+        STORE_URL="http://127.0.0.1:$store_port" MONGODB_DB="$1" RUST_LOG=warn \
         CHAT_MSG_RATE=1000000 CHAT_MSG_BURST=1000000 \
         "${DETACH[@]}" target/release/chat-server >"$bench_dir/chat.out" 2>&1 </dev/null &
     server_pid=$!
     register_cleanup_pid "$server_pid" "chat-server (bench)"
     server_addr="127.0.0.1:$chat_port"
-    server_db=bench
+    server_db=$1
     wait_ready "http://$server_addr/readyz" chat-server
 }
 
@@ -86,15 +108,16 @@ stop_rust() {
     stop_pid "$store_pid" "store-server (bench)"
 }
 
+# start_node DATABASE: the Node peer on a free port.
 start_node() {
     local port
     port=$(free_port)
-    CHAT_ADDR="127.0.0.1:$port" MONGODB_DB=node_peer \
+    CHAT_ADDR="127.0.0.1:$port" MONGODB_DB="$1" \
         "${DETACH[@]}" node tests/bench/node-peer/server.js >"$bench_dir/node.out" 2>&1 </dev/null &
     server_pid=$!
     register_cleanup_pid "$server_pid" "node peer (bench)"
     server_addr="127.0.0.1:$port"
-    server_db=node_peer
+    server_db=$1
     wait_ready "http://$server_addr/healthz" "node peer"
 }
 
@@ -108,11 +131,12 @@ loadgen() {
         --mongodb-db "$server_db" --results "$results" "$@"
 }
 
+drop_run_databases
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), open files $fd_limit"
 for scenario in "${scenarios[@]}"; do
     for server in "${servers[@]}"; do
         # Each scenario gets fresh servers: memory and caches start equal.
-        "start_$server"
+        "start_$server" "$(run_database "$server" "$scenario")"
         banner "$scenario against $server ($server_addr)"
         case "$scenario" in
             idle) loadgen "$server" idle --connections "$idle_connections" --hold 30 ;;
