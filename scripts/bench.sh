@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 #
-# Every benchmark in docs/benchmarks.md, in the order the page reports them:
+# Every table and the plot of docs/benchmarks.md, in the order the page shows them:
 #
 #     scripts/bench.sh
 #
