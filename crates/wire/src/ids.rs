@@ -10,8 +10,11 @@ use utoipa::ToSchema;
 /// Why a string is not a valid identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
-    /// The `up` is empty, too long or has a character outside `[A-Za-z0-9._@-]`.
-    #[error("`{0}` is not a valid user id (1 to 64 characters of A-Z a-z 0-9 . _ @ -)")]
+    /// The `up` is empty, too long, has a character outside `[A-Za-z0-9._@-]`
+    /// or is made only of dots.
+    #[error(
+        "`{0}` is not a valid user id (1 to 64 characters of A-Z a-z 0-9 . _ @ -, not only dots)"
+    )]
     Up(String),
     /// The id is not 24 hexadecimal characters.
     #[error("`{0}` is not a valid id (24 hexadecimal characters)")]
@@ -32,7 +35,11 @@ impl Up {
     pub fn parse(raw: impl Into<String>) -> Result<Self, IdError> {
         let raw = raw.into();
         let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-');
-        if raw.is_empty() || raw.len() > Self::MAX_LEN || !raw.chars().all(valid_char) {
+        // `.` and `..` are path segments of their own: as an `up` in a URL
+        // they would name another route.
+        let only_dots = raw.chars().all(|c| c == '.');
+        if raw.is_empty() || raw.len() > Self::MAX_LEN || !raw.chars().all(valid_char) || only_dots
+        {
             return Err(IdError::Up(truncate_for_message(&raw)));
         }
         Ok(Self(raw))
@@ -130,6 +137,7 @@ mod tests {
             "a",
             "john.doe@fe.up.pt",
             "x_y-z",
+            "..a",
             &"a".repeat(64),
         ] {
             assert!(Up::parse(ok).is_ok(), "{ok} should parse");
@@ -138,7 +146,16 @@ mod tests {
 
     #[test]
     fn up_refuses_empty_long_and_foreign_characters() {
-        for bad in ["", "has space", "slash/", "é", "a\u{0}", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "has space",
+            "slash/",
+            "é",
+            "a\u{0}",
+            &"a".repeat(65),
+            ".",
+            "..",
+        ] {
             assert!(Up::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

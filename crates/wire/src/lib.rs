@@ -3,10 +3,12 @@
 //! Everything here is what travels as JSON between clients, the chat-server and
 //! the store-server: the resources ([`model`]), the request bodies
 //! ([`requests`]), the paging envelope and query ([`paging`]), the error body
-//! ([`error`]) and the validated identifiers ([`ids`]). This crate never talks
+//! ([`error`]), the validated identifiers ([`ids`]) and what chat nodes and
+//! the store say about the cluster ([`cluster`]). This crate never talks
 //! to a database or a socket: it only parses, validates and (de)serialises, so
 //! that the chat-server can use it without linking any MongoDB code.
 
+pub mod cluster;
 pub mod error;
 pub mod events;
 pub mod ids;

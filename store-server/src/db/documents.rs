@@ -3,6 +3,7 @@
 //! Stored documents use `ObjectId` and BSON dates; the wire uses hex ids and
 //! RFC 3339 text. The two meet only in the `From` impls here.
 
+use chat_wire::cluster::NodeId;
 use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::{Group, GroupKind, Message, User};
 use chat_wire::time::Timestamp;
@@ -21,6 +22,10 @@ pub mod collections {
     pub const USERS: &str = "users";
     /// Per-user read markers.
     pub const READS: &str = "reads";
+    /// The chat nodes' registry.
+    pub const NODES: &str = "nodes";
+    /// The pairing queues, one document per pair of queues.
+    pub const QUEUES: &str = "queues";
 }
 
 /// A group in the `groups` collection.
@@ -188,6 +193,10 @@ pub struct UserDoc {
     /// Last time they went offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<DateTime>,
+    /// The chat nodes where they have a socket; online while one of them
+    /// is live.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeId>,
 }
 
 impl From<UserDoc> for User {

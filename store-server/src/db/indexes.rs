@@ -8,9 +8,11 @@
 //! | groups | `{users}` | the groups of a user |
 //! | groups | `{directKey}` unique, sparse | get-or-create of direct groups |
 //! | groups | `{kind, topic}` | matchmaking rooms of a topic (`POST /group/match`) |
+//! | users | `{nodes}` | the users of a chat node, when it stops or dies |
+//! | nodes | `{seenAt}` | the live and the expired chat nodes |
 //!
-//! `_id` serves the rest: one group, message or user, read markers
-//! (`group|up`), and the all-messages, all-groups and all-users listings.
+//! `_id` serves the rest: one group, message, user, node or queue, read
+//! markers (`group|up`), and the all-messages, all-groups and all-users listings.
 
 use super::Store;
 use mongodb::IndexModel;
@@ -78,6 +80,12 @@ impl Store {
                     .keys(doc! {"kind": 1, "topic": 1})
                     .build(),
             )
+            .await?;
+        self.users
+            .create_index(IndexModel::builder().keys(doc! {"nodes": 1}).build())
+            .await?;
+        self.nodes
+            .create_index(IndexModel::builder().keys(doc! {"seenAt": 1}).build())
             .await?;
         Ok(())
     }

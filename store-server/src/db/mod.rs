@@ -1,6 +1,6 @@
 //! MongoDB access: the only code of the system that opens the chat collections.
 //!
-//! [`Store`] holds typed handles to the four collections; each submodule adds
+//! [`Store`] holds typed handles to the collections; each submodule adds
 //! the queries of one resource. Every query is served by an index created in
 //! [`indexes`]. Driver errors are turned into [`ApiError`]s here: network and
 //! server-selection failures become `unavailable`, everything else `internal`,
@@ -11,7 +11,10 @@ pub mod groups;
 pub mod indexes;
 pub mod matchmaking;
 pub mod messages;
+pub mod nodes;
 pub mod paging;
+pub mod presence;
+pub mod queues;
 pub mod reads;
 pub mod users;
 pub mod write_behind;
@@ -21,6 +24,8 @@ use mongodb::bson::doc;
 use mongodb::error::{Error as DbError, ErrorKind, WriteFailure};
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Collection, Database};
+use nodes::NodeDoc;
+use queues::QueueDoc;
 use service_kit::ApiError;
 use std::time::Duration;
 
@@ -40,6 +45,10 @@ pub struct Store {
     pub users: Collection<UserDoc>,
     /// `reads`.
     pub reads: Collection<ReadDoc>,
+    /// `nodes`: the chat nodes' registry.
+    pub nodes: Collection<NodeDoc>,
+    /// `queues`: the pairing queues.
+    pub queues: Collection<QueueDoc>,
     /// Message counts and read markers not yet written.
     pub pending: write_behind::WriteBehind,
 }
@@ -64,6 +73,8 @@ impl Store {
             messages: db.collection(collections::MESSAGES),
             users: db.collection(collections::USERS),
             reads: db.collection(collections::READS),
+            nodes: db.collection(collections::NODES),
+            queues: db.collection(collections::QUEUES),
             pending: write_behind::WriteBehind::default(),
             db,
         }

@@ -20,6 +20,16 @@ pub fn parse_up(raw: &str) -> Result<Up, ApiError> {
     Up::parse(raw).map_err(|e| ApiError::InvalidArgument(e.to_string()))
 }
 
+/// A path node id, or `invalid_argument`.
+pub fn parse_node(raw: &str) -> Result<chat_wire::cluster::NodeId, ApiError> {
+    chat_wire::cluster::NodeId::parse(raw).map_err(|e| ApiError::InvalidArgument(e.to_string()))
+}
+
+/// A path socket id, or `invalid_argument`.
+pub fn parse_socket(raw: &str) -> Result<chat_wire::cluster::SocketId, ApiError> {
+    chat_wire::cluster::SocketId::parse(raw).map_err(|e| ApiError::InvalidArgument(e.to_string()))
+}
+
 /// Any refused text other than a message's is an invalid field: `413` is
 /// kept for bodies and messages over their limits.
 pub fn field_error(err: chat_wire::requests::TextError) -> ApiError {

@@ -7,6 +7,9 @@ mod groups;
 mod health;
 pub mod input;
 mod messages;
+mod nodes;
+mod presence;
+mod queues;
 mod users;
 
 use crate::auth::{ServiceToken, require_service_token};
@@ -53,6 +56,9 @@ pub fn router(
         .merge(groups::router())
         .merge(messages::router())
         .merge(users::router())
+        .merge(nodes::router())
+        .merge(presence::router())
+        .merge(queues::router())
         .route_layer(middleware::from_fn_with_state(token, require_service_token))
         .with_state(state.clone())
         .split_for_parts();

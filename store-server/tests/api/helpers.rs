@@ -170,6 +170,11 @@ impl TestApp {
         send(self.authed(Method::POST, path).json(body)).await
     }
 
+    /// `PUT path` with a JSON body and the token.
+    pub async fn put_json(&self, path: &str, body: &Value) -> Response {
+        send(self.authed(Method::PUT, path).json(body)).await
+    }
+
     /// `PATCH path` with a JSON body and the token.
     pub async fn patch_json(&self, path: &str, body: &Value) -> Response {
         send(self.authed(Method::PATCH, path).json(body)).await

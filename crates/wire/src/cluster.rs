@@ -1,0 +1,270 @@
+//! What chat nodes and the store tell each other about the cluster: the node
+//! registry, who is online on which node, and the pairing queues.
+//!
+//! These travel only between chat nodes and the store (internal routes
+//! behind the service token); no client ever sees them.
+
+use crate::events::QueueKind;
+use crate::ids::Up;
+use crate::model::Group;
+use crate::time::{self, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use utoipa::ToSchema;
+
+/// How long a node counts as live after its last heartbeat.
+pub const NODE_TTL_SECONDS: i64 = 15;
+
+/// Why a string is not a valid cluster key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a valid {what} (1 to 64 characters of A-Z a-z 0-9 . _ -)")]
+pub struct KeyError {
+    what: &'static str,
+    value: String,
+}
+
+/// Checks the alphabet shared by node and socket ids, which travel in paths.
+fn parse_key(what: &'static str, raw: String) -> Result<String, KeyError> {
+    let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if raw.is_empty() || raw.len() > 64 || !raw.chars().all(valid_char) || is_only_dots(&raw) {
+        let value = raw.chars().take(80).collect();
+        return Err(KeyError { what, value });
+    }
+    Ok(raw)
+}
+
+/// `.` and `..` are path segments of their own: never accepted as ids.
+fn is_only_dots(raw: &str) -> bool {
+    raw.chars().all(|c| c == '.')
+}
+
+macro_rules! cluster_key {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $example:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[serde(try_from = "String", into = "String")]
+        #[schema(value_type = String, example = $example, pattern = r"^[A-Za-z0-9._-]{1,64}$")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses an id of 1 to 64 characters of `[A-Za-z0-9._-]`, not only dots.
+            pub fn parse(raw: impl Into<String>) -> Result<Self, KeyError> {
+                parse_key($what, raw.into()).map(Self)
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = KeyError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+cluster_key!(
+    /// A chat node's id in the registry (`CHAT_NODE_ID`).
+    NodeId,
+    "node id",
+    "chat-a"
+);
+
+cluster_key!(
+    /// A Socket.IO socket id, as a chat node names one of its sockets.
+    SocketId,
+    "socket id",
+    "x7Hq0aZ-3vYk_1Lb"
+);
+
+/// `PUT /node/{id}`: a node's heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeHeartbeat {
+    /// The node's public URL, where clients connect.
+    pub url: String,
+    /// Whether it is draining: live, but no longer taking users.
+    pub draining: bool,
+    /// Its open Socket.IO connections.
+    pub connections: u64,
+}
+
+/// A registered node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Node {
+    /// Its id.
+    pub id: NodeId,
+    /// Its public URL.
+    pub url: String,
+    /// Whether it is draining.
+    pub draining: bool,
+    /// Its open connections at the last heartbeat.
+    pub connections: u64,
+    /// When its last heartbeat arrived.
+    #[serde(with = "time::millis")]
+    #[schema(value_type = String, format = DateTime)]
+    pub seen_at: Timestamp,
+}
+
+/// The answer to `PUT /node/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeRegistration {
+    /// The node as registered now.
+    pub node: Node,
+    /// `true` when the registry did not know the node: its first heartbeat,
+    /// or one after it was taken for dead and removed.
+    pub created: bool,
+}
+
+/// `GET /node`: nodes, `{items}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NodeList {
+    /// The nodes.
+    pub items: Vec<Node>,
+}
+
+/// A user whose presence changed on one node, and what it means for the
+/// whole cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceChange {
+    /// The user.
+    pub up: Up,
+    /// Whether they are online somewhere in the cluster now.
+    pub online: bool,
+    /// Whether this change moved them between online and offline for the
+    /// whole cluster: exactly one node sees `true` per transition, and it
+    /// announces it.
+    pub changed: bool,
+    /// When they went offline, when they did.
+    #[serde(
+        default,
+        with = "time::millis_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_seen: Option<Timestamp>,
+}
+
+/// A user who went offline for the whole cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OfflineUser {
+    /// The user.
+    pub up: Up,
+    /// When.
+    #[serde(with = "time::millis")]
+    #[schema(value_type = String, format = DateTime)]
+    pub last_seen: Timestamp,
+}
+
+/// The answer to `DELETE /node/{id}`: the users who had no socket left
+/// anywhere once the node was gone. The caller announces them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NodeRemoval {
+    /// Users now offline, each reported to exactly one caller.
+    pub offline: Vec<OfflineUser>,
+}
+
+/// `GET /group/{id}/presence`: a group and which of its members are online
+/// on a live node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GroupPresence {
+    /// The group.
+    pub group: Group,
+    /// Its members with a socket on a live node.
+    pub online: Vec<Up>,
+}
+
+/// `POST /queue`: a socket waits to be paired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinQueue {
+    /// Which queue.
+    #[schema(value_type = String, example = "talk")]
+    pub queue: QueueKind,
+    /// Who waits.
+    pub up: Up,
+    /// The waiting socket (one place in the queues per socket).
+    pub socket: SocketId,
+    /// The socket's node.
+    pub node: NodeId,
+}
+
+/// The partner a socket was paired with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QueuePartner {
+    /// The partner.
+    pub up: Up,
+    /// Their socket.
+    pub socket: SocketId,
+}
+
+/// The answer to `POST /queue`: waiting, or paired in a new room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QueueOutcome {
+    /// `true` while the socket waits; `false` once paired.
+    pub queued: bool,
+    /// The pair's new `match` group, once paired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<Group>,
+    /// Who it was paired with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner: Option<QueuePartner>,
+}
+
+/// The answer to `DELETE /queue/{socket}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QueueLeft {
+    /// Whether the socket was waiting.
+    pub removed: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_and_socket_ids_are_path_safe_and_never_only_dots() {
+        assert!(NodeId::parse("chat-a.1_x").is_ok());
+        assert!(SocketId::parse("x7Hq0aZ-3vYk_1Lb").is_ok());
+        for bad in ["", ".", "..", "a/b", "a b", "é", &"x".repeat(65)] {
+            assert!(NodeId::parse(bad).is_err(), "{bad:?} must be refused");
+        }
+        assert_eq!(
+            NodeId::parse("..").unwrap_err().to_string(),
+            "`..` is not a valid node id (1 to 64 characters of A-Z a-z 0-9 . _ -)"
+        );
+    }
+
+    #[test]
+    fn a_queue_outcome_names_the_room_only_once_paired() {
+        let waiting = QueueOutcome {
+            queued: true,
+            room: None,
+            partner: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&waiting).unwrap(),
+            serde_json::json!({"queued": true})
+        );
+    }
+}
