@@ -1,7 +1,23 @@
 //! The chat-server's configuration, read once from the environment in `main`.
 
+use chat_wire::cluster::NodeId;
 use service_kit::config::{self, ConfigError, Env};
+use std::hash::{BuildHasher, Hasher};
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// The shortest admin token accepted: a drain stops a node, so the token
+/// must not be guessable.
+const MIN_ADMIN_TOKEN_CHARS: usize = 16;
+
+/// How chat nodes share rooms (`CHAT_ADAPTER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdapterKind {
+    /// `local`: one node; rooms live in this process.
+    Local,
+    /// `mongodb`: several nodes share rooms through the MongoDB adapter.
+    MongoDb,
+}
 
 /// Everything the chat-server needs to start.
 #[derive(Clone)]
@@ -25,11 +41,19 @@ pub struct ChatConfig {
     /// Burst above the rate (`CHAT_MSG_BURST`).
     pub msg_burst: u32,
     /// `local` or `mongodb` (`CHAT_ADAPTER`).
-    pub adapter: String,
+    pub adapter: AdapterKind,
     /// MongoDB, for the multi-node adapter (`MONGODB_URI`).
     pub mongodb_uri: String,
     /// MongoDB database, for the multi-node adapter (`MONGODB_DB`).
     pub mongodb_db: String,
+    /// This node's id in the registry (`CHAT_NODE_ID`; random by default).
+    pub node_id: NodeId,
+    /// How long a drain spreads the closing of its sockets
+    /// (`CHAT_DRAIN_SECONDS`).
+    pub drain_spread: Duration,
+    /// The bearer token of `POST /admin/drain` (`CHAT_ADMIN_TOKEN`; unset:
+    /// the admin routes answer 404).
+    pub admin_token: Option<String>,
     /// Push-notification hook (`CHAT_NOTIFY_URL`; empty: none).
     pub notify_url: Option<String>,
     /// Where the log files go (`CHAT_LOG_DIR`).
@@ -47,6 +71,8 @@ impl std::fmt::Debug for ChatConfig {
             .field("nodes", &self.nodes)
             .field("store_url", &self.store_url)
             .field("adapter", &self.adapter)
+            .field("node_id", &self.node_id)
+            .field("drain_spread", &self.drain_spread)
             .finish_non_exhaustive()
     }
 }
@@ -60,12 +86,46 @@ impl ChatConfig {
             .filter(|node| !node.is_empty())
             .map(str::to_owned)
             .collect();
-        let adapter = config::or_default(env, "CHAT_ADAPTER", "local");
-        if adapter != "local" && adapter != "mongodb" {
+        let adapter = match config::or_default(env, "CHAT_ADAPTER", "local").as_str() {
+            "local" => AdapterKind::Local,
+            "mongodb" => AdapterKind::MongoDb,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "CHAT_ADAPTER",
+                    value: other.to_owned(),
+                    expected: "`local` or `mongodb`",
+                });
+            }
+        };
+        let node_id = match env.get("CHAT_NODE_ID") {
+            Some(id) => NodeId::parse(id.clone()).map_err(|_| ConfigError::Invalid {
+                name: "CHAT_NODE_ID",
+                value: id,
+                expected: "1 to 64 characters of A-Z a-z 0-9 . _ -",
+            })?,
+            None => random_node_id(),
+        };
+        let drain_seconds: f64 = config::parsed(
+            env,
+            "CHAT_DRAIN_SECONDS",
+            10.0,
+            "a number of seconds, 0 to 3600",
+        )?;
+        if !(0.0..=3600.0).contains(&drain_seconds) {
             return Err(ConfigError::Invalid {
-                name: "CHAT_ADAPTER",
-                value: adapter,
-                expected: "`local` or `mongodb`",
+                name: "CHAT_DRAIN_SECONDS",
+                value: drain_seconds.to_string(),
+                expected: "a number of seconds, 0 to 3600",
+            });
+        }
+        let admin_token = env.get("CHAT_ADMIN_TOKEN");
+        if let Some(token) = &admin_token
+            && token.chars().count() < MIN_ADMIN_TOKEN_CHARS
+        {
+            return Err(ConfigError::Invalid {
+                name: "CHAT_ADMIN_TOKEN",
+                value: "(hidden)".to_owned(),
+                expected: "at least 16 characters",
             });
         }
         Ok(Self {
@@ -89,6 +149,9 @@ impl ChatConfig {
             )?,
             msg_burst: config::parsed(env, "CHAT_MSG_BURST", 40, "a whole number of messages")?,
             adapter,
+            node_id,
+            drain_spread: Duration::from_secs_f64(drain_seconds),
+            admin_token,
             mongodb_uri: config::or_default(env, "MONGODB_URI", "mongodb://127.0.0.1:27017"),
             mongodb_db: config::or_default(env, "MONGODB_DB", "chat"),
             notify_url: env.get("CHAT_NOTIFY_URL"),
@@ -101,6 +164,15 @@ impl ChatConfig {
     pub fn jwt_secret_from_env(env: &impl Env) -> Result<String, ConfigError> {
         config::required(env, "CHAT_JWT_SECRET")
     }
+}
+
+/// A node id unique to this process, e.g. `chat-3f9a1c0b`.
+fn random_node_id() -> NodeId {
+    // `RandomState` is seeded randomly per process: no extra dependency.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    let id = format!("chat-{:08x}", hasher.finish() as u32);
+    NodeId::parse(id).expect("hex digits are a valid node id")
 }
 
 #[cfg(test)]
@@ -142,6 +214,10 @@ mod tests {
         );
         assert!(config.nodes.is_empty());
         assert!(config.notify_url.is_none());
+        assert_eq!(config.adapter, AdapterKind::Local);
+        assert_eq!(config.drain_spread, Duration::from_secs(10));
+        assert!(config.admin_token.is_none());
+        assert!(config.node_id.as_str().starts_with("chat-"));
         assert!(!format!("{config:?}").contains("\"j\""));
     }
 
@@ -160,5 +236,32 @@ mod tests {
             ("CHAT_ADAPTER", "redis"),
         ]));
         assert!(bad.is_err());
+    }
+
+    #[test]
+    fn cluster_settings_are_checked() {
+        let base = [("STORE_API_TOKEN", "s"), ("CHAT_JWT_SECRET", "j")];
+        let with = |extra: (&str, &str)| {
+            let mut pairs = base.to_vec();
+            pairs.push(extra);
+            ChatConfig::from_env(&env(&pairs))
+        };
+        let config = with(("CHAT_NODE_ID", "chat-a")).unwrap();
+        assert_eq!(config.node_id.as_str(), "chat-a");
+        assert!(with(("CHAT_NODE_ID", "a/b")).is_err());
+        let config = with(("CHAT_DRAIN_SECONDS", "0.5")).unwrap();
+        assert_eq!(config.drain_spread, Duration::from_millis(500));
+        assert!(with(("CHAT_DRAIN_SECONDS", "-1")).is_err());
+        let short = with(("CHAT_ADMIN_TOKEN", "short")).unwrap_err().to_string();
+        assert!(
+            short.contains("CHAT_ADMIN_TOKEN") && !short.contains("short\""),
+            "{short}"
+        );
+        let config = with(("CHAT_ADMIN_TOKEN", "0123456789abcdef")).unwrap();
+        assert_eq!(config.admin_token.as_deref(), Some("0123456789abcdef"));
+        assert_eq!(
+            with(("CHAT_ADAPTER", "mongodb")).unwrap().adapter,
+            AdapterKind::MongoDb
+        );
     }
 }

@@ -10,19 +10,19 @@
 //! - [`socket`]: handshake auth, rooms, presence and chat events.
 //! - [`http`]: the REST gateway and operational routes.
 //! - [`store_client`]: the typed client of the store.
-//! - [`jwt`]: user tokens; [`presence`]: who is online here;
-//!   [`location`]: which node a user belongs on; [`metrics`]: Prometheus;
-//!   [`rate_limit`]: the per-user message rate; [`notify`]: offline
-//!   notifications; [`matchmaking`]: the pairing queues.
+//! - [`cluster`]: presence, the node registry, the MongoDB adapter and
+//!   drains: what a node shares with the others.
+//! - [`jwt`]: user tokens; [`location`]: which node a user belongs on
+//!   (the dispatcher); [`metrics`]: Prometheus; [`rate_limit`]: the
+//!   per-user message rate; [`notify`]: offline notifications.
 
+pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod jwt;
 pub mod location;
-pub mod matchmaking;
 pub mod metrics;
 pub mod notify;
-pub mod presence;
 pub mod rate_limit;
 pub mod socket;
 pub mod startup;

@@ -1,64 +1,156 @@
-//! Which chat node a user should connect to: a stable hash of the `up` over
-//! `CHAT_NODES`, or this node's public URL when no list is configured (the
-//! seed's "pre-assign a server to a client").
+//! Which chat node a user should connect to (the dispatcher): rendezvous
+//! (highest random weight) hashing of the user's `up` over the live,
+//! non-draining nodes of the registry; without any, over `CHAT_NODES`;
+//! without those either, this node.
+//!
+//! Every node computes the same answer from the same list, a user's devices
+//! meet on one node, and a node joining or leaving moves only the users it
+//! gains or loses (modulo hashing would move almost everyone).
 
+use chat_wire::cluster::Node;
 use chat_wire::ids::Up;
 
 /// Picks a node per user.
 #[derive(Debug, Clone)]
 pub struct NodeLocator {
-    nodes: Vec<String>,
+    configured: Vec<String>,
     own_url: String,
 }
 
 impl NodeLocator {
-    /// A locator over `nodes`, falling back to `own_url`.
-    pub fn new(nodes: Vec<String>, own_url: String) -> Self {
-        Self { nodes, own_url }
+    /// A locator falling back on `configured` (`CHAT_NODES`), then on
+    /// `own_url` (`CHAT_PUBLIC_URL`).
+    pub fn new(configured: Vec<String>, own_url: String) -> Self {
+        Self {
+            configured,
+            own_url,
+        }
     }
 
-    /// The node of `up`; the same on every node and across restarts.
-    pub fn node_for(&self, up: &Up) -> &str {
-        if self.nodes.is_empty() {
-            return &self.own_url;
-        }
-        let index = fnv1a(up.as_str().as_bytes()) % self.nodes.len() as u64;
-        &self.nodes[index as usize]
+    /// This node's public URL.
+    pub fn own_url(&self) -> &str {
+        &self.own_url
+    }
+
+    /// The node of `up` among the `live` nodes of the registry.
+    pub fn node_for<'a>(&'a self, up: &Up, live: &'a [Node]) -> &'a str {
+        let serving = live.iter().filter(|node| !node.draining);
+        highest_weight(serving.map(|node| node.url.as_str()), up)
+            .or_else(|| highest_weight(self.configured.iter().map(String::as_str), up))
+            .unwrap_or(&self.own_url)
     }
 }
 
-/// 64-bit FNV-1a: tiny, stable and well spread for short keys.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+/// The candidate with the highest weight for `up`; ties go to the smaller URL.
+fn highest_weight<'a>(candidates: impl Iterator<Item = &'a str>, up: &Up) -> Option<&'a str> {
+    candidates.max_by(|a, b| weight(a, up).cmp(&weight(b, up)).then(b.cmp(a)))
+}
+
+/// The weight of `node` for `up`: a stable 64-bit hash of the pair.
+fn weight(node: &str, up: &Up) -> u64 {
+    let hash = fnv1a(
+        fnv1a(FNV_OFFSET, node.as_bytes()) ^ 0xff,
+        up.as_str().as_bytes(),
+    );
+    mix(hash)
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// 64-bit FNV-1a, continued from `hash`.
+fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |hash, byte| {
         (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
     })
+}
+
+/// The splitmix64 finaliser: spreads FNV's weak high bits.
+fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+
+    fn node(url: &str, draining: bool) -> Node {
+        Node {
+            id: chat_wire::cluster::NodeId::parse(url.replace(['/', ':'], "")).unwrap(),
+            url: url.into(),
+            draining,
+            connections: 0,
+            seen_at: chrono::Utc::now(),
+        }
+    }
+
+    fn users() -> Vec<Up> {
+        (0..2000)
+            .map(|i| Up::parse(format!("up{i}")).unwrap())
+            .collect()
+    }
 
     #[test]
     fn without_nodes_everyone_goes_to_this_node() {
         let locator = NodeLocator::new(Vec::new(), "http://localhost:8080".into());
         assert_eq!(
-            locator.node_for(&Up::parse("up1").unwrap()),
+            locator.node_for(&Up::parse("up1").unwrap(), &[]),
             "http://localhost:8080"
         );
     }
 
     #[test]
-    fn users_are_spread_over_the_nodes_stably() {
-        let nodes: Vec<String> = (0..4).map(|i| format!("http://chat{i}:8080")).collect();
-        let locator = NodeLocator::new(nodes.clone(), "unused".into());
-        let mut used = std::collections::HashSet::new();
-        for i in 0..200 {
-            let up = Up::parse(format!("up{i}")).unwrap();
-            let node = locator.node_for(&up).to_owned();
-            assert_eq!(locator.node_for(&up), node, "stable for the same user");
-            used.insert(node);
+    fn users_spread_evenly_and_a_node_leaving_moves_only_its_users() {
+        let locator = NodeLocator::new(Vec::new(), "unused".into());
+        let three: Vec<Node> = (0..3)
+            .map(|i| node(&format!("http://c{i}"), false))
+            .collect();
+        let before: HashMap<Up, String> = users()
+            .into_iter()
+            .map(|up| {
+                let url = locator.node_for(&up, &three).to_owned();
+                (up, url)
+            })
+            .collect();
+        for n in &three {
+            let share = before.values().filter(|url| **url == n.url).count();
+            assert!(
+                (500..=830).contains(&share),
+                "{} got {share} of 2000",
+                n.url
+            );
         }
-        assert_eq!(used.len(), 4, "every node gets users");
-        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        let two = &three[..2];
+        for (up, url) in &before {
+            let after = locator.node_for(up, two);
+            if url != "http://c2" {
+                assert_eq!(after, url, "{up} did not need to move");
+            } else {
+                assert_ne!(after, "http://c2");
+            }
+        }
+    }
+
+    #[test]
+    fn draining_nodes_are_skipped_and_the_configured_list_is_the_fallback() {
+        let up = Up::parse("up7").unwrap();
+        let configured = vec!["http://a".to_owned(), "http://b".to_owned()];
+        let locator = NodeLocator::new(configured.clone(), "http://self".into());
+        let only_draining = [node("http://d", true)];
+        let fallback = locator.node_for(&up, &only_draining);
+        assert!(configured.iter().any(|url| url == fallback), "{fallback}");
+        let live = [node("http://d", true), node("http://e", false)];
+        assert_eq!(locator.node_for(&up, &live), "http://e");
+    }
+
+    #[test]
+    fn the_weight_is_stable_across_builds() {
+        assert_eq!(fnv1a(FNV_OFFSET, b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(
+            weight("http://a", &Up::parse("up1").unwrap()),
+            weight("http://a", &Up::parse("up1").unwrap())
+        );
     }
 }

@@ -5,20 +5,21 @@
 //! Messages wait in a bounded queue that never blocks delivery: when it is
 //! full the notification is dropped, counted and logged. Each post is retried
 //! with back-off; an endpoint that stays down is counted and logged, never
-//! fatal. Online means "has a socket on this node".
+//! fatal. Offline means "no socket on any live chat node": the store answers
+//! who of the group is online when the message is handled, and the node that
+//! stored the message is the one that notifies.
 
-use crate::presence::Presence;
 use crate::store_client::StoreClient;
-use chat_wire::ids::{EntityId, Up};
+use chat_wire::ids::Up;
 use chat_wire::model::Message;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 
 /// Messages waiting to be notified.
@@ -31,8 +32,6 @@ const BACK_OFF: [Duration; 3] = [
     Duration::from_secs(1),
     Duration::from_secs(5),
 ];
-/// How long a group's members are reused before they are read again.
-const MEMBERS_TTL: Duration = Duration::from_secs(5);
 /// Time allowed for one post.
 const POST_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -58,12 +57,7 @@ pub struct Notifier {
 
 impl Notifier {
     /// A notifier posting to `url` (none: disabled), registering its counters.
-    pub fn spawn(
-        url: Option<String>,
-        store: StoreClient,
-        presence: Presence,
-        registry: &mut Registry,
-    ) -> Self {
+    pub fn spawn(url: Option<String>, store: StoreClient, registry: &mut Registry) -> Self {
         let counts = Family::<OutcomeLabels, Counter>::default();
         registry.register(
             "notifications",
@@ -84,7 +78,6 @@ impl Notifier {
                 .build()
                 .unwrap_or_default(),
             store,
-            presence,
             counts: counts.clone(),
             in_flight: Arc::new(Semaphore::new(CONCURRENT_POSTS)),
         };
@@ -111,7 +104,6 @@ struct Worker {
     url: String,
     http: reqwest::Client,
     store: StoreClient,
-    presence: Presence,
     counts: Family<OutcomeLabels, Counter>,
     in_flight: Arc<Semaphore>,
 }
@@ -119,27 +111,11 @@ struct Worker {
 impl Worker {
     async fn run(self, mut messages: mpsc::Receiver<Message>) {
         let worker = Arc::new(self);
-        // Members per group, reused for a few seconds: a busy group costs one
-        // store call per interval, not one per message.
-        let mut members_of: HashMap<EntityId, (Instant, Arc<Vec<Up>>)> = HashMap::new();
         while let Some(message) = messages.recv().await {
-            let cached = members_of
-                .get(&message.group)
-                .filter(|(read, _)| read.elapsed() < MEMBERS_TTL)
-                .map(|(_, members)| members.clone());
-            let members = match cached {
-                Some(members) => Ok(members),
-                None => worker.store.group(&message.group).await.map(|group| {
-                    let members = Arc::new(group.users);
-                    members_of.retain(|_, (read, _)| read.elapsed() < MEMBERS_TTL);
-                    members_of.insert(message.group.clone(), (Instant::now(), members.clone()));
-                    members
-                }),
-            };
-            let members = match members {
-                Ok(members) => members,
+            let presence = match worker.store.group_presence(&message.group).await {
+                Ok(presence) => presence,
                 Err(err) => {
-                    tracing::warn!(id = %message.id, error = %err, "cannot read a group to notify its members");
+                    tracing::warn!(id = %message.id, error = %err, "cannot read who of a group is online to notify the others");
                     worker
                         .counts
                         .get_or_create(&OutcomeLabels { outcome: "failed" })
@@ -147,10 +123,13 @@ impl Worker {
                     continue;
                 }
             };
+            let online: HashSet<&Up> = presence.online.iter().collect();
             let message = Arc::new(message);
-            let offline = members
+            let offline = presence
+                .group
+                .users
                 .iter()
-                .filter(|up| **up != message.from && !worker.presence.is_online(up));
+                .filter(|up| **up != message.from && !online.contains(up));
             for up in offline {
                 let up = up.clone();
                 let Ok(permit) = worker.in_flight.clone().acquire_owned().await else {

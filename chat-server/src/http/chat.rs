@@ -2,7 +2,7 @@
 
 use super::PUBLIC_TAG;
 use super::auth::AuthUser;
-use crate::socket::recovery::hidden_page;
+use crate::socket::recovery::{hidden_page, history_visible, require_member};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -37,13 +37,20 @@ pub struct Location {
 
 /// Where to connect
 ///
-/// The chat node this user should open their socket on: a stable hash of the
-/// user over `CHAT_NODES`, else this node's public URL.
+/// The chat node this user should open their socket on: a live node that is
+/// not draining, chosen by rendezvous hashing of the user, so that a user's
+/// devices meet on one node and a node joining or leaving moves only its
+/// own users. Without a registry (the store unreachable), the same hash
+/// over `CHAT_NODES`, else this node's public URL.
 #[utoipa::path(get, path = "/chat/location", tag = PUBLIC_TAG,
     responses((status = 200, body = Location), (status = 401, body = ErrorBody)))]
 async fn location(State(state): State<AppState>, AuthUser(up): AuthUser) -> Json<Location> {
+    let live = state.store.live_nodes().await.unwrap_or_else(|err| {
+        tracing::warn!(error = %err, "cannot read the node registry; locating by CHAT_NODES");
+        Vec::new()
+    });
     Json(Location {
-        url: state.locator.node_for(&up).to_owned(),
+        url: state.locator.node_for(&up, &live).to_owned(),
     })
 }
 
@@ -65,12 +72,8 @@ async fn group_messages(
     let group = EntityId::parse(group)?;
     let paging = query.parse_with_cursor()?;
     let found = state.store.group(&group).await?;
-    if !found.users.contains(&up) {
-        return Err(ApiError::PermissionDenied(format!(
-            "you are not a member of group {group}"
-        )));
-    }
-    if !state.presence.history_visible(&found) {
+    require_member(&found, &up)?;
+    if !history_visible(&state, &found).await? {
         return Ok(Json(hidden_page(&paging)));
     }
     Ok(Json(state.store.group_messages(&group, &paging).await?))
@@ -105,13 +108,13 @@ async fn all_messages(
 ) -> Result<Json<AllGroupMessages>, ApiError> {
     let paging = query.parse_pages_only()?;
     let groups = state.store.groups_of_user(&up).await?;
-    let (store, presence) = (&state.store, &state.presence);
+    let state = &state;
     let groups = futures::stream::iter(groups)
         .map(|group| {
             let paging = paging.clone();
             async move {
-                let messages = if presence.history_visible(&group) {
-                    store.group_messages(&group.id, &paging).await?
+                let messages = if history_visible(state, &group).await? {
+                    state.store.group_messages(&group.id, &paging).await?
                 } else {
                     hidden_page(&paging)
                 };

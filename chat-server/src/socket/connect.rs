@@ -5,15 +5,12 @@
 //! loads the user's groups; a bad token is refused with a `connect_error`
 //! whose message is `unauthenticated`, a store outage with `unavailable`.
 
-use super::relay::ignoring_departed;
-use super::session::{Session, user_room};
+use super::session::{InitialRooms, Session, group_rooms, user_room};
 use super::{direct, edits, matching, messages, moderation, receipts, recovery, rooms};
+use crate::cluster::presence::settle;
 use crate::state::AppState;
-use chat_wire::events::{OfflineNotice, OnlineNotice};
-use chat_wire::ids::Up;
-use chat_wire::model::User;
 use serde::Deserialize;
-use service_kit::ApiError;
+use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Extension, SocketRef, State, TryData};
 
@@ -56,9 +53,9 @@ pub async fn authenticate<A: Adapter>(
         tracing::warn!(up = %up, error = %err, "cannot load the groups of a connecting user");
         Refusal::Unavailable
     })?;
-    socket
-        .extensions
-        .insert(Session::new(up, groups.into_iter().map(|g| g.id)));
+    let rooms = groups.into_iter().map(|g| g.id.to_string()).collect();
+    socket.extensions.insert(InitialRooms(rooms));
+    socket.extensions.insert(Session::new(up));
     listen(&socket);
     Ok(())
 }
@@ -95,10 +92,12 @@ fn token_from_query(query: Option<&str>) -> Option<String> {
         .filter(|token| !token.is_empty())
 }
 
-/// A socket got in: join its rooms, count it, and announce the user if this
-/// is their first socket.
+/// A socket got in: join its rooms and count it; its user's first socket
+/// here records them online in the cluster, which announces them if they
+/// were offline everywhere.
 pub async fn on_connect<A: Adapter>(
     socket: SocketRef<A>,
+    io: SocketIo<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
@@ -107,106 +106,65 @@ pub async fn on_connect<A: Adapter>(
     if !socket.connected() {
         return;
     }
-    let rooms = session.rooms();
+    let rooms = socket
+        .extensions
+        .remove::<InitialRooms>()
+        .map(|InitialRooms(rooms)| rooms)
+        .unwrap_or_default();
+    socket.join(user_room(&session.up));
     if !rooms.is_empty() {
         socket.join(rooms.clone());
     }
-    socket.join(user_room(&session.up));
     state.metrics.sockets.inc();
     session.count();
-    if state.presence.connect(&session.up) {
-        state
-            .metrics
-            .users
-            .set(state.presence.online_count() as i64);
-        let notice = OnlineNotice {
-            up: session.up.clone(),
-        };
-        if !rooms.is_empty()
-            && let Err(err) =
-                ignoring_departed(socket.broadcast().to(rooms).emit("online", &notice).await)
-        {
-            tracing::warn!(up = %session.up, error = %err, "could not announce a user online");
-        }
-        let state = state.clone();
-        let up = session.up.clone();
-        tokio::spawn(async move {
-            if let Err(err) = record_presence(&state, &up, true).await {
-                tracing::warn!(up = %up, error = %err, "could not record a user online");
-            }
-        });
+    if state.presence.socket_joined(&session.up, rooms.clone()) {
+        tokio::spawn(settle(io.clone(), state.clone(), session.up.clone()));
     }
+    state.metrics.users.set(state.presence.users_here() as i64);
     // A client that left between the check above and `session.count()` ran
     // `on_disconnect` with nothing to undo: its departure is handled here
-    // instead (once, see `uncount`).
+    // instead (once, see `uncount`), and the rooms joined above are left.
     if !socket.connected() {
         socket.leave_all();
-        on_disconnect(socket, Extension(session), State(state)).await;
+        depart(&socket, io, &session, &state, rooms).await;
     }
 }
 
-/// A socket left: when it was the user's last, record them offline and tell
-/// their groups.
+/// A socket left: it gives up its place in the queues, and its user's last
+/// socket here takes them out of the cluster's presence, which announces
+/// them offline if they have no socket anywhere.
 async fn on_disconnect<A: Adapter>(
     socket: SocketRef<A>,
+    io: SocketIo<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    // The socket is still in its rooms until this handler returns.
+    let rooms = group_rooms(&socket);
+    depart(&socket, io, &session, &state, rooms).await;
+}
+
+/// Undoes what a counted socket did; `rooms` are where an `offline` would
+/// be announced.
+async fn depart<A: Adapter>(
+    socket: &SocketRef<A>,
+    io: SocketIo<A>,
+    session: &Session,
+    state: &AppState,
+    rooms: Vec<String>,
+) {
+    state.transports.forget(&socket.id.to_string());
     if !session.uncount() {
         return;
     }
     state.metrics.sockets.dec();
-    state.match_queues.leave(&socket.id.to_string());
-    if !state.presence.disconnect(&session.up) {
-        return;
+    if session.is_queued() {
+        matching::leave_queues(state, socket).await;
     }
-    state
-        .metrics
-        .users
-        .set(state.presence.online_count() as i64);
-    let last_seen = match record_presence(&state, &session.up, false).await {
-        Ok(user) => user.last_seen.unwrap_or_else(chrono::Utc::now),
-        Err(err) => {
-            tracing::warn!(up = %session.up, error = %err, "could not record a user offline");
-            chrono::Utc::now()
-        }
-    };
-    // They came back while this was written: their new socket announced them.
-    // (This node's count decides, not the store's answer, which may already
-    // show a concurrent write.)
-    if state.presence.is_online(&session.up) {
-        return;
+    if state.presence.socket_left(&session.up, rooms) {
+        tokio::spawn(settle(io, state.clone(), session.up.clone()));
     }
-    let rooms = session.rooms();
-    if rooms.is_empty() {
-        return;
-    }
-    let notice = OfflineNotice {
-        up: session.up.clone(),
-        last_seen,
-    };
-    // The leaving socket may still be in the rooms; it is closed, so it is
-    // left out of the broadcast.
-    if let Err(err) = ignoring_departed(socket.broadcast().to(rooms).emit("offline", &notice).await)
-    {
-        tracing::warn!(up = %session.up, error = %err, "could not announce a user offline");
-    }
-}
-
-/// Records in the store whether `up` is online, until the store agrees with
-/// this node: a connect's write and a disconnect's write run concurrently and
-/// may finish in any order, and the last one must match who is here now.
-async fn record_presence(state: &AppState, up: &Up, online: bool) -> Result<User, ApiError> {
-    let _turn = state.presence.write_turn().await;
-    let mut online = online;
-    loop {
-        let user = state.store.set_online(up, online).await?;
-        let now = state.presence.is_online(up);
-        if now == online {
-            return Ok(user);
-        }
-        online = now;
-    }
+    state.metrics.users.set(state.presence.users_here() as i64);
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use super::ack::{answer, bad_payload};
 use super::messages::parse_nonce;
 use super::relay::ignoring_departed;
 use super::rooms::set_membership;
-use super::session::{Session, user_room};
+use super::session::{Session, in_room, user_room};
 use crate::state::AppState;
 use chat_wire::events::PrivateMessage;
 use chat_wire::ids::Up;
@@ -35,8 +35,9 @@ pub async fn private_message<A: Adapter>(
     State(state): State<AppState>,
 ) {
     let started = Instant::now();
+    let _work = state.lifecycle.work();
     let payload = payload.map_err(|e| bad_payload("private message", e));
-    let result = send(&io, &state, &session, payload).await;
+    let result = send(&socket, &io, &state, &session, payload).await;
     let fresh = match &result {
         Ok(delivery) if delivery.created => Some((delivery.message.clone(), delivery.to.clone())),
         _ => None,
@@ -60,6 +61,7 @@ pub async fn private_message<A: Adapter>(
 }
 
 async fn send<A: Adapter>(
+    socket: &SocketRef<A>,
     io: &SocketIo<A>,
     state: &AppState,
     session: &Session,
@@ -75,9 +77,9 @@ async fn send<A: Adapter>(
     let nonce = parse_nonce(nonce)?;
     state.rate_limit.check(&session.up)?;
     let group = state.store.direct_group(&session.up, &to).await?;
-    if !session.is_member(&group.id) {
-        // First message between the two on this node: both users' sockets
-        // join the conversation's room, for typing and read receipts.
+    if !in_room(socket, group.id.as_str()) {
+        // First message between the two: both users' sockets, on every
+        // node, join the conversation's room, for typing and read receipts.
         set_membership(io, &session.up, &group.id, true).await;
         set_membership(io, &to, &group.id, true).await;
     }

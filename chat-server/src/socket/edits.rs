@@ -23,6 +23,7 @@ pub async fn react<A: Adapter>(
     State(state): State<AppState>,
 ) {
     let started = Instant::now();
+    let _work = state.lifecycle.work();
     let result = async {
         let React {
             message_id,
@@ -48,6 +49,7 @@ pub async fn edit_message<A: Adapter>(
     State(state): State<AppState>,
 ) {
     let started = Instant::now();
+    let _work = state.lifecycle.work();
     let result = async {
         let EditMessageEvent {
             message_id,
@@ -72,6 +74,7 @@ pub async fn delete_message<A: Adapter>(
     State(state): State<AppState>,
 ) {
     let started = Instant::now();
+    let _work = state.lifecycle.work();
     let result = async {
         let DeleteMessageEvent { message_id } =
             payload.map_err(|e| bad_payload("delete message", e))?;

@@ -1,13 +1,18 @@
 //! `find room` (seed 000) and `queue` / `leave queue` (seed 001).
+//!
+//! The queues live in the store, shared by every node: two users queued on
+//! different nodes are paired, and the store creates their room in the
+//! same step. The pair is told with `queue complete` on whichever nodes
+//! their sockets are.
 
 use super::ack::{answer, bad_payload};
 use super::relay::ignoring_departed;
 use super::rooms::set_membership;
 use super::session::{Session, user_room};
-use crate::matchmaking::Waiting;
 use crate::state::AppState;
-use chat_wire::events::{FindRoom, Queue, QueueComplete, QueueKind, Queued};
-use chat_wire::model::Group;
+use chat_wire::cluster::{JoinQueue, QueueOutcome, SocketId};
+use chat_wire::events::{FindRoom, Queue, QueueComplete, Queued};
+use chat_wire::ids::Up;
 use service_kit::ApiError;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
@@ -24,6 +29,7 @@ pub async fn find_room<A: Adapter>(
     State(state): State<AppState>,
 ) {
     let started = Instant::now();
+    let _work = state.lifecycle.work();
     let result = async {
         let FindRoom { topic, capacity } = payload.map_err(|e| bad_payload("find room", e))?;
         let group = state
@@ -37,6 +43,12 @@ pub async fn find_room<A: Adapter>(
     answer(ack, &state.metrics, "find room", started, result);
 }
 
+/// The store's name of a socket.
+fn socket_id<A: Adapter>(socket: &SocketRef<A>) -> Result<SocketId, ApiError> {
+    SocketId::parse(socket.id.to_string())
+        .map_err(|err| ApiError::Internal(anyhow::Error::new(err).context("a socket id")))
+}
+
 /// `queue {queue}`: answers `{queued: true}`; once paired, both users get
 /// `queue complete {room}` with their new `match` group.
 pub async fn queue<A: Adapter>(
@@ -48,85 +60,72 @@ pub async fn queue<A: Adapter>(
     State(state): State<AppState>,
 ) {
     let started = Instant::now();
-    let kind = match payload {
-        Ok(Queue { queue }) => queue,
-        Err(err) => {
-            return answer::<A, Queued>(
-                ack,
-                &state.metrics,
-                "queue",
-                started,
-                Err(bad_payload("queue", err)),
-            );
-        }
-    };
-    let me = Waiting {
-        up: session.up.clone(),
-        socket: socket.id.to_string(),
-    };
-    let partner = state.match_queues.enqueue(kind, me);
-    answer(
-        ack,
-        &state.metrics,
-        "queue",
-        started,
-        Ok(Queued { queued: true }),
-    );
-    if let Some(partner) = partner
-        && let Err(err) = pair(&io, &state, kind, &session, &partner).await
-    {
-        tracing::warn!(error = %err, "pairing failed; the partner waits again");
-        state.match_queues.requeue_first(kind.partner(), partner);
-        let me = Waiting {
+    let _work = state.lifecycle.work();
+    let outcome = async {
+        let Queue { queue } = payload.map_err(|e| bad_payload("queue", e))?;
+        let request = JoinQueue {
+            queue,
             up: session.up.clone(),
-            socket: socket.id.to_string(),
+            socket: socket_id(&socket)?,
+            node: state.presence.node().clone(),
         };
-        state.match_queues.requeue_first(kind, me);
+        session.set_queued(true);
+        state.store.enqueue(&request).await
+    }
+    .await;
+    let (result, paired) = match outcome {
+        Ok(outcome) => (Ok(Queued { queued: true }), paired(outcome)),
+        Err(err) => (Err(err), None),
+    };
+    answer(ack, &state.metrics, "queue", started, result);
+    if let Some((partner, notice)) = paired {
+        session.set_queued(false);
+        announce_pair(&io, &session.up, &partner, notice).await;
     }
 }
 
-/// Creates the pair's room and tells both.
-async fn pair<A: Adapter>(
-    io: &SocketIo<A>,
-    state: &AppState,
-    kind: QueueKind,
-    session: &Session,
-    partner: &Waiting,
-) -> Result<Group, ApiError> {
-    let topic = match kind {
-        QueueKind::Talk => "talk",
-        QueueKind::Vent | QueueKind::Listen => "vent",
-    };
-    let room = state
-        .store
-        .create_match_group(&[partner.up.clone(), session.up.clone()], topic)
-        .await?;
-    set_membership(io, &partner.up, &room.id, true).await;
-    set_membership(io, &session.up, &room.id, true).await;
-    let notice = QueueComplete { room: room.clone() };
-    if let Err(err) = ignoring_departed(
-        io.to([user_room(&partner.up), user_room(&session.up)])
-            .emit("queue complete", &notice)
-            .await,
-    ) {
-        tracing::warn!(room = %room.id, error = %err, "could not announce a pairing");
+/// The partner and the notice of a paired outcome.
+fn paired(outcome: QueueOutcome) -> Option<(Up, QueueComplete)> {
+    let room = outcome.room?;
+    let partner = outcome.partner?.up;
+    Some((partner, QueueComplete { room }))
+}
+
+/// Puts both users' sockets in their room and tells them.
+async fn announce_pair<A: Adapter>(io: &SocketIo<A>, me: &Up, partner: &Up, notice: QueueComplete) {
+    let room = &notice.room.id;
+    set_membership(io, partner, room, true).await;
+    set_membership(io, me, room, true).await;
+    let both = [user_room(partner), user_room(me)];
+    if let Err(err) = ignoring_departed(io.to(both).emit("queue complete", &notice).await) {
+        tracing::warn!(room = %room, error = %err, "could not announce a pairing");
     }
-    Ok(room)
 }
 
 /// `leave queue {}`: answers `{queued: false}`.
 pub async fn leave_queue<A: Adapter>(
     socket: SocketRef<A>,
     ack: AckSender<A>,
+    Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
     let started = Instant::now();
-    state.match_queues.leave(&socket.id.to_string());
-    answer(
-        ack,
-        &state.metrics,
-        "leave queue",
-        started,
-        Ok(Queued { queued: false }),
-    );
+    let result = async {
+        state.store.dequeue(&socket_id(&socket)?).await?;
+        session.set_queued(false);
+        Ok(Queued { queued: false })
+    }
+    .await;
+    answer(ack, &state.metrics, "leave queue", started, result);
+}
+
+/// Takes a departing socket out of the queues.
+pub async fn leave_queues<A: Adapter>(state: &AppState, socket: &SocketRef<A>) {
+    let left = match socket_id(socket) {
+        Ok(id) => state.store.dequeue(&id).await.map(|_| ()),
+        Err(err) => Err(err),
+    };
+    if let Err(err) = left {
+        tracing::warn!(socket = %socket.id, error = %err, "a departed socket may keep its place in a queue");
+    }
 }

@@ -1,6 +1,7 @@
 //! The Socket.IO side: namespace `/`, handshake auth, rooms, presence and
 //! chat events. Handlers are generic over the socketioxide adapter, so the
-//! same code runs on one node (local adapter) or many (MongoDB adapter).
+//! same code runs on one node (local adapter) or many (MongoDB adapter);
+//! [`server`] builds the engine on the adapter the configuration chose.
 
 pub mod ack;
 pub mod connect;
@@ -14,16 +15,5 @@ pub mod recovery;
 pub mod relay;
 pub mod request_head;
 pub mod rooms;
+pub mod server;
 pub mod session;
-
-use socketioxide::SocketIo;
-use socketioxide::adapter::LocalAdapter;
-use socketioxide::handler::ConnectHandler;
-
-/// Registers the `/` namespace on a single-node server.
-pub fn register(io: &SocketIo) {
-    io.ns(
-        "/",
-        connect::on_connect::<LocalAdapter>.with(connect::authenticate::<LocalAdapter>),
-    );
-}

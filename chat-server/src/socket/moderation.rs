@@ -1,8 +1,9 @@
-//! `presence` (who of a room is online) and `kick` (an admin removes a
-//! member: the store forgets them, their sockets leave the room and they
-//! are told `kicked {room}`).
+//! `presence` (who of a room is online, on any node) and `kick` (an admin
+//! removes a member: the store forgets them, their sockets on every node
+//! leave the room and they are told `kicked {room}`).
 
 use super::ack::{answer, bad_payload};
+use super::recovery::require_member;
 use super::relay::ignoring_departed;
 use super::rooms::set_membership;
 use super::session::{Session, user_room};
@@ -24,10 +25,10 @@ pub async fn presence<A: Adapter>(
     let started = Instant::now();
     let result = async {
         let RoomRef { room } = payload.map_err(|e| bad_payload("presence", e))?;
-        session.require_member(&room)?;
-        let group = state.store.group(&room).await?;
+        let presence = state.store.group_presence(&room).await?;
+        require_member(&presence.group, &session.up)?;
         Ok(PresenceList {
-            online: state.presence.online_among(&group.users),
+            online: presence.online,
         })
     }
     .await;
@@ -43,6 +44,7 @@ pub async fn kick<A: Adapter>(
     State(state): State<AppState>,
 ) {
     let started = Instant::now();
+    let _work = state.lifecycle.work();
     let result = async {
         let Kick { room, up } = payload.map_err(|e| bad_payload("kick", e))?;
         let group = state.store.group(&room).await?;

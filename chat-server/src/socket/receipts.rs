@@ -1,11 +1,13 @@
 //! `typing` and `read`: relayed to the room's other members; `read` also
-//! moves the user's read marker in the store. Typing is never stored.
+//! moves the user's read marker in the store (which checks membership).
+//! Typing is never stored; it is relayed only from a socket in the room.
 
 use super::ack::{answer, bad_payload};
 use super::relay::ignoring_departed;
-use super::session::Session;
+use super::session::{Session, in_room};
 use crate::state::AppState;
 use chat_wire::events::{Empty, Read, ReadAck, ReadReceipt, Typing, TypingNotice};
+use service_kit::ApiError;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
 use std::time::Instant;
@@ -22,7 +24,16 @@ pub async fn typing<A: Adapter>(
     let started = Instant::now();
     let result = payload
         .map_err(|e| bad_payload("typing", e))
-        .and_then(|typing| session.require_member(&typing.room).map(|()| typing));
+        .and_then(|typing| {
+            if in_room(&socket, typing.room.as_str()) {
+                Ok(typing)
+            } else {
+                Err(ApiError::PermissionDenied(format!(
+                    "you are not a member of group {}",
+                    typing.room
+                )))
+            }
+        });
     let notice = result.as_ref().ok().map(|typing| TypingNotice {
         room: typing.room.clone(),
         up: session.up.clone(),
@@ -57,9 +68,9 @@ pub async fn read<A: Adapter>(
     State(state): State<AppState>,
 ) {
     let started = Instant::now();
+    let _work = state.lifecycle.work();
     let result = async {
         let Read { room, message_id } = payload.map_err(|e| bad_payload("read", e))?;
-        session.require_member(&room)?;
         let marker = state
             .store
             .mark_read(&room, &session.up, &message_id)

@@ -10,6 +10,8 @@ use super::ack::{answer, bad_payload};
 use super::session::Session;
 use crate::state::AppState;
 use chat_wire::events::{Sync, SyncResult};
+use chat_wire::ids::Up;
+use chat_wire::model::Group;
 use chat_wire::paging::{MAX_PER_PAGE, Page, PageRequest, Position};
 use chat_wire::time;
 use service_kit::ApiError;
@@ -40,7 +42,6 @@ async fn catch_up(
     payload: Result<Sync, ApiError>,
 ) -> Result<SyncResult, ApiError> {
     let Sync { room, after, since } = payload?;
-    session.require_member(&room)?;
     if let Some(since) = &since {
         time::parse(since).map_err(|_| {
             ApiError::InvalidArgument(format!("`since` must be an RFC 3339 time, got `{since}`"))
@@ -52,7 +53,8 @@ async fn catch_up(
         per_page: MAX_PER_PAGE,
     };
     let group = state.store.group(&room).await?;
-    if !state.presence.history_visible(&group) {
+    require_member(&group, &session.up)?;
+    if !history_visible(state, &group).await? {
         return Ok(SyncResult {
             messages: hidden_page(&paging),
             changes: Vec::new(),
@@ -76,6 +78,29 @@ async fn catch_up(
         changes,
         more_changes,
     })
+}
+
+/// `permission_denied` unless `up` is a member of `group`, as the store has it.
+pub fn require_member(group: &Group, up: &Up) -> Result<(), ApiError> {
+    if group.users.contains(up) {
+        Ok(())
+    } else {
+        Err(ApiError::PermissionDenied(format!(
+            "you are not a member of group {}",
+            group.id
+        )))
+    }
+}
+
+/// Whether a group's history may be shown: its `historyMinOnline` members
+/// (seed 004's "N users connected") are online, on any live node.
+pub async fn history_visible(state: &AppState, group: &Group) -> Result<bool, ApiError> {
+    let needed = group.history_min_online as usize;
+    if needed == 0 {
+        return Ok(true);
+    }
+    let presence = state.store.group_presence(&group.id).await?;
+    Ok(presence.online.len() >= needed)
 }
 
 /// The empty page, as asked for, of a group whose history is not shown yet.

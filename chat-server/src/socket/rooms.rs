@@ -1,8 +1,8 @@
 //! `online`, `join room` and `leave room`.
 //!
-//! Joining or leaving changes the group in the store, then the socket rooms
-//! and the sessions of every socket of the user on this node, so all their
-//! devices stay in step.
+//! Joining or leaving changes the group in the store, then the rooms of
+//! every socket of the user, on every node, so all their devices stay in
+//! step.
 
 use super::ack::{answer, bad_payload};
 use super::session::{Session, user_room};
@@ -39,6 +39,7 @@ pub async fn join_room<A: Adapter>(
     State(state): State<AppState>,
 ) {
     let started = Instant::now();
+    let _work = state.lifecycle.work();
     let result = async {
         let RoomRef { room } = payload.map_err(|e| bad_payload("join room", e))?;
         let group = join(&state, &session.up, &room).await?;
@@ -71,6 +72,7 @@ pub async fn leave_room<A: Adapter>(
     State(state): State<AppState>,
 ) {
     let started = Instant::now();
+    let _work = state.lifecycle.work();
     let result = async {
         let RoomRef { room } = payload.map_err(|e| bad_payload("leave room", e))?;
         state.store.leave_group(&room, &session.up).await?;
@@ -81,19 +83,9 @@ pub async fn leave_room<A: Adapter>(
     answer(ack, &state.metrics, "leave room", started, result);
 }
 
-/// Puts every socket of `up` into `room` or takes them out, and updates
-/// their sessions.
+/// Puts every socket of `up`, on every node, into `room` or takes them out.
 pub async fn set_membership<A: Adapter>(io: &SocketIo<A>, up: &Up, room: &EntityId, member: bool) {
     let devices = io.to(user_room(up));
-    for socket in devices.clone().sockets() {
-        if let Some(session) = socket.extensions.get::<Session>() {
-            if member {
-                session.joined(room.clone());
-            } else {
-                session.left(room);
-            }
-        }
-    }
     let moved = if member {
         devices.join(room.to_string()).await
     } else {

@@ -1,52 +1,58 @@
-//! What a socket knows about its user: who they are and which groups they
-//! belong to, kept current on join, leave and kick so that sending a message
-//! costs one store round trip (the write), not a membership lookup.
+//! What a socket knows about its user: who they are, and what its
+//! departure must undo.
+//!
+//! Which groups the user belongs to is not kept here: the socket's rooms
+//! say it (the adapter keeps them current on every node when someone joins,
+//! leaves or is kicked), and the store checks membership where it writes.
 
-use chat_wire::ids::{EntityId, Up};
-use std::collections::HashSet;
+use chat_wire::ids::Up;
+use socketioxide::adapter::Adapter;
+use socketioxide::socket::Socket;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
 
 /// The room every socket of a user joins, to reach all their devices.
 pub fn user_room(up: &Up) -> String {
     format!("user:{up}")
 }
 
+/// Whether `socket` is in the room of group `room`.
+pub fn in_room<A: Adapter>(socket: &Socket<A>, room: &str) -> bool {
+    socket.rooms().iter().any(|joined| joined == room)
+}
+
+/// The group rooms of `socket` (its user room left out).
+pub fn group_rooms<A: Adapter>(socket: &Socket<A>) -> Vec<String> {
+    socket
+        .rooms()
+        .into_iter()
+        .filter(|room| !room.starts_with("user:"))
+        .map(|room| room.into_owned())
+        .collect()
+}
+
+/// The rooms a socket joins when it connects: its user's groups as the
+/// store listed them during the handshake. Taken out by the connect
+/// handler, so an idle socket does not keep them.
+#[derive(Debug, Clone)]
+pub struct InitialRooms(pub Vec<String>);
+
 /// Per-socket session, stored in the socket's extensions; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Session {
     /// The user, from the token.
     pub up: Up,
-    groups: Arc<RwLock<HashSet<EntityId>>>,
     counted: Arc<AtomicBool>,
+    queued: Arc<AtomicBool>,
 }
 
 impl Session {
-    /// A session of `up`, member of `groups`.
-    pub fn new(up: Up, groups: impl IntoIterator<Item = EntityId>) -> Self {
+    /// A session of `up`.
+    pub fn new(up: Up) -> Self {
         Self {
             up,
-            groups: Arc::new(RwLock::new(groups.into_iter().collect())),
             counted: Arc::new(AtomicBool::new(false)),
-        }
-    }
-
-    /// Whether the user belongs to `group`, as far as this socket knows.
-    pub fn is_member(&self, group: &EntityId) -> bool {
-        self.groups
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(group)
-    }
-
-    /// `permission_denied` unless the user belongs to `group`.
-    pub fn require_member(&self, group: &EntityId) -> Result<(), service_kit::ApiError> {
-        if self.is_member(group) {
-            Ok(())
-        } else {
-            Err(service_kit::ApiError::PermissionDenied(format!(
-                "you are not a member of group {group}"
-            )))
+            queued: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -61,26 +67,14 @@ impl Session {
         self.counted.swap(false, Ordering::SeqCst)
     }
 
-    /// Records that the user joined `group`.
-    pub fn joined(&self, group: EntityId) {
-        self.groups
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(group);
+    /// Records whether this socket has a place in a pairing queue.
+    pub fn set_queued(&self, queued: bool) {
+        self.queued.store(queued, Ordering::SeqCst);
     }
 
-    /// Records that the user left `group`.
-    pub fn left(&self, group: &EntityId) {
-        self.groups
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(group);
-    }
-
-    /// The groups, as room names.
-    pub fn rooms(&self) -> Vec<String> {
-        let groups = self.groups.read().unwrap_or_else(|p| p.into_inner());
-        groups.iter().map(|g| g.to_string()).collect()
+    /// Whether this socket may have a place in a pairing queue.
+    pub fn is_queued(&self) -> bool {
+        self.queued.load(Ordering::SeqCst)
     }
 }
 
@@ -89,16 +83,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn membership_follows_joins_and_leaves_across_clones() {
-        let group = EntityId::parse("65f0c0ffee0000000000abcd").unwrap();
-        let session = Session::new(Up::parse("up1").unwrap(), []);
-        let clone = session.clone();
-        assert!(!session.is_member(&group));
-        clone.joined(group.clone());
-        assert!(session.is_member(&group));
-        assert_eq!(session.rooms(), vec![group.to_string()]);
-        session.left(&group);
-        assert!(!clone.is_member(&group));
+    fn a_departure_is_handled_once_and_the_user_room_is_named_after_the_user() {
+        let session = Session::new(Up::parse("up1").unwrap());
+        assert!(!session.uncount(), "not counted yet");
+        session.clone().count();
+        assert!(session.uncount());
+        assert!(!session.uncount());
         assert_eq!(user_room(&Up::parse("up1").unwrap()), "user:up1");
     }
 }

@@ -13,10 +13,12 @@
 //! - [`health`]: `/healthz` and the `/readyz` answer.
 //! - [`process`]: logging, running and the exit code of a service binary.
 //! - [`server`]: the middleware stack, trailing-slash handling and graceful
-//!   serving; [`shutdown`]: the ctrl-c / SIGTERM future.
+//!   serving; [`connection`]: accepted connections that can be closed on
+//!   purpose; [`shutdown`]: the ctrl-c / SIGTERM future.
 
 pub mod api_error;
 pub mod config;
+pub mod connection;
 pub mod docs;
 pub mod extract;
 pub mod health;

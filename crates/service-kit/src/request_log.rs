@@ -4,20 +4,20 @@
 //! Credentials never appear: the `Authorization` header is not logged, and a
 //! `token` in the query string is replaced by `REDACTED`.
 
+use crate::connection::Peer;
 use crate::logging::REQUEST_TARGET;
 use axum::body::HttpBody;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, Uri, Version, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use std::net::SocketAddr;
 
 /// Middleware that emits the request's log line once the response is ready.
 pub async fn log_request(request: Request, next: Next) -> Response {
     let remote = request
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .get::<ConnectInfo<Peer>>()
+        .map(|ConnectInfo(peer)| peer.addr.ip().to_string())
         .unwrap_or_else(|| "-".to_owned());
     let request_line = format!(
         "{} {} {}",

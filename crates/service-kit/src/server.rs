@@ -7,6 +7,7 @@
 //! contract's error body.
 
 use crate::api_error::ApiError;
+use crate::connection::{ClosableListener, Peer};
 use crate::metrics::{HttpMetrics, track_request};
 use crate::request_log::log_request;
 use axum::Router;
@@ -16,9 +17,7 @@ use axum::http::Uri;
 use axum::http::uri::PathAndQuery;
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::serve::ListenerExt;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::util::MapRequestLayer;
@@ -71,23 +70,15 @@ async fn method_not_allowed() -> impl IntoResponse {
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets
-/// in-flight requests finish.
+/// in-flight requests finish. Requests carry `ConnectInfo<Peer>`.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = MapRequestLayer::new(trim_trailing_slash).layer(router);
-    let app = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
-    // Without TCP_NODELAY a reply written in two segments waits for the
-    // peer's delayed ACK (40 ms on Linux) under load: every answer and every
-    // WebSocket frame goes out at once instead.
-    let listener = listener.tap_io(|stream| {
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::warn!(error = %err, "cannot set TCP_NODELAY on a connection");
-        }
-    });
-    axum::serve(listener, app)
+    let app = axum::ServiceExt::<Request>::into_make_service_with_connect_info::<Peer>(app);
+    axum::serve(ClosableListener::new(listener), app)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -265,6 +265,13 @@ pub struct QueueComplete {
     pub room: crate::model::Group,
 }
 
+/// `migrate`: the node is draining; the client should reconnect to `url`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Migrate {
+    /// The public URL of the chat node to reconnect to.
+    pub url: String,
+}
+
 /// An ack without data: `{}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Empty {}

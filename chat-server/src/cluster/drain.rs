@@ -1,0 +1,127 @@
+//! Draining this node: its clients move to other nodes without losing a
+//! message, then the process can exit.
+//!
+//! 1. The node marks itself draining: the registry hears it at once (the
+//!    dispatcher stops choosing it), `/readyz` answers 503 and new
+//!    Socket.IO sessions are refused with 503, which clients retry.
+//! 2. Each socket gets `migrate {url}`: the node the dispatcher gives its
+//!    user now.
+//! 3. The sockets' transports are closed in batches spread over
+//!    `CHAT_DRAIN_SECONDS`, so that the clients reconnect (to the `migrate`
+//!    URL, or through a load balancer) without all arriving at once. A
+//!    transport close, not a Socket.IO disconnect: `socket.io-client`
+//!    reconnects by itself.
+//! 4. The node waits for the events still being handled (a message being
+//!    stored is acked, or its sender retries it with its nonce elsewhere;
+//!    either way it is stored and broadcast once) and for its users'
+//!    presence to be written, then leaves the registry.
+
+use super::registry;
+use crate::state::AppState;
+use chat_wire::events::Migrate;
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use std::time::Duration;
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+/// Time between two batches of closed transports.
+const BATCH_EVERY: Duration = Duration::from_millis(250);
+/// How long the sockets may take to be gone once their transport closed.
+const CLOSE_GRACE: Duration = Duration::from_secs(3);
+/// How long events still being handled may take.
+const WORK_GRACE: Duration = Duration::from_secs(10);
+/// How long the last presence writes may take.
+const PRESENCE_GRACE: Duration = Duration::from_secs(5);
+
+/// Drains the node; `spread` is `CHAT_DRAIN_SECONDS`. The heartbeat goes
+/// on meanwhile (saying "draining") and is stopped before the node leaves
+/// the registry, so that no late heartbeat registers it again.
+pub async fn drain<A: Adapter>(
+    io: &SocketIo<A>,
+    state: &AppState,
+    spread: Duration,
+    heartbeat: AbortHandle,
+) {
+    let started = Instant::now();
+    state.lifecycle.set_draining();
+    if let Err(err) = registry::beat(io, state).await {
+        tracing::warn!(error = %err, "cannot tell the registry this node is draining");
+    }
+    let sockets = io.sockets();
+    tracing::info!(
+        sockets = sockets.len(),
+        spread_seconds = spread.as_secs_f64(),
+        "draining: moving every socket to another node"
+    );
+    let live = state.store.live_nodes().await.unwrap_or_else(|err| {
+        tracing::warn!(error = %err, "cannot read the registry; clients are sent to the configured nodes");
+        Vec::new()
+    });
+    let elsewhere: Vec<_> = live
+        .into_iter()
+        .filter(|node| node.id != *state.presence.node())
+        .collect();
+    for socket in &sockets {
+        let Some(session) = socket.extensions.get::<crate::socket::session::Session>() else {
+            continue;
+        };
+        let url = state.locator.node_for(&session.up, &elsewhere).to_owned();
+        if let Err(err) = socket.emit("migrate", &Migrate { url }) {
+            tracing::debug!(error = %err, "could not tell a socket where to go");
+        }
+    }
+    close_in_batches(&sockets, state, spread).await;
+    wait_until(CLOSE_GRACE, || io.sockets().is_empty()).await;
+    if !state.lifecycle.settle(WORK_GRACE).await {
+        tracing::warn!("gave up waiting for the events still being handled");
+    }
+    wait_until(PRESENCE_GRACE, || state.presence.unsettled() == 0).await;
+    heartbeat.abort();
+    leave_registry(io, state).await;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        left = io.sockets().len(),
+        "drained"
+    );
+}
+
+/// Closes the transports of `sockets`, an equal share every
+/// [`BATCH_EVERY`] over `spread`.
+async fn close_in_batches<A: Adapter>(
+    sockets: &[socketioxide::extract::SocketRef<A>],
+    state: &AppState,
+    spread: Duration,
+) {
+    let batches = (spread.as_millis() / BATCH_EVERY.as_millis()).max(1) as usize;
+    let per_batch = sockets.len().div_ceil(batches).max(1);
+    let start = Instant::now();
+    for (index, batch) in sockets.chunks(per_batch).enumerate() {
+        let at = start + spread.mul_f64(index as f64 / batches as f64);
+        tokio::time::sleep_until(at).await;
+        for socket in batch {
+            if !state.transports.close(socket) {
+                tracing::debug!(socket = %socket.id, "no connection known for a socket; it goes when the node closes");
+            }
+        }
+    }
+}
+
+/// Takes this node out of the registry; the users it alone held are
+/// announced offline.
+async fn leave_registry<A: Adapter>(io: &SocketIo<A>, state: &AppState) {
+    match state.store.remove_node(state.presence.node()).await {
+        Ok(removal) => registry::announce_removal(io, state, removal).await,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot leave the node registry; the other nodes will reap this one")
+        }
+    }
+}
+
+/// Polls `done` until it holds, for at most `limit`.
+async fn wait_until(limit: Duration, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,150 @@
+//! Closing one socket's transport, so that its client reconnects by itself,
+//! and keeping new sessions off a node that cannot take them.
+//!
+//! socketioxide closes transports only all at once (`SocketIo::close`), and
+//! `disconnect` sends a Socket.IO DISCONNECT, after which `socket.io-client`
+//! does not reconnect. A drain needs neither: it closes the connection a
+//! socket's transport runs on (see `service_kit::connection`), which the
+//! client sees as "transport close" and answers by reconnecting.
+//!
+//! Which connection that is: for a socket opened straight on a WebSocket,
+//! the one of its handshake request, which the socket keeps; for a socket
+//! that upgraded from long-polling, the one of the upgrade request; for a
+//! long-polling socket, the one of its latest poll. The last two are
+//! remembered here, from the requests themselves.
+
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use service_kit::ApiError;
+use service_kit::connection::{ConnectionHandle, Peer};
+use socketioxide::adapter::Adapter;
+use socketioxide::socket::Socket;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Where the engine listens.
+const SOCKET_PATH: &str = "/socket.io";
+
+/// The connections of upgraded and long-polling sockets; cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Transports {
+    by_socket: Arc<Mutex<HashMap<String, ConnectionHandle>>>,
+}
+
+impl Transports {
+    /// Closes the connection of `socket`'s transport; `false` when it is
+    /// not known (the socket then goes when the node closes).
+    pub fn close<A: Adapter>(&self, socket: &Socket<A>) -> bool {
+        let remembered = self.lock().get(&socket.id.to_string()).cloned();
+        let handshake = || {
+            socket
+                .req_parts()
+                .extensions
+                .get::<ConnectInfo<Peer>>()
+                .map(|ConnectInfo(peer)| peer.connection.clone())
+        };
+        match remembered.or_else(handshake) {
+            Some(connection) => {
+                connection.close();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets a socket that left.
+    pub fn forget(&self, socket: &str) {
+        self.lock().remove(socket);
+    }
+
+    fn remember(&self, socket: &str, connection: ConnectionHandle) {
+        self.lock().insert(socket.to_owned(), connection);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ConnectionHandle>> {
+        self.by_socket
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The engine.io parameters of a request that matter here.
+struct EngineQuery {
+    sid: Option<String>,
+    polling: bool,
+}
+
+fn engine_query(query: Option<&str>) -> EngineQuery {
+    let mut parsed = EngineQuery {
+        sid: None,
+        polling: false,
+    };
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match &*key {
+            "sid" => parsed.sid = Some(value.into_owned()),
+            "transport" => parsed.polling = value == "polling",
+            _ => {}
+        }
+    }
+    parsed
+}
+
+/// Middleware on the Socket.IO path: refuses new sessions while the node
+/// is not registered or is draining (`503`, which clients retry), and
+/// remembers the connection of each upgrade and each poll.
+pub async fn track_transports(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !request.uri().path().starts_with(SOCKET_PATH) {
+        return next.run(request).await;
+    }
+    let query = engine_query(request.uri().query());
+    let Some(sid) = query.sid else {
+        if let Err(why) = state.accepts_sockets() {
+            return ApiError::Unavailable(anyhow::anyhow!(why)).into_response();
+        }
+        return next.run(request).await;
+    };
+    // A WebSocket, or a long poll: a POST only brings packets in.
+    let carries_transport = !query.polling || request.method() == Method::GET;
+    let connection = request
+        .extensions()
+        .get::<ConnectInfo<Peer>>()
+        .map(|ConnectInfo(peer)| peer.connection.clone())
+        .filter(|_| carries_transport);
+    // Remembered before the request runs: a poll is answered only when
+    // there is something to send, and may be the one to close.
+    if let Some(connection) = &connection {
+        state.transports.remember(&sid, connection.clone());
+    }
+    let response = next.run(request).await;
+    let accepted = matches!(
+        response.status(),
+        StatusCode::OK | StatusCode::SWITCHING_PROTOCOLS
+    );
+    if connection.is_some() && !accepted {
+        state.transports.forget(&sid);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_and_the_transport_are_read_from_the_query() {
+        let upgrade = engine_query(Some("EIO=4&transport=websocket&sid=abc"));
+        assert_eq!(upgrade.sid.as_deref(), Some("abc"));
+        assert!(!upgrade.polling);
+        let handshake = engine_query(Some("EIO=4&transport=polling&t=x"));
+        assert_eq!(handshake.sid, None);
+        assert!(handshake.polling);
+        assert_eq!(engine_query(None).sid, None);
+    }
+}

@@ -1,0 +1,65 @@
+//! The admin routes: `POST /admin/drain`, behind `CHAT_ADMIN_TOKEN`.
+//!
+//! Without the variable the routes do not exist (`404`), so a node is
+//! never drainable by a guess.
+
+use crate::cluster::lifecycle::StopReason;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
+use chat_wire::ErrorBody;
+use serde::{Deserialize, Serialize};
+use service_kit::ApiError;
+use subtle::ConstantTimeEq;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The Swagger tag of the admin routes.
+const ADMIN_TAG: &str = "admin";
+
+/// The admin routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(drain))
+}
+
+/// The answer to `POST /admin/drain`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Draining {
+    /// Always `true`: the node is draining.
+    pub draining: bool,
+}
+
+/// Drain this node
+///
+/// Marks the node draining in the registry, answers `/readyz` with 503,
+/// sends `migrate {url}` to every socket, closes their transports in
+/// batches over `CHAT_DRAIN_SECONDS` (clients reconnect by themselves),
+/// then the process exits. Answers at once with `202`; asking again
+/// changes nothing. Needs `Authorization: Bearer $CHAT_ADMIN_TOKEN`; the
+/// route answers `404` when that variable is unset.
+#[utoipa::path(post, path = "/admin/drain", tag = ADMIN_TAG, security(("admin_token" = [])),
+    responses((status = 202, body = Draining), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn drain(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<Draining>), ApiError> {
+    let Some(expected) = &state.admin_token else {
+        return Err(ApiError::NotFound("no route for /admin/drain".into()));
+    };
+    let given = headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !bool::from(given.trim().as_bytes().ct_eq(expected.as_bytes())) {
+        return Err(ApiError::Unauthenticated(
+            "`Authorization: Bearer <CHAT_ADMIN_TOKEN>` is required".into(),
+        ));
+    }
+    tracing::info!("drain requested through /admin/drain");
+    state.lifecycle.stop(StopReason::DrainRequested);
+    Ok((StatusCode::ACCEPTED, Json(Draining { draining: true })))
+}

@@ -1,0 +1,97 @@
+//! Store calls about messages: storing one, and changing one later.
+
+use super::{StoreClient, read_response, unreachable};
+use chat_wire::ids::{EntityId, Up};
+use chat_wire::model::Message;
+use chat_wire::requests::{EditMessage, NewMessage, NewReaction};
+use reqwest::{Method, StatusCode};
+use service_kit::ApiError;
+use std::time::Instant;
+
+/// A message stored through the store, and whether this call created it.
+#[derive(Debug, Clone)]
+pub struct SentMessage {
+    /// The stored message.
+    pub message: Message,
+    /// `false` when the `(from, nonce)` had been stored before.
+    pub created: bool,
+}
+
+impl StoreClient {
+    /// Stores a message (or finds the one stored before with its nonce).
+    pub async fn send_message(&self, new: &NewMessage) -> Result<SentMessage, ApiError> {
+        let started = Instant::now();
+        let result = async {
+            let response = self
+                .request(Method::POST, &["message"])
+                .json(new)
+                .send()
+                .await
+                .map_err(unreachable)?;
+            let created = response.status() == StatusCode::CREATED;
+            let message = read_response::<Message>(response).await?;
+            Ok(SentMessage { message, created })
+        }
+        .await;
+        self.observe("send_message", started, &result);
+        result
+    }
+
+    /// One message.
+    pub async fn message(&self, id: &EntityId) -> Result<Message, ApiError> {
+        self.call(
+            "message",
+            self.request(Method::GET, &["message", id.as_str()]),
+        )
+        .await
+    }
+
+    /// Adds (`on`) or removes a reaction of `up`.
+    pub async fn react(
+        &self,
+        message: &EntityId,
+        up: &Up,
+        emoji: &str,
+        on: bool,
+    ) -> Result<Message, ApiError> {
+        let request = if on {
+            let body = NewReaction {
+                up: up.clone(),
+                emoji: emoji.to_owned(),
+            };
+            self.request(Method::POST, &["message", message.as_str(), "reactions"])
+                .json(&body)
+        } else {
+            let path = ["message", message.as_str(), "reactions", emoji, up.as_str()];
+            self.request(Method::DELETE, &path)
+        };
+        self.call("react", request).await
+    }
+
+    /// Edits a message as `from`.
+    pub async fn edit_message(
+        &self,
+        message: &EntityId,
+        from: &Up,
+        text: &str,
+    ) -> Result<Message, ApiError> {
+        let body = EditMessage {
+            from: from.clone(),
+            message: text.to_owned(),
+        };
+        self.call(
+            "edit_message",
+            self.request(Method::PATCH, &["message", message.as_str()])
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Deletes a message as `by`.
+    pub async fn delete_message(&self, message: &EntityId, by: &Up) -> Result<Message, ApiError> {
+        let request = self
+            .request(Method::DELETE, &["message", message.as_str()])
+            .query(&[("from", by.as_str())]);
+        self.call("delete_message", request).await
+    }
+}

@@ -1,0 +1,214 @@
+//! The typed client of the store-server: the chat-server's only way to data.
+//!
+//! One HTTP client with short timeouts: when the store is down, calls fail
+//! fast with `unavailable` and the next call tries again, so the server
+//! recovers by itself. Store errors keep their contract code. It speaks
+//! HTTP/2 without TLS (prior knowledge): calls are streams on one connection,
+//! so the store answers a batch of stored messages in a few writes instead of
+//! one per call.
+//!
+//! URLs are built from path segments, each percent-encoded: an id taken
+//! from a token or a payload can never name another route.
+//!
+//! - [`groups`]: groups, membership, history, read markers, presence.
+//! - [`messages`]: storing, editing, deleting and reacting to messages.
+//! - [`cluster`]: the node registry, presence per node and the queues.
+
+mod cluster;
+mod groups;
+mod messages;
+
+pub use messages::SentMessage;
+
+use chat_wire::{ErrorBody, ErrorCode};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use reqwest::{Method, RequestBuilder, Url};
+use serde::de::DeserializeOwned;
+use service_kit::ApiError;
+use std::time::{Duration, Instant};
+
+/// Time allowed to open a connection to the store.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// Time allowed for a whole store call.
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Labels of a store call.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    operation: &'static str,
+    outcome: &'static str,
+}
+
+/// The store-server client; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct StoreClient {
+    http: reqwest::Client,
+    base: Url,
+    authorization: String,
+    latency: Family<CallLabels, Histogram, fn() -> Histogram>,
+}
+
+impl StoreClient {
+    /// A client of the store at `base_url`, registering its call latency in `registry`.
+    pub fn new(base_url: &str, token: &str, registry: &mut Registry) -> anyhow::Result<Self> {
+        let base = Url::parse(base_url)
+            .map_err(|err| anyhow::anyhow!("STORE_URL={base_url} is not a URL: {err}"))?;
+        if base.cannot_be_a_base() {
+            anyhow::bail!("STORE_URL={base_url} cannot be a base URL");
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(CALL_TIMEOUT)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .http2_prior_knowledge()
+            .build()?;
+        let latency = Family::new_with_constructor(
+            service_kit::metrics::latency_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "store_call_duration_seconds",
+            "Time of calls to the store-server, by operation and outcome",
+            latency.clone(),
+        );
+        Ok(Self {
+            http,
+            base,
+            authorization: format!("Bearer {token}"),
+            latency,
+        })
+    }
+
+    /// Whether the store answers its readiness probe.
+    pub async fn ready(&self) -> Result<(), ApiError> {
+        let response = self
+            .http
+            .get(self.url(&["readyz"]))
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(ApiError::Unavailable(anyhow::anyhow!(
+                "store not ready: {}",
+                response.status()
+            )))
+        }
+    }
+
+    /// The store URL of a path given as segments, each percent-encoded.
+    ///
+    /// A segment made only of dots would still be read as `.` or `..` (URL
+    /// parsing treats `%2E` as a dot), so its dots are sent escaped twice:
+    /// the store reads them as the text `%2E` and refuses the id.
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        let mut path = url
+            .path_segments_mut()
+            .expect("checked in `new`: the base URL has a path");
+        path.pop_if_empty();
+        for segment in segments {
+            if !segment.is_empty() && segment.chars().all(|c| c == '.') {
+                path.push(&segment.replace('.', "%2E"));
+            } else {
+                path.push(segment);
+            }
+        }
+        drop(path);
+        url
+    }
+
+    /// An authorized request to the path of `segments`.
+    fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
+        self.http
+            .request(method, self.url(segments))
+            .header(reqwest::header::AUTHORIZATION, &self.authorization)
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        request: RequestBuilder,
+    ) -> Result<T, ApiError> {
+        let started = Instant::now();
+        let result = match request.send().await {
+            Ok(response) => read_response(response).await,
+            Err(err) => Err(unreachable(err)),
+        };
+        self.observe(operation, started, &result);
+        result
+    }
+
+    fn observe<T>(&self, operation: &'static str, started: Instant, result: &Result<T, ApiError>) {
+        let outcome = match result {
+            Ok(_) => "ok",
+            Err(err) if err.code() == ErrorCode::Unavailable => "unavailable",
+            Err(_) => "error",
+        };
+        self.latency
+            .get_or_create(&CallLabels { operation, outcome })
+            .observe(started.elapsed().as_secs_f64());
+    }
+}
+
+/// A transport failure: the store is down, slow or unreachable.
+fn unreachable(err: reqwest::Error) -> ApiError {
+    ApiError::Unavailable(anyhow::Error::new(err).context("store-server call"))
+}
+
+/// The body of a success, or the store's error with its code.
+async fn read_response<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ApiError> {
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(unreachable)?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes).map_err(|err| {
+            ApiError::Internal(anyhow::Error::new(err).context("unexpected store response"))
+        });
+    }
+    match serde_json::from_slice::<ErrorBody>(&bytes) {
+        Ok(body) => Err(ApiError::from_code(body.error.code, body.error.message)),
+        Err(_) if status.is_server_error() => Err(ApiError::Unavailable(anyhow::anyhow!(
+            "store answered {status}"
+        ))),
+        Err(_) => Err(ApiError::Internal(anyhow::anyhow!(
+            "store answered {status} without an error body"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> StoreClient {
+        StoreClient::new(base, "t", &mut Registry::default()).unwrap()
+    }
+
+    #[test]
+    fn every_path_segment_is_percent_encoded() {
+        let store = client("http://127.0.0.1:3000");
+        assert_eq!(
+            store.url(&["group", "user", ".."]).as_str(),
+            "http://127.0.0.1:3000/group/user/%252E%252E"
+        );
+        assert_eq!(
+            store
+                .url(&["message", "id", "reactions", "👍/x?y#z"])
+                .as_str(),
+            "http://127.0.0.1:3000/message/id/reactions/%F0%9F%91%8D%2Fx%3Fy%23z"
+        );
+    }
+
+    #[test]
+    fn a_base_path_is_kept() {
+        let store = client("http://store.internal/api/");
+        assert_eq!(
+            store.url(&["group", "g1"]).as_str(),
+            "http://store.internal/api/group/g1"
+        );
+    }
+}
