@@ -5,6 +5,10 @@
 //   const stack = await startStack();
 //   after(() => stack.stop());
 //   stack.test('a sentence', async () => { ... });   // prints the servers' logs if it fails
+//
+// `startStack({ nodes: 3 })` starts three chat nodes sharing rooms on the
+// MongoDB adapter (CHAT_ADAPTER=mongodb), with node ids `node0`..`node2`;
+// `stack.connect(up, { node: 1 })` connects to the second one.
 
 import { spawn, execFile } from 'node:child_process';
 import { once } from 'node:events';
@@ -129,7 +133,7 @@ async function waitReady(url, child) {
  * `chatEnv` is added to the chat-server's environment (e.g.
  * `CHAT_MSG_RATE`, `CHAT_NOTIFY_URL`).
  */
-export async function startStack({ chatEnv: chatExtra = {} } = {}) {
+export async function startStack({ chatEnv: chatExtra = {}, nodes: nodeCount = 1 } = {}) {
   for (const bin of Object.values(BIN)) {
     if (!existsSync(bin)) {
       throw new Error(`${bin} is missing: run \`cargo build -p store-server -p chat-server\` at the repository root first`);
@@ -138,9 +142,12 @@ export async function startStack({ chatEnv: chatExtra = {} } = {}) {
   const mongodbUri = process.env.MONGODB_URI;
   if (!mongodbUri) throw new Error('MONGODB_URI is not set: run ./scripts/test.sh or set MONGODB_URI');
 
-  const [storePort, chatPort] = [await freePort(), await freePort()];
+  const storePort = await freePort();
   const storeUrl = `http://127.0.0.1:${storePort}`;
-  const chatUrl = `http://127.0.0.1:${chatPort}`;
+  const chatPorts = [];
+  for (let i = 0; i < nodeCount; i += 1) chatPorts.push(await freePort());
+  const chatUrls = chatPorts.map((port) => `http://127.0.0.1:${port}`);
+  const chatUrl = chatUrls[0];
   const storeToken = hex(16);
   const jwtSecret = hex(16);
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'chat-js-'));
@@ -153,33 +160,54 @@ export async function startStack({ chatEnv: chatExtra = {} } = {}) {
     STORE_API_TOKEN: storeToken,
     STORE_LOG_DIR: path.join(logDir, 'store'),
   };
-  const chatEnv = {
+  const chatEnvs = chatPorts.map((port, i) => ({
     ...base,
     MONGODB_URI: mongodbUri,
     MONGODB_DB: storeEnv.MONGODB_DB,
     STORE_API_TOKEN: storeToken,
     STORE_URL: storeUrl,
-    CHAT_ADDR: `127.0.0.1:${chatPort}`,
-    CHAT_PUBLIC_URL: chatUrl,
+    CHAT_ADDR: `127.0.0.1:${port}`,
+    CHAT_PUBLIC_URL: chatUrls[i],
     CHAT_JWT_SECRET: jwtSecret,
-    CHAT_LOG_DIR: path.join(logDir, 'chat'),
+    CHAT_LOG_DIR: path.join(logDir, `chat${i}`),
     // A stop drains the node: spread over half a second, not ten.
     CHAT_DRAIN_SECONDS: '0.5',
+    ...(nodeCount > 1 ? { CHAT_ADAPTER: 'mongodb', CHAT_NODE_ID: `node${i}` } : {}),
     ...chatExtra,
-  };
+  }));
+  const chatName = (i) => (nodeCount > 1 ? `chat${i}` : 'chat');
 
   const logs = new Logs();
   const sockets = new Set();
   let store = null;
-  let chat = null;
+  const chats = [];
   let stopped = false;
 
   const stack = {
     chatUrl,
+    chatUrls,
     storeUrl,
+    storeToken,
     jwtSecret,
     logDir,
     logs,
+
+    /** Starts (or starts again) chat node `i` and waits until it is ready. */
+    async startNode(i = 0, { ready = true } = {}) {
+      chats[i] = new Child(chatName(i), BIN.chat, chatEnvs[i], logs);
+      if (ready) await waitReady(chatUrls[i], chats[i]);
+      return chats[i];
+    },
+
+    /** Sends `signal` to chat node `i`; resolves with its `{code, signal}` exit. */
+    async stopNode(i, signal = 'SIGTERM', graceMs = 10_000) {
+      return chats[i].kill(signal, graceMs);
+    },
+
+    /** The running process of chat node `i`. */
+    node(i) {
+      return chats[i];
+    },
 
     async startStore() {
       store = new Child('store', BIN.store, storeEnv, logs);
@@ -191,9 +219,9 @@ export async function startStack({ chatEnv: chatExtra = {} } = {}) {
       await store.kill('SIGKILL');
     },
 
-    /** Sends `signal` to the chat-server and resolves with its `{code, signal}` exit. */
+    /** Sends `signal` to the (first) chat-server and resolves with its `{code, signal}` exit. */
     async stopChat(signal = 'SIGTERM') {
-      return chat.kill(signal);
+      return chats[0].kill(signal);
     },
 
     /**
@@ -229,12 +257,15 @@ export async function startStack({ chatEnv: chatExtra = {} } = {}) {
       return body;
     },
 
-    /** GET on the chat-server's REST gateway as `up` (or with `token`): `{status, body}`. */
-    async rest(route, { up, token } = {}) {
+    /**
+     * A request to a chat node's HTTP routes as `up` (or with `token`):
+     * `{status, body}`. GET on the first node unless `method` / `node` say.
+     */
+    async rest(route, { up, token, node = 0, method = 'GET' } = {}) {
       const headers = {};
       const bearer = token ?? (up ? await stack.token(up) : undefined);
       if (bearer) headers.authorization = `Bearer ${bearer}`;
-      const res = await call(`${chatUrl}${route}`, { headers });
+      const res = await call(`${chatUrls[node]}${route}`, { method, headers });
       const text = await res.text();
       let body = text;
       try { body = JSON.parse(text); } catch { /* not JSON */ }
@@ -243,13 +274,14 @@ export async function startStack({ chatEnv: chatExtra = {} } = {}) {
 
     /**
      * An unconnected client of `up`. Options: `token` (null: none), `via`
-     * (`'auth'` or `'query'`), and any socket.io-client option.
+     * (`'auth'` or `'query'`), `node` (which chat node, 0 by default) or
+     * `url`, and any socket.io-client option.
      */
-    async socket(up, { token, via = 'auth', ...options } = {}) {
+    async socket(up, { token, via = 'auth', node = 0, url, ...options } = {}) {
       const jwt = token === undefined ? await stack.token(up) : token;
       const auth = jwt !== null && via === 'auth' ? { token: jwt } : undefined;
       const query = jwt !== null && via === 'query' ? { token: jwt } : undefined;
-      const socket = io(chatUrl, {
+      const socket = io(url ?? chatUrls[node], {
         forceNew: true,
         reconnection: false,
         autoConnect: false,
@@ -285,7 +317,7 @@ export async function startStack({ chatEnv: chatExtra = {} } = {}) {
       stopped = true;
       for (const socket of sockets) socket.disconnect();
       sockets.clear();
-      await Promise.all([chat?.kill('SIGTERM'), store?.kill('SIGTERM')]);
+      await Promise.all([...chats.map((chat) => chat?.kill('SIGTERM')), store?.kill('SIGTERM')]);
       // The servers' log files are kept for a look only with DEBUG.
       if (!process.env.DEBUG) rmSync(logDir, { recursive: true, force: true });
     },
@@ -293,8 +325,7 @@ export async function startStack({ chatEnv: chatExtra = {} } = {}) {
 
   try {
     await stack.startStore();
-    chat = new Child('chat', BIN.chat, chatEnv, logs);
-    await waitReady(chatUrl, chat);
+    await Promise.all(chatUrls.map((_, i) => stack.startNode(i)));
   } catch (err) {
     logs.print('startStack');
     await stack.stop();
