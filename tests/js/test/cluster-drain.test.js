@@ -1,0 +1,175 @@
+// Draining a node (POST /admin/drain, SIGTERM) while clients keep talking:
+// a client that follows `migrate` and the reconnect recipe misses nothing
+// and sees nothing twice.
+import assert from 'node:assert/strict';
+import { after } from 'node:test';
+import { ack, eventually, next, sleep } from './events.js';
+import { call } from './feature-helpers.js';
+import { startStack, uniqueUp } from './harness.js';
+
+const ADMIN_TOKEN = 'drain-test-admin-token-0123456789';
+const stack = await startStack({
+  nodes: 3,
+  chatEnv: { CHAT_DRAIN_SECONDS: '2', CHAT_ADMIN_TOKEN: ADMIN_TOKEN },
+});
+after(() => stack.stop());
+
+/**
+ * A client as docs/chat-api.md recommends: reconnects by itself, follows
+ * `migrate`, and after each reconnect syncs its room after the newest
+ * message it holds, de-duplicating by id.
+ */
+async function recipeClient(up, room, node) {
+  const socket = await stack.connect(up, {
+    node,
+    reconnection: true,
+    reconnectionDelay: 100,
+    reconnectionDelayMax: 500,
+  });
+  // `connect` fired once already: the handler below counts reconnections.
+  const client = { socket, messages: new Map(), live: [], newestId: null, reconnects: 0 };
+  const hold = (message) => {
+    if (message.group !== room) return;
+    client.messages.set(message.id, message);
+    client.newestId = message.id;
+  };
+  socket.on('chat message', (message) => {
+    client.live.push(message.id);
+    hold(message);
+  });
+  // The recipe: a draining node names where to go next.
+  socket.on('migrate', ({ url }) => {
+    socket.io.uri = url;
+  });
+  socket.on('connect', async () => {
+    client.reconnects += 1;
+    for (;;) {
+      const answer = await ack(socket, 'sync', { room, after: client.newestId ?? undefined });
+      if (answer.error) return;
+      for (const message of answer.data.messages.items) hold(message);
+      if (!answer.data.messages.hasMore) return;
+    }
+  });
+  return client;
+}
+
+/** Sends numbered messages with nonces until `stop()`, retrying each until acked. */
+function steadySender(socket, room, prefix) {
+  const acked = [];
+  let running = true;
+  const done = (async () => {
+    for (let i = 0; running; i += 1) {
+      const payload = { room, message: `${prefix}-${i}`, nonce: `${prefix}-${i}` };
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          const answer = await ack(socket, 'chat message', payload, 2000);
+          if (answer.data) {
+            acked.push(answer.data);
+            break;
+          }
+        } catch {
+          // No ack in time (the transport was closed): the same nonce again.
+        }
+        assert.ok(attempt < 30, `${payload.message} was never acked`);
+        await sleep(100);
+      }
+      await sleep(20);
+    }
+  })();
+  return { acked, stop: async () => { running = false; await done; } };
+}
+
+stack.test('a drain during steady sending: clients following migrate miss nothing and see nothing twice', async () => {
+  const ups = [uniqueUp('s'), uniqueUp('r'), uniqueUp('q'), uniqueUp('p')];
+  const group = await stack.group(ups);
+  const senderClient = await recipeClient(ups[0], group.id, 0);
+  const receivers = [
+    await recipeClient(ups[1], group.id, 0),
+    await recipeClient(ups[2], group.id, 0),
+    await recipeClient(ups[3], group.id, 1),
+  ];
+  const sender = steadySender(senderClient.socket, group.id, 'm');
+  await sleep(800);
+
+  const migrates = receivers.slice(0, 2).map((r) => next(r.socket, 'migrate'));
+  const drain = await stack.rest('/admin/drain', { method: 'POST', token: ADMIN_TOKEN, node: 0 });
+  assert.equal(drain.status, 202, JSON.stringify(drain.body));
+  assert.deepEqual(drain.body, { draining: true });
+  const ready = await stack.rest('/readyz', { node: 0 });
+  assert.equal(ready.status, 503, 'a draining node is not ready');
+  const { body: registry } = await stack.store('GET', '/node');
+  assert.equal(registry.items.find((n) => n.id === 'node0')?.draining, true);
+  for (const { url } of await Promise.all(migrates)) {
+    assert.ok([stack.chatUrls[1], stack.chatUrls[2]].includes(url), `migrate to ${url}`);
+  }
+
+  const exit = await stack.node(0).exited;
+  assert.deepEqual(exit, { code: 0, signal: null }, 'the drained node exits cleanly');
+  await sleep(1000);
+  await sender.stop();
+
+  const acked = sender.acked.map((m) => m.id);
+  assert.ok(acked.length > 40, `only ${acked.length} messages were acked`);
+  assert.equal(new Set(acked).size, acked.length, 'no message was acked as two');
+  for (const [i, receiver] of [senderClient, ...receivers].entries()) {
+    if (i > 0) {
+      await eventually(() => {
+        const missing = acked.filter((id) => !receiver.messages.has(id));
+        assert.deepEqual(missing, [], `receiver ${i} misses ${missing.length} messages`);
+      }, 10_000);
+    }
+    const repeated = receiver.live.filter((id, at) => receiver.live.indexOf(id) !== at);
+    assert.deepEqual(repeated, [], `receiver ${i} got a message broadcast twice`);
+    assert.ok(receiver.socket.connected, `client ${i} is connected again`);
+    assert.notEqual(receiver.socket.io.uri, stack.chatUrls[0], `client ${i} left the drained node`);
+  }
+  assert.ok(receivers[0].reconnects >= 1 && receivers[1].reconnects >= 1, 'the drained clients reconnected');
+  assert.equal(receivers[2].reconnects, 0, 'a client of another node was left alone');
+
+  const { body: stored } = await stack.store('GET', `/group/messages?groupID=${group.id}&perPage=100`);
+  const texts = [];
+  for (let page = 0; ; page += 1) {
+    const { body } = await stack.store('GET', `/group/messages?groupID=${group.id}&perPage=100&page=${page}`);
+    texts.push(...body.items.map((m) => m.message));
+    if (!body.hasMore) break;
+  }
+  assert.equal(stored.total ?? texts.length, texts.length);
+  assert.equal(new Set(texts).size, texts.length, 'every message is stored once');
+  assert.equal(texts.length, acked.length, 'and nothing unacked was stored');
+  await stack.startNode(0);
+}, { timeout: 60_000 });
+
+stack.test('SIGTERM drains too: migrate, then a transport close the client answers by reconnecting', async () => {
+  const up = uniqueUp('t');
+  const group = await stack.group([up]);
+  const client = await recipeClient(up, group.id, 1);
+  const migrate = next(client.socket, 'migrate');
+  const closed = next(client.socket, 'disconnect');
+  const exited = stack.stopNode(1, 'SIGTERM');
+  const { url } = await migrate;
+  assert.ok([stack.chatUrls[0], stack.chatUrls[2]].includes(url), url);
+  assert.equal(await closed, 'transport close', 'not a server disconnect: the client reconnects');
+  assert.deepEqual(await exited, { code: 0, signal: null });
+  await eventually(() => assert.ok(client.socket.connected && client.socket.io.uri === url), 10_000);
+  assert.ok((await call(client.socket, 'sync', { room: group.id })).messages);
+  await stack.startNode(1);
+}, { timeout: 60_000 });
+
+stack.test('the drain route needs the admin token', async () => {
+  const none = await stack.rest('/admin/drain', { method: 'POST', node: 2 });
+  assert.equal(none.status, 401);
+  assert.equal(none.body.error.code, 'unauthenticated');
+  const wrong = await stack.rest('/admin/drain', { method: 'POST', token: `${ADMIN_TOKEN}x`, node: 2 });
+  assert.equal(wrong.status, 401);
+  assert.equal((await stack.rest('/readyz', { node: 2 })).status, 200, 'nothing was drained');
+});
+
+const single = await startStack();
+after(() => single.stop());
+
+single.test('without CHAT_ADMIN_TOKEN the drain route does not exist', async () => {
+  const answer = await single.rest('/admin/drain', { method: 'POST', token: 'anything-at-all-0123' });
+  assert.equal(answer.status, 404);
+  assert.equal(answer.body.error.code, 'not_found');
+  assert.equal((await single.rest('/readyz')).status, 200);
+});
