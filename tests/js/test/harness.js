@@ -129,11 +129,11 @@ async function waitReady(url, child) {
 }
 
 /**
- * Starts store-server then chat-server; see the top of this file.
- * `chatEnv` is added to the chat-server's environment (e.g.
- * `CHAT_MSG_RATE`, `CHAT_NOTIFY_URL`).
+ * Starts store-server then the chat node(s); see the top of this file.
+ * `chatEnv` is added to every chat node's environment (e.g.
+ * `CHAT_MSG_RATE`, `CHAT_NOTIFY_URL`), `nodeEnv[i]` to node `i`'s only.
  */
-export async function startStack({ chatEnv: chatExtra = {}, nodes: nodeCount = 1 } = {}) {
+export async function startStack({ chatEnv: chatExtra = {}, nodes: nodeCount = 1, nodeEnv = [] } = {}) {
   for (const bin of Object.values(BIN)) {
     if (!existsSync(bin)) {
       throw new Error(`${bin} is missing: run \`cargo build -p store-server -p chat-server\` at the repository root first`);
@@ -174,6 +174,7 @@ export async function startStack({ chatEnv: chatExtra = {}, nodes: nodeCount = 1
     CHAT_DRAIN_SECONDS: '0.5',
     ...(nodeCount > 1 ? { CHAT_ADAPTER: 'mongodb', CHAT_NODE_ID: `node${i}` } : {}),
     ...chatExtra,
+    ...nodeEnv[i],
   }));
   const chatName = (i) => (nodeCount > 1 ? `chat${i}` : 'chat');
 
