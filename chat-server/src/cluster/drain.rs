@@ -87,7 +87,8 @@ pub async fn drain<A: Adapter>(
 }
 
 /// Closes the transports of `sockets`, an equal share every
-/// [`BATCH_EVERY`] over `spread`.
+/// [`BATCH_EVERY`] over `spread`. The first batch waits one step too, which
+/// gives a load balancer's health check a moment to see the node draining.
 async fn close_in_batches<A: Adapter>(
     sockets: &[socketioxide::extract::SocketRef<A>],
     state: &AppState,
@@ -97,7 +98,7 @@ async fn close_in_batches<A: Adapter>(
     let per_batch = sockets.len().div_ceil(batches).max(1);
     let start = Instant::now();
     for (index, batch) in sockets.chunks(per_batch).enumerate() {
-        let at = start + spread.mul_f64(index as f64 / batches as f64);
+        let at = start + spread.mul_f64((index + 1) as f64 / batches as f64);
         tokio::time::sleep_until(at).await;
         for socket in batch {
             if !state.transports.close(socket) {

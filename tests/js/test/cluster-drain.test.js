@@ -3,8 +3,9 @@
 // and sees nothing twice.
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
-import { ack, eventually, next, sleep } from './events.js';
+import { eventually, next, sleep } from './events.js';
 import { call } from './feature-helpers.js';
+import { recipeClient, steadySender } from './conversation.js';
 import { startStack, uniqueUp } from './harness.js';
 
 const ADMIN_TOKEN = 'drain-test-admin-token-0123456789';
@@ -14,79 +15,14 @@ const stack = await startStack({
 });
 after(() => stack.stop());
 
-/**
- * A client as docs/chat-api.md recommends: reconnects by itself, follows
- * `migrate`, and after each reconnect syncs its room after the newest
- * message it holds, de-duplicating by id.
- */
-async function recipeClient(up, room, node) {
-  const socket = await stack.connect(up, {
-    node,
-    reconnection: true,
-    reconnectionDelay: 100,
-    reconnectionDelayMax: 500,
-  });
-  // `connect` fired once already: the handler below counts reconnections.
-  const client = { socket, messages: new Map(), live: [], newestId: null, reconnects: 0 };
-  const hold = (message) => {
-    if (message.group !== room) return;
-    client.messages.set(message.id, message);
-    client.newestId = message.id;
-  };
-  socket.on('chat message', (message) => {
-    client.live.push(message.id);
-    hold(message);
-  });
-  // The recipe: a draining node names where to go next.
-  socket.on('migrate', ({ url }) => {
-    socket.io.uri = url;
-  });
-  socket.on('connect', async () => {
-    client.reconnects += 1;
-    for (;;) {
-      const answer = await ack(socket, 'sync', { room, after: client.newestId ?? undefined });
-      if (answer.error) return;
-      for (const message of answer.data.messages.items) hold(message);
-      if (!answer.data.messages.hasMore) return;
-    }
-  });
-  return client;
-}
-
-/** Sends numbered messages with nonces until `stop()`, retrying each until acked. */
-function steadySender(socket, room, prefix) {
-  const acked = [];
-  let running = true;
-  const done = (async () => {
-    for (let i = 0; running; i += 1) {
-      const payload = { room, message: `${prefix}-${i}`, nonce: `${prefix}-${i}` };
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          const answer = await ack(socket, 'chat message', payload, 2000);
-          if (answer.data) {
-            acked.push(answer.data);
-            break;
-          }
-        } catch {
-          // No ack in time (the transport was closed): the same nonce again.
-        }
-        assert.ok(attempt < 30, `${payload.message} was never acked`);
-        await sleep(100);
-      }
-      await sleep(20);
-    }
-  })();
-  return { acked, stop: async () => { running = false; await done; } };
-}
-
 stack.test('a drain during steady sending: clients following migrate miss nothing and see nothing twice', async () => {
   const ups = [uniqueUp('s'), uniqueUp('r'), uniqueUp('q'), uniqueUp('p')];
   const group = await stack.group(ups);
-  const senderClient = await recipeClient(ups[0], group.id, 0);
+  const senderClient = await recipeClient(stack, ups[0], group.id, { node: 0 });
   const receivers = [
-    await recipeClient(ups[1], group.id, 0),
-    await recipeClient(ups[2], group.id, 0),
-    await recipeClient(ups[3], group.id, 1),
+    await recipeClient(stack, ups[1], group.id, { node: 0 }),
+    await recipeClient(stack, ups[2], group.id, { node: 0 }),
+    await recipeClient(stack, ups[3], group.id, { node: 1 }),
   ];
   const sender = steadySender(senderClient.socket, group.id, 'm');
   await sleep(800);
@@ -142,7 +78,7 @@ stack.test('a drain during steady sending: clients following migrate miss nothin
 stack.test('SIGTERM drains too: migrate, then a transport close the client answers by reconnecting', async () => {
   const up = uniqueUp('t');
   const group = await stack.group([up]);
-  const client = await recipeClient(up, group.id, 1);
+  const client = await recipeClient(stack, up, group.id, { node: 1 });
   const migrate = next(client.socket, 'migrate');
   const closed = next(client.socket, 'disconnect');
   const exited = stack.stopNode(1, 'SIGTERM');

@@ -1,0 +1,115 @@
+// HAProxy in front of two chat nodes (deploy/haproxy.cfg), the way a
+// client that knows nothing of the cluster sees it: one URL, WebSocket and
+// long-polling both. Draining the node behind it loses nothing.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { after } from 'node:test';
+import { eventually, sleep } from './events.js';
+import { call } from './feature-helpers.js';
+import { recipeClient, steadySender } from './conversation.js';
+import { freePort, startStack, uniqueUp } from './harness.js';
+
+const CONFIG = fileURLToPath(new URL('../../../deploy/haproxy.cfg', import.meta.url));
+const ADMIN_TOKEN = 'lb-test-admin-token-0123456789';
+
+const haproxyFound = spawnSync('haproxy', ['-v']).status === 0;
+assert.ok(haproxyFound, 'haproxy is not installed: ./scripts/test.sh installs it (apt-get install haproxy)');
+
+const stack = await startStack({
+  nodes: 2,
+  chatEnv: { CHAT_DRAIN_SECONDS: '2', CHAT_ADMIN_TOKEN: ADMIN_TOKEN },
+});
+const lbPort = await freePort();
+const lbUrl = `http://127.0.0.1:${lbPort}`;
+const hostOf = (url) => new URL(url).host;
+const haproxy = spawn('haproxy', ['-db', '-f', CONFIG], {
+  env: {
+    PATH: process.env.PATH,
+    LB_BIND: `127.0.0.1:${lbPort}`,
+    CHAT_A_ADDR: hostOf(stack.chatUrls[0]),
+    CHAT_B_ADDR: hostOf(stack.chatUrls[1]),
+  },
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+for (const stream of [haproxy.stdout, haproxy.stderr]) {
+  stream.on('data', (chunk) => stack.logs.write('haproxy', chunk));
+}
+const haproxyExited = once(haproxy, 'exit');
+after(async () => {
+  haproxy.kill('SIGTERM');
+  await haproxyExited;
+  await stack.stop();
+});
+await eventually(async () => {
+  const res = await fetch(`${lbUrl}/readyz`);
+  assert.equal(res.status, 200);
+}, 10_000, 200);
+
+/** Sockets connected to chat node `i`, from its metrics. */
+async function socketsOn(i) {
+  const text = await (await fetch(`${stack.chatUrls[i]}/metrics`)).text();
+  return Number(/^chat_connected_sockets (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+stack.test('through the load balancer: polling, the upgrade to WebSocket, and a message', async () => {
+  const [a, b] = [uniqueUp('a'), uniqueUp('b')];
+  const group = await stack.group([a, b]);
+  const polling = await stack.connect(a, { url: lbUrl, transports: ['polling'] });
+  const upgrading = await stack.connect(b, { url: lbUrl });
+  await eventually(() => assert.equal(upgrading.io.engine.transport.name, 'websocket'), 5000);
+  const heard = new Promise((resolve) => polling.once('chat message', resolve));
+  const sent = await call(upgrading, 'chat message', { room: group.id, message: 'via haproxy' });
+  assert.deepEqual(await heard, sent);
+  // Many long-polling round trips, all on the node that holds the session.
+  for (let i = 0; i < 5; i += 1) {
+    assert.ok((await call(polling, 'online', {})).up);
+  }
+});
+
+stack.test('draining the node behind the balancer: a plain client keeps its conversation and loses nothing', async () => {
+  const [a, b] = [uniqueUp('a'), uniqueUp('b')];
+  const group = await stack.group([a, b]);
+  // Plain clients: socket.io-client's own reconnection, no `migrate`
+  // handling; after a reconnect they sync the room (the reconnect recipe).
+  const plain = { followMigrate: false, url: lbUrl, reconnectionDelay: 1000, reconnectionDelayMax: 5000 };
+  const alice = await recipeClient(stack, a, group.id, plain);
+  const bob = await recipeClient(stack, b, group.id, plain);
+  const counts = await Promise.all([socketsOn(0), socketsOn(1)]);
+  const busy = counts.findIndex((n) => n >= 2);
+  assert.notEqual(busy, -1, `both clients on one node (same address): ${counts}`);
+  const other = 1 - busy;
+
+  const fromAlice = steadySender(alice.socket, group.id, 'alice');
+  const fromBob = steadySender(bob.socket, group.id, 'bob');
+  await sleep(800);
+  const drain = await stack.rest('/admin/drain', { method: 'POST', token: ADMIN_TOKEN, node: busy });
+  assert.equal(drain.status, 202);
+  assert.deepEqual(await stack.node(busy).exited, { code: 0, signal: null });
+  await eventually(async () => assert.equal(await socketsOn(other), 2), 15_000, 250);
+  await sleep(1500);
+  await Promise.all([fromAlice.stop(), fromBob.stop()]);
+
+  for (const [name, sender, receiver] of [['alice', fromAlice, bob], ['bob', fromBob, alice]]) {
+    const sent = sender.acked.map((m) => m.id);
+    assert.ok(sent.length > 20, `${name} sent only ${sent.length}`);
+    await eventually(() => {
+      const missing = sent.filter((id) => !receiver.messages.has(id));
+      assert.deepEqual(missing, [], `${missing.length} of ${name}'s messages are missing`);
+    }, 10_000);
+    const repeated = receiver.live.filter((id, at) => receiver.live.indexOf(id) !== at);
+    assert.deepEqual(repeated, [], 'no message was broadcast twice');
+    assert.equal(receiver.socket.io.uri, lbUrl, 'the client never left the balancer URL');
+    assert.ok(receiver.socket.connected);
+  }
+  const texts = [];
+  for (let page = 0; ; page += 1) {
+    const { body } = await stack.store('GET', `/group/messages?groupID=${group.id}&perPage=100&page=${page}`);
+    texts.push(...body.items.map((m) => m.message));
+    if (!body.hasMore) break;
+  }
+  assert.equal(new Set(texts).size, texts.length, 'every message is stored once');
+  assert.equal(texts.length, fromAlice.acked.length + fromBob.acked.length);
+  await stack.startNode(busy);
+}, { timeout: 60_000 });
