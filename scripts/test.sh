@@ -10,7 +10,8 @@
 #      started here on a free port with fresh data (.data/mongo-test), stopped
 #      on exit (secantusd-rs is installed on first use, ~9 min once)
 #   4. cargo test --workspace          (with MONGODB_URI exported)
-#   5. npm test in tests/js, against the debug binaries (when tests/js/package.json exists)
+#   5. npm test in tests/js, against the debug binaries (when tests/js/package.json exists);
+#      the load-balancer test needs haproxy, installed with apt-get when missing
 #
 # Every step runs even if an earlier one failed (set FAIL_FAST=1 to stop at the
 # first failure); the exit status is non-zero if any step failed. With CI=true
@@ -112,7 +113,8 @@ run_cargo_test() {
 # The JS tests drive the real debug binaries; `cargo test` only builds the
 # binaries of packages that have integration tests.
 run_js_tests() {
-    cargo build --bin store-server --bin chat-server "${cargo_locked[@]}" &&
+    ensure_command haproxy haproxy "by the load-balancer test" &&
+        cargo build --bin store-server --bin chat-server "${cargo_locked[@]}" &&
         ensure_node_deps tests/js && npm test --prefix tests/js
 }
 

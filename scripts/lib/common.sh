@@ -238,6 +238,24 @@ fi
 # MongoDB
 # ---------------------------------------------------------------------------
 
+# ensure_command CMD PACKAGE WHY: install Debian's PACKAGE with apt-get (as
+# root or through sudo) when CMD is not on PATH. `apt-get update` runs once.
+_APT_UPDATED=0
+ensure_command() {
+    local cmd=$1 package=$2 why=$3
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+    command -v apt-get >/dev/null 2>&1 ||
+        { err "please install $package ($cmd, needed $why)"; return 1; }
+    log "installing $package with apt-get ($cmd, needed $why)"
+    if ((_APT_UPDATED == 0)); then
+        run_privileged env DEBIAN_FRONTEND=noninteractive apt-get update || return 1
+        _APT_UPDATED=1
+    fi
+    run_privileged env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$package" || return 1
+    hash -r
+    command -v "$cmd" >/dev/null 2>&1 || { err "$package is installed but $cmd is still missing"; return 1; }
+}
+
 # _secantus_install_running: true when some `cargo install secantus-mdb` runs.
 _secantus_install_running() {
     local f cmd
@@ -274,16 +292,8 @@ ensure_secantusd() {
     fi
 
     # WiredTiger is built from bundled C sources: it needs cmake and a C compiler.
-    local pkgs=()
-    command -v cmake >/dev/null 2>&1 || pkgs+=(cmake)
-    command -v cc >/dev/null 2>&1 || pkgs+=(build-essential)
-    if ((${#pkgs[@]})); then
-        command -v apt-get >/dev/null 2>&1 ||
-            { err "please install: ${pkgs[*]} (needed to build $SECANTUS_BIN)"; return 1; }
-        log "installing ${pkgs[*]} with apt-get (needed to build $SECANTUS_BIN)"
-        run_privileged env DEBIAN_FRONTEND=noninteractive apt-get update || return 1
-        run_privileged env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${pkgs[@]}" || return 1
-    fi
+    ensure_command cmake cmake "to build $SECANTUS_BIN" || return 1
+    ensure_command cc build-essential "to build $SECANTUS_BIN" || return 1
 
     log "installing $SECANTUS_BIN: cargo install $SECANTUS_CRATE --version $SECANTUS_VERSION (about 9 minutes, once)"
     mkdir -p "$DATA_DIR"

@@ -66,6 +66,12 @@ stack.test('a node killed without a goodbye: its users go offline within 30 s, t
   }, 5000);
   const users = Array.from({ length: 10 }, (_, i) => uniqueUp(`d${i}`));
   for (const up of users) await stack.connect(up, { node: 2 });
+  await eventually(async () => {
+    for (const up of users) {
+      const { body } = await stack.store('GET', `/user/${up}`);
+      assert.equal(body.online, true, `${up} is recorded online before the kill`);
+    }
+  }, 5000);
 
   const killedAt = Date.now();
   await stack.stopNode(2, 'SIGKILL');
@@ -86,7 +92,7 @@ stack.test('a node killed without a goodbye: its users go offline within 30 s, t
   assert.deepEqual((await liveNodes()).map((n) => n.id), ['node0', 'node1']);
   const answers = await Promise.all(users.map((up) => location(up, 0)));
   assert.ok(answers.every((url) => url !== stack.chatUrls[2]), 'the dispatcher forgets the dead node');
-});
+}, { timeout: 60_000 });
 
 stack.test('a node restarted with the same id leaves no user of its earlier life online', async () => {
   const [a, b] = [uniqueUp('a'), uniqueUp('b')];
