@@ -13,8 +13,9 @@
 //!    reconnects by itself.
 //! 4. The node waits for the events still being handled (a message being
 //!    stored is acked, or its sender retries it with its nonce elsewhere;
-//!    either way it is stored and broadcast once) and for its users'
-//!    presence to be written, then leaves the registry.
+//!    either way it is stored and broadcast once), gives its clients a
+//!    moment to reconnect elsewhere, then leaves the registry: only the
+//!    users who have no socket anywhere by then are announced offline.
 
 use super::registry;
 use crate::state::AppState;
@@ -33,6 +34,10 @@ const CLOSE_GRACE: Duration = Duration::from_secs(3);
 const WORK_GRACE: Duration = Duration::from_secs(10);
 /// How long the last presence writes may take.
 const PRESENCE_GRACE: Duration = Duration::from_secs(5);
+/// How long the node stays registered after its last socket went, for its
+/// users to reconnect elsewhere: `socket.io-client` tries again after 0.5
+/// to 1.5 s by default. Users back by then are never announced offline.
+const RECONNECT_GRACE: Duration = Duration::from_secs(3);
 
 /// Drains the node; `spread` is `CHAT_DRAIN_SECONDS`. The heartbeat goes
 /// on meanwhile (saying "draining") and is stopped before the node leaves
@@ -77,6 +82,9 @@ pub async fn drain<A: Adapter>(
         tracing::warn!("gave up waiting for the events still being handled");
     }
     wait_until(PRESENCE_GRACE, || state.presence.unsettled() == 0).await;
+    if !sockets.is_empty() {
+        tokio::time::sleep(RECONNECT_GRACE).await;
+    }
     heartbeat.abort();
     leave_registry(io, state).await;
     tracing::info!(

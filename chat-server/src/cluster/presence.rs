@@ -11,6 +11,9 @@
 //! the sockets here), so the writes of a user who flaps never race; and the
 //! writes of all users are paced, a few at a time, so that a connect storm
 //! does not become thousands of concurrent updates of the users collection.
+//! While the node drains, departures are not written one by one: the node
+//! leaves the registry at the end, which takes offline only the users who
+//! did not reconnect elsewhere.
 
 use crate::socket::relay::ignoring_departed;
 use crate::socket::session::user_room;
@@ -149,6 +152,14 @@ impl Presence {
         None
     }
 
+    /// Gives the settling turn back while the store still lists this node
+    /// for `up` (see [`settle`] during a drain).
+    fn keep_recorded(&self, up: &Up) {
+        if let Some(entry) = self.lock().get_mut(up) {
+            entry.settling = false;
+        }
+    }
+
     fn set_recorded(&self, up: &Up, recorded: bool) {
         if let Some(entry) = self.lock().get_mut(up) {
             entry.recorded = recorded;
@@ -171,6 +182,14 @@ pub async fn settle<A: Adapter>(io: SocketIo<A>, state: AppState, up: Up) {
     let presence = &state.presence;
     let mut failures: u32 = 0;
     while let Some((online, rooms)) = presence.next_write(&up) {
+        if !online && state.lifecycle.is_draining() {
+            // A draining node's users are moving to other nodes: it leaves
+            // them recorded here and the registry takes it out of everyone
+            // at the end of the drain, so those who reconnected elsewhere
+            // by then never flap offline and online again.
+            presence.keep_recorded(&up);
+            return;
+        }
         let written = {
             let _turn = presence
                 .writes

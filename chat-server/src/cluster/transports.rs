@@ -28,17 +28,37 @@ use std::sync::{Arc, Mutex};
 /// Where the engine listens.
 const SOCKET_PATH: &str = "/socket.io";
 
+/// The connection carrying a socket's transport.
+#[derive(Debug, Clone)]
+enum Carrier {
+    /// A long-polling socket's latest poll.
+    Poll(ConnectionHandle),
+    /// An upgraded socket's WebSocket: final, whatever polls come after.
+    WebSocket(ConnectionHandle),
+}
+
+impl Carrier {
+    fn connection(&self) -> &ConnectionHandle {
+        match self {
+            Carrier::Poll(connection) | Carrier::WebSocket(connection) => connection,
+        }
+    }
+}
+
 /// The connections of upgraded and long-polling sockets; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Transports {
-    by_socket: Arc<Mutex<HashMap<String, ConnectionHandle>>>,
+    by_socket: Arc<Mutex<HashMap<String, Carrier>>>,
 }
 
 impl Transports {
     /// Closes the connection of `socket`'s transport; `false` when it is
     /// not known (the socket then goes when the node closes).
     pub fn close<A: Adapter>(&self, socket: &Socket<A>) -> bool {
-        let remembered = self.lock().get(&socket.id.to_string()).cloned();
+        let remembered = self
+            .lock()
+            .get(&socket.id.to_string())
+            .map(|carrier| carrier.connection().clone());
         let handshake = || {
             socket
                 .req_parts()
@@ -60,11 +80,18 @@ impl Transports {
         self.lock().remove(socket);
     }
 
-    fn remember(&self, socket: &str, connection: ConnectionHandle) {
-        self.lock().insert(socket.to_owned(), connection);
+    /// Records the connection of a request of `socket`. A poll that
+    /// arrives after the upgrade (the client's last one races the
+    /// WebSocket's handshake) does not replace the WebSocket.
+    fn remember(&self, socket: &str, carrier: Carrier) {
+        let mut by_socket = self.lock();
+        if let (Carrier::Poll(_), Some(Carrier::WebSocket(_))) = (&carrier, by_socket.get(socket)) {
+            return;
+        }
+        by_socket.insert(socket.to_owned(), carrier);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ConnectionHandle>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Carrier>> {
         self.by_socket
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -112,22 +139,25 @@ pub async fn track_transports(
     };
     // A WebSocket, or a long poll: a POST only brings packets in.
     let carries_transport = !query.polling || request.method() == Method::GET;
-    let connection = request
+    let carrier = request
         .extensions()
         .get::<ConnectInfo<Peer>>()
-        .map(|ConnectInfo(peer)| peer.connection.clone())
-        .filter(|_| carries_transport);
+        .filter(|_| carries_transport)
+        .map(|ConnectInfo(peer)| match query.polling {
+            true => Carrier::Poll(peer.connection.clone()),
+            false => Carrier::WebSocket(peer.connection.clone()),
+        });
     // Remembered before the request runs: a poll is answered only when
     // there is something to send, and may be the one to close.
-    if let Some(connection) = &connection {
-        state.transports.remember(&sid, connection.clone());
+    if let Some(carrier) = &carrier {
+        state.transports.remember(&sid, carrier.clone());
     }
     let response = next.run(request).await;
     let accepted = matches!(
         response.status(),
         StatusCode::OK | StatusCode::SWITCHING_PROTOCOLS
     );
-    if connection.is_some() && !accepted {
+    if carrier.is_some() && !accepted {
         state.transports.forget(&sid);
     }
     response
@@ -136,6 +166,21 @@ pub async fn track_transports(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_late_poll_does_not_replace_the_websocket() {
+        let transports = Transports::default();
+        let (poll, websocket) = (ConnectionHandle::default(), ConnectionHandle::default());
+        transports.remember("s1", Carrier::Poll(poll.clone()));
+        transports.remember("s1", Carrier::WebSocket(websocket.clone()));
+        transports.remember("s1", Carrier::Poll(poll));
+        let kept = transports.lock().get("s1").unwrap().connection().clone();
+        kept.close();
+        assert!(
+            websocket.is_closed(),
+            "the WebSocket's connection is the one kept"
+        );
+    }
 
     #[test]
     fn the_session_and_the_transport_are_read_from_the_query() {

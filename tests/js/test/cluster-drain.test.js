@@ -45,7 +45,7 @@ stack.test('a drain during steady sending: clients following migrate miss nothin
   await sender.stop();
 
   const acked = sender.acked.map((m) => m.id);
-  assert.ok(acked.length > 40, `only ${acked.length} messages were acked`);
+  assert.ok(acked.length > 20, `only ${acked.length} messages were acked`);
   assert.equal(new Set(acked).size, acked.length, 'no message was acked as two');
   for (const [i, receiver] of [senderClient, ...receivers].entries()) {
     if (i > 0) {
