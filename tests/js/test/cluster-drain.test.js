@@ -28,6 +28,7 @@ stack.test('a drain during steady sending: clients following migrate miss nothin
   await sleep(800);
 
   const migrates = receivers.slice(0, 2).map((r) => next(r.socket, 'migrate'));
+  const drainedAt = Date.now();
   const drain = await stack.rest('/admin/drain', { method: 'POST', token: ADMIN_TOKEN, node: 0 });
   assert.equal(drain.status, 202, JSON.stringify(drain.body));
   assert.deepEqual(drain.body, { draining: true });
@@ -60,6 +61,11 @@ stack.test('a drain during steady sending: clients following migrate miss nothin
     assert.notEqual(receiver.socket.io.uri, stack.chatUrls[0], `client ${i} left the drained node`);
   }
   assert.ok(receivers[0].reconnects >= 1 && receivers[1].reconnects >= 1, 'the drained clients reconnected');
+  for (const client of [senderClient, receivers[0], receivers[1]]) {
+    const [drop] = client.drops;
+    assert.equal(drop?.reason, 'transport close', 'a transport close, which the client answers by reconnecting');
+    assert.ok(drop.at - drainedAt < 2000 + 750, `closed ${drop.at - drainedAt} ms into a 2 s drain, not at its end`);
+  }
   assert.equal(receivers[2].reconnects, 0, 'a client of another node was left alone');
 
   const { body: stored } = await stack.store('GET', `/group/messages?groupID=${group.id}&perPage=100`);

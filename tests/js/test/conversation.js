@@ -22,7 +22,8 @@ export async function recipeClient(
     reconnectionDelayMax,
   });
   // `connect` fired once already: the handler below counts reconnections.
-  const client = { socket, messages: new Map(), live: [], newestId: null, reconnects: 0 };
+  const client = { socket, messages: new Map(), live: [], newestId: null, reconnects: 0, drops: [] };
+  socket.on('disconnect', (reason) => client.drops.push({ reason, at: Date.now() }));
   const hold = (message) => {
     if (message.group !== room) return;
     client.messages.set(message.id, message);
