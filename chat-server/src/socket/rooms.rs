@@ -44,23 +44,24 @@ pub async fn join_room<A: Adapter>(
         let RoomRef { room } = payload.map_err(|e| bad_payload("join room", e))?;
         let group = join(&state, &session.up, &room).await?;
         set_membership(&io, &session.up, &room, true).await;
+        // A kick may land between the store's join and the rooms' join; it
+        // would then be undone in the rooms. The store decides.
+        if !state.store.group(&room).await?.users.contains(&session.up) {
+            set_membership(&io, &session.up, &room, false).await;
+            return Err(ApiError::PermissionDenied(format!(
+                "you were removed from group {room}"
+            )));
+        }
         Ok(group)
     }
     .await;
     answer(ack, &state.metrics, "join room", started, result);
 }
 
+/// Joins in the store, where openness and membership are checked in the
+/// same step as the join (a kick landing meanwhile is not undone).
 async fn join(state: &AppState, up: &Up, room: &EntityId) -> Result<Group, ApiError> {
-    let group = state.store.group(room).await?;
-    if group.users.contains(up) {
-        return Ok(group);
-    }
-    if !group.open {
-        return Err(ApiError::PermissionDenied(format!(
-            "group {room} is not open; ask an admin to add you"
-        )));
-    }
-    state.store.join_group(room, up).await
+    state.store.join_open_group(room, up).await
 }
 
 /// `leave room {room}`: leaves the group. Answers `{room}`.

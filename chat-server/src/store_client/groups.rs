@@ -43,11 +43,16 @@ impl StoreClient {
         Ok(groups)
     }
 
-    /// Adds `up` to a group.
-    pub async fn join_group(&self, id: &EntityId, up: &Up) -> Result<Group, ApiError> {
+    /// Adds `up` to a group if it is open or `up` is a member already
+    /// (`permission_denied` otherwise), in one atomic step.
+    pub async fn join_open_group(&self, id: &EntityId, up: &Up) -> Result<Group, ApiError> {
+        let body = JoinGroup {
+            up: up.clone(),
+            only_if_open: true,
+        };
         let request = self
             .request(Method::POST, &["group", id.as_str(), "users"])
-            .json(&JoinGroup { up: up.clone() });
+            .json(&body);
         self.call("join_group", request).await
     }
 

@@ -13,6 +13,9 @@ use utoipa::{IntoParams, ToSchema};
 pub const DEFAULT_PER_PAGE: u32 = 20;
 /// The most items one page may hold.
 pub const MAX_PER_PAGE: u32 = 100;
+/// The highest page number: far beyond any real list, and small enough
+/// that `page * perPage` never overflows a database's 64-bit skip.
+pub const MAX_PAGE: u64 = 1_000_000;
 
 /// A page of a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -51,9 +54,9 @@ impl<T> Page<T> {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Page number, from 0 (default 0).
+    /// Page number, from 0 (default 0) to 1,000,000.
     #[serde(default, deserialize_with = "text_or_number")]
-    #[param(value_type = Option<u64>, minimum = 0)]
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 1_000_000)]
     pub page: Option<String>,
     /// Items per page, 1 to 100 (default 20).
     #[serde(default, deserialize_with = "text_or_number")]
@@ -92,8 +95,8 @@ pub struct PageRequest {
 /// Why a paging query was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PagingError {
-    /// `page` is not a whole number of at least 0.
-    #[error("`page` must be a whole number >= 0, got `{0}`")]
+    /// `page` is not a whole number from 0 to [`MAX_PAGE`].
+    #[error("`page` must be a whole number from 0 to 1000000, got `{0}`")]
     Page(String),
     /// `perPage` is not a whole number from 1 to 100.
     #[error("`perPage` must be a whole number from 1 to 100, got `{0}`")]
@@ -136,7 +139,9 @@ impl PageQuery {
             .map(|raw| {
                 raw.trim()
                     .parse::<u64>()
-                    .map_err(|_| PagingError::Page(raw.to_owned()))
+                    .ok()
+                    .filter(|page| *page <= MAX_PAGE)
+                    .ok_or_else(|| PagingError::Page(raw.to_owned()))
             })
             .transpose()?;
         let cursor = |name: &'static str, raw: &Option<String>| {
@@ -266,6 +271,19 @@ mod tests {
         assert!(matches!(
             query(None, Some("2.5")).parse_pages_only(),
             Err(PagingError::PerPage(_))
+        ));
+        assert!(
+            query(Some("1000000"), Some("100"))
+                .parse_pages_only()
+                .is_ok()
+        );
+        assert!(matches!(
+            query(Some("1000001"), None).parse_pages_only(),
+            Err(PagingError::Page(_))
+        ));
+        assert!(matches!(
+            query(Some("184467440737095516"), None).parse_pages_only(),
+            Err(PagingError::Page(_)),
         ));
     }
 

@@ -55,6 +55,11 @@ pub struct FindMatch {
 pub struct JoinGroup {
     /// Who joins.
     pub up: Up,
+    /// Join only if the group is open (or `up` is already a member),
+    /// checked in the same step as the join; `false` by default, for
+    /// services that add members to closed groups.
+    #[serde(rename = "onlyIfOpen", default)]
+    pub only_if_open: bool,
 }
 
 /// `POST /group/direct`: the direct conversation of two users.

@@ -62,6 +62,10 @@ pub struct GroupDoc {
     /// Matchmaking capacity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<i64>,
+    /// A pair's private room made by the queues: `find room` never hands
+    /// it out, even with a place free.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pair: bool,
 }
 
 impl GroupDoc {
@@ -82,6 +86,7 @@ impl GroupDoc {
             direct_key: None,
             topic: None,
             capacity: None,
+            pair: false,
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct GroupSpec {
     pub history_min_online: u32,
     /// Matchmaking topic and capacity, for `match` groups.
     pub matching: Option<(String, u32)>,
+    /// A pair's room made by the queues (see [`GroupDoc::pair`]).
+    pub pair: bool,
 }
 
 impl Store {
@@ -41,6 +43,7 @@ impl Store {
             history_min_online: i64::from(spec.history_min_online),
             topic: spec.matching.as_ref().map(|(topic, _)| topic.clone()),
             capacity: spec.matching.map(|(_, capacity)| i64::from(capacity)),
+            pair: spec.pair,
             ..GroupDoc::new(spec.name, spec.kind, spec.users)
         };
         self.groups.insert_one(&doc).await.map_err(db_error)?;
@@ -118,23 +121,42 @@ impl Store {
     }
 
     /// Adds `up` to a group (idempotent). Direct groups keep their two users.
-    pub async fn join_group(&self, id: ObjectId, up: &Up) -> Result<Group, ApiError> {
+    /// With `only_if_open`, a closed group is refused unless `up` is already
+    /// a member, in the same atomic step as the join: a kick cannot land
+    /// between a check and the join and be undone by it.
+    pub async fn join_group(
+        &self,
+        id: ObjectId,
+        up: &Up,
+        only_if_open: bool,
+    ) -> Result<Group, ApiError> {
+        let mut filter = doc! {"_id": id, "kind": {"$ne": "direct"}};
+        if only_if_open {
+            filter.insert(
+                "$or",
+                vec![doc! {"open": true}, doc! {"users": up.as_str()}],
+            );
+        }
+        let joined = self
+            .groups
+            .find_one_and_update(filter, doc! {"$addToSet": {"users": up.as_str()}})
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(db_error)?;
+        if let Some(group) = joined {
+            return Ok(group.into());
+        }
         let group = self.group(id).await?;
         if group.users.contains(up) {
             return Ok(group.into());
         }
-        if group.kind == GroupKind::Direct {
-            return Err(ApiError::PermissionDenied(format!(
-                "group {id} is a direct conversation; no one else can join it"
-            )));
-        }
-        self.groups
-            .find_one_and_update(doc! {"_id": id}, doc! {"$addToSet": {"users": up.as_str()}})
-            .return_document(ReturnDocument::After)
-            .await
-            .map_err(db_error)?
-            .map(Group::from)
-            .ok_or_else(|| group_not_found(id))
+        Err(ApiError::PermissionDenied(
+            if group.kind == GroupKind::Direct {
+                format!("group {id} is a direct conversation; no one else can join it")
+            } else {
+                format!("group {id} is not open; ask an admin to add you")
+            },
+        ))
     }
 
     /// Removes `up` from a group's members and admins (idempotent). A direct

@@ -4,7 +4,8 @@
 //! The place is taken with one conditional update: the filter only matches a
 //! group whose `users` array has no element at index `capacity - 1`, so two
 //! users racing for the last place can never overfill it; the loser finds
-//! another room or opens one.
+//! another room or opens one. A pair's private room made by the queues is
+//! never handed out, even when one of the pair has left it.
 
 use super::documents::GroupDoc;
 use super::{Store, db_error};
@@ -27,7 +28,7 @@ impl Store {
         let already_in = self
             .groups
             .find_one(
-                doc! {"kind": "match", "topic": topic, "capacity": capacity, "users": up.as_str()},
+                doc! {"kind": "match", "topic": topic, "capacity": capacity, "pair": {"$ne": true}, "users": up.as_str()},
             )
             .await
             .map_err(db_error)?;
@@ -42,6 +43,7 @@ impl Store {
                     "kind": "match",
                     "topic": topic,
                     "capacity": capacity,
+                    "pair": {"$ne": true},
                     "users": {"$ne": up.as_str()},
                     last_place: {"$exists": false},
                 },

@@ -131,7 +131,8 @@ impl Store {
         Ok(page.map(Message::from))
     }
 
-    /// Replaces the text of a message; only its author may.
+    /// Replaces the text of a message; only its author may, while a member
+    /// of its group.
     pub async fn edit_message(
         &self,
         id: ObjectId,
@@ -139,6 +140,7 @@ impl Store {
         text: String,
     ) -> Result<Message, ApiError> {
         let current = self.message(id).await?;
+        self.require_member(current.group, from).await?;
         if &current.from != from {
             return Err(ApiError::PermissionDenied(format!(
                 "only the author of message {} may edit it",
@@ -160,9 +162,11 @@ impl Store {
     }
 
     /// Soft-deletes a message: its text and reactions are cleared. Its author
-    /// or an admin of its group may; deleting twice is not an error.
+    /// or an admin of its group may, while a member; deleting twice is not
+    /// an error.
     pub async fn delete_message(&self, id: ObjectId, by: &Up) -> Result<Message, ApiError> {
         let current = self.message(id).await?;
+        self.require_member(current.group, by).await?;
         if current.deleted {
             return Ok(current.into());
         }
@@ -179,29 +183,54 @@ impl Store {
         .await
     }
 
-    /// Adds a reaction of a member (idempotent).
+    /// Adds a reaction of a member (idempotent), within the caps: at most
+    /// [`MAX_DISTINCT_REACTIONS`] emoji on a message and
+    /// [`MAX_REACTIONS_PER_USER`] of one user. The reactions are replaced
+    /// only if nobody changed them since they were read, so concurrent
+    /// reactions never pass a cap together.
     pub async fn react(&self, id: ObjectId, up: &Up, emoji: String) -> Result<Message, ApiError> {
-        let current = self.message(id).await?;
-        self.require_member(current.group, up).await?;
-        if current.deleted {
-            return Err(ApiError::InvalidArgument(format!(
-                "message {} was deleted",
-                entity_id(id)
-            )));
+        for _ in 0..REACT_ATTEMPTS {
+            let current = self.message(id).await?;
+            self.require_member(current.group, up).await?;
+            if current.deleted {
+                return Err(ApiError::InvalidArgument(format!(
+                    "message {} was deleted",
+                    entity_id(id)
+                )));
+            }
+            let reaction = ReactionDoc {
+                e: emoji.clone(),
+                u: up.clone(),
+            };
+            if current.reactions.contains(&reaction) {
+                return Ok(current.into());
+            }
+            check_reaction_caps(&current.reactions, &reaction)?;
+            let before = mongodb::bson::to_bson(&current.reactions).map_err(|err| {
+                ApiError::Internal(anyhow::Error::new(err).context("encoding reactions"))
+            })?;
+            let pair = doc! {"e": &reaction.e, "u": up.as_str()};
+            let changed = self
+                .messages
+                .find_one_and_update(
+                    doc! {"_id": id, "deleted": false, "reactions": before},
+                    doc! {"$push": {"reactions": pair}, "$set": {"changedAt": DateTime::now()}},
+                )
+                .return_document(ReturnDocument::After)
+                .await
+                .map_err(db_error)?;
+            if let Some(message) = changed {
+                return Ok(message.into());
+            }
+            // Someone else changed the reactions: read them again, a little
+            // later than the others doing the same.
+            let wait = 1 + DateTime::now().timestamp_millis().unsigned_abs() % 7;
+            tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
         }
-        let reaction = ReactionDoc {
-            e: emoji,
-            u: up.clone(),
-        };
-        if current.reactions.contains(&reaction) {
-            return Ok(current.into());
-        }
-        let pair = doc! {"e": reaction.e, "u": up.as_str()};
-        self.update_message(
-            doc! {"_id": id},
-            doc! {"$addToSet": {"reactions": pair}, "$set": {"changedAt": DateTime::now()}},
-        )
-        .await
+        Err(ApiError::Unavailable(anyhow::anyhow!(
+            "the reactions of message {} kept changing",
+            entity_id(id)
+        )))
     }
 
     /// Removes a reaction of a member (idempotent). A non-member is refused
@@ -294,6 +323,32 @@ impl Store {
             }
         }
     }
+}
+
+/// The most distinct emoji on one message.
+pub const MAX_DISTINCT_REACTIONS: usize = 64;
+/// The most reactions of one user on one message.
+pub const MAX_REACTIONS_PER_USER: usize = 16;
+/// Tries of a reaction whose message keeps changing under it.
+const REACT_ATTEMPTS: usize = 50;
+
+/// `invalid_argument` when adding `new` to `reactions` passes a cap.
+fn check_reaction_caps(reactions: &[ReactionDoc], new: &ReactionDoc) -> Result<(), ApiError> {
+    let by_user = reactions.iter().filter(|r| r.u == new.u).count();
+    if by_user >= MAX_REACTIONS_PER_USER {
+        return Err(ApiError::InvalidArgument(format!(
+            "a user may add at most {MAX_REACTIONS_PER_USER} reactions to a message"
+        )));
+    }
+    let mut distinct: Vec<&str> = reactions.iter().map(|r| r.e.as_str()).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if !distinct.contains(&new.e.as_str()) && distinct.len() >= MAX_DISTINCT_REACTIONS {
+        return Err(ApiError::InvalidArgument(format!(
+            "a message holds at most {MAX_DISTINCT_REACTIONS} different reactions"
+        )));
+    }
+    Ok(())
 }
 
 /// Which way a page of a group is read, from which `seq` (inclusive).

@@ -104,6 +104,7 @@ impl Store {
             open: false,
             history_min_online: 0,
             matching: Some((topic(request.queue).to_owned(), 2)),
+            pair: true,
         };
         match self.create_group(spec).await {
             Ok(room) => Ok(QueueOutcome {

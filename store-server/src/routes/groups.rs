@@ -96,6 +96,7 @@ async fn create_group(
         open: new.open,
         history_min_online: new.history_min_online,
         matching,
+        pair: false,
     };
     Ok(Created(state.store.create_group(spec).await?))
 }
@@ -216,7 +217,9 @@ async fn groups_of_user(
 
 /// Join a group
 ///
-/// Idempotent. Direct conversations cannot be joined.
+/// Idempotent. Direct conversations cannot be joined. With `onlyIfOpen`,
+/// a closed group is refused (`403`) unless the user is already a member,
+/// atomically with the join.
 #[utoipa::path(post, path = "/group/{id}/users", tag = DATA_TAG, params(("id" = String, Path)), request_body = JoinGroup,
     responses((status = 200, body = Group), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn join_group(
@@ -225,7 +228,10 @@ async fn join_group(
     AppJson(join): AppJson<JoinGroup>,
 ) -> Result<Json<Group>, ApiError> {
     let id = parse_id(&id)?;
-    let group = state.store.join_group(id, &join.up).await?;
+    let group = state
+        .store
+        .join_group(id, &join.up, join.only_if_open)
+        .await?;
     state.writer.forget_group(&id);
     Ok(Json(group))
 }

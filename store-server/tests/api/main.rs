@@ -8,6 +8,7 @@ mod assertions;
 mod binary;
 mod direct_and_reads;
 mod groups;
+mod hardening;
 mod health_and_auth;
 mod helpers;
 mod idempotency;
