@@ -6,6 +6,9 @@ use std::hash::{BuildHasher, Hasher};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The shortest JWT secret accepted, in bytes.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
 /// The shortest admin token accepted: a drain stops a node, so the token
 /// must not be guessable.
 const MIN_ADMIN_TOKEN_CHARS: usize = 16;
@@ -40,6 +43,12 @@ pub struct ChatConfig {
     pub msg_rate: u32,
     /// Burst above the rate (`CHAT_MSG_BURST`).
     pub msg_burst: u32,
+    /// Client events of any kind a user may send per second (`CHAT_EVENT_RATE`).
+    pub event_rate: u32,
+    /// Burst above that rate (`CHAT_EVENT_BURST`).
+    pub event_burst: u32,
+    /// Sockets a user may hold on this node (`CHAT_MAX_SOCKETS_PER_USER`).
+    pub max_sockets_per_user: usize,
     /// `local` or `mongodb` (`CHAT_ADAPTER`).
     pub adapter: AdapterKind,
     /// MongoDB, for the multi-node adapter (`MONGODB_URI`).
@@ -134,7 +143,7 @@ impl ChatConfig {
             nodes,
             store_url: config::or_default(env, "STORE_URL", "http://127.0.0.1:3000"),
             store_token: config::required(env, "STORE_API_TOKEN")?,
-            jwt_secret: config::required(env, "CHAT_JWT_SECRET")?,
+            jwt_secret: Self::jwt_secret_from_env(env)?,
             max_message_chars: config::parsed(
                 env,
                 "CHAT_MAX_MESSAGE_CHARS",
@@ -148,6 +157,19 @@ impl ChatConfig {
                 "a whole number of messages per second",
             )?,
             msg_burst: config::parsed(env, "CHAT_MSG_BURST", 40, "a whole number of messages")?,
+            event_rate: config::parsed(
+                env,
+                "CHAT_EVENT_RATE",
+                50,
+                "a whole number of events per second",
+            )?,
+            event_burst: config::parsed(env, "CHAT_EVENT_BURST", 100, "a whole number of events")?,
+            max_sockets_per_user: config::parsed(
+                env,
+                "CHAT_MAX_SOCKETS_PER_USER",
+                16,
+                "a whole number of sockets",
+            )?,
             adapter,
             node_id,
             drain_spread: Duration::from_secs_f64(drain_seconds),
@@ -160,9 +182,19 @@ impl ChatConfig {
         })
     }
 
-    /// Reads only what `chat-server token` needs.
+    /// Reads only what `chat-server token` needs. A secret shorter than
+    /// [`MIN_JWT_SECRET_BYTES`] is refused: HS256 with a short secret can
+    /// be brute-forced from any token.
     pub fn jwt_secret_from_env(env: &impl Env) -> Result<String, ConfigError> {
-        config::required(env, "CHAT_JWT_SECRET")
+        let secret = config::required(env, "CHAT_JWT_SECRET")?;
+        if secret.len() < MIN_JWT_SECRET_BYTES {
+            return Err(ConfigError::Invalid {
+                name: "CHAT_JWT_SECRET",
+                value: "(hidden)".to_owned(),
+                expected: "at least 32 bytes (e.g. `openssl rand -hex 32`)",
+            });
+        }
+        Ok(secret)
     }
 }
 
@@ -180,6 +212,8 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs
             .iter()
@@ -189,7 +223,7 @@ mod tests {
 
     #[test]
     fn secrets_are_required_and_named() {
-        let err = ChatConfig::from_env(&env(&[("CHAT_JWT_SECRET", "j")])).unwrap_err();
+        let err = ChatConfig::from_env(&env(&[("CHAT_JWT_SECRET", SECRET)])).unwrap_err();
         assert_eq!(
             err.to_string(),
             "missing required environment variable STORE_API_TOKEN"
@@ -203,9 +237,11 @@ mod tests {
 
     #[test]
     fn defaults_follow_the_contract() {
-        let config =
-            ChatConfig::from_env(&env(&[("STORE_API_TOKEN", "s"), ("CHAT_JWT_SECRET", "j")]))
-                .unwrap();
+        let config = ChatConfig::from_env(&env(&[
+            ("STORE_API_TOKEN", "s"),
+            ("CHAT_JWT_SECRET", SECRET),
+        ]))
+        .unwrap();
         assert_eq!(config.addr, "0.0.0.0:8080");
         assert_eq!(config.store_url, "http://127.0.0.1:3000");
         assert_eq!(
@@ -218,29 +254,53 @@ mod tests {
         assert_eq!(config.drain_spread, Duration::from_secs(10));
         assert!(config.admin_token.is_none());
         assert!(config.node_id.as_str().starts_with("chat-"));
-        assert!(!format!("{config:?}").contains("\"j\""));
+        assert!(!format!("{config:?}").contains(SECRET));
+        assert_eq!(
+            (
+                config.event_rate,
+                config.event_burst,
+                config.max_sockets_per_user
+            ),
+            (50, 100, 16)
+        );
     }
 
     #[test]
     fn nodes_are_a_comma_separated_list_and_the_adapter_is_checked() {
         let config = ChatConfig::from_env(&env(&[
             ("STORE_API_TOKEN", "s"),
-            ("CHAT_JWT_SECRET", "j"),
+            ("CHAT_JWT_SECRET", SECRET),
             ("CHAT_NODES", "http://a:8080, http://b:8080,"),
         ]))
         .unwrap();
         assert_eq!(config.nodes, vec!["http://a:8080", "http://b:8080"]);
         let bad = ChatConfig::from_env(&env(&[
             ("STORE_API_TOKEN", "s"),
-            ("CHAT_JWT_SECRET", "j"),
+            ("CHAT_JWT_SECRET", SECRET),
             ("CHAT_ADAPTER", "redis"),
         ]));
         assert!(bad.is_err());
     }
 
     #[test]
+    fn a_short_jwt_secret_is_refused_without_being_shown() {
+        let short = "s".repeat(31);
+        let err = ChatConfig::from_env(&env(&[
+            ("STORE_API_TOKEN", "s"),
+            ("CHAT_JWT_SECRET", &short),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("CHAT_JWT_SECRET") && err.contains("32 bytes"),
+            "{err}"
+        );
+        assert!(!err.contains(&short));
+    }
+
+    #[test]
     fn cluster_settings_are_checked() {
-        let base = [("STORE_API_TOKEN", "s"), ("CHAT_JWT_SECRET", "j")];
+        let base = [("STORE_API_TOKEN", "s"), ("CHAT_JWT_SECRET", SECRET)];
         let with = |extra: (&str, &str)| {
             let mut pairs = base.to_vec();
             pairs.push(extra);

@@ -1,6 +1,7 @@
 //! User tokens: HS256 JWTs whose `sub` is the user's `up` and whose `exp` is
-//! required. The chat-server verifies them; `chat-server token` mints them
-//! for development.
+//! required (`nbf`, when present, is checked too, with a leeway of a few
+//! seconds). The chat-server verifies them at the handshake, on REST calls
+//! and on `refresh token`; `chat-server token` mints them for development.
 
 use chat_wire::ids::Up;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
@@ -15,6 +16,9 @@ pub struct Claims {
     pub sub: String,
     /// Expiry, seconds since the Unix epoch.
     pub exp: u64,
+    /// Not before, seconds since the Unix epoch (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
 }
 
 /// Why a token was refused. Clients only ever see `unauthenticated`.
@@ -26,6 +30,19 @@ pub enum TokenError {
     /// `sub` is not a valid `up`.
     #[error("invalid subject: {0}")]
     Subject(#[from] chat_wire::ids::IdError),
+}
+
+/// How far a token's `exp` and `nbf` may be off this server's clock, in
+/// seconds: a few seconds of clock skew, not jsonwebtoken's default minute.
+pub const LEEWAY_SECONDS: u64 = 5;
+
+/// A verified token: whose it is and until when it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The user.
+    pub up: Up,
+    /// Expiry, seconds since the Unix epoch.
+    pub exp: u64,
 }
 
 /// Signs and verifies user tokens with one secret; cheap to clone.
@@ -49,6 +66,9 @@ impl JwtKeys {
     pub fn new(secret: &str) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECONDS;
         Self(Arc::new(Keys {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
@@ -56,10 +76,13 @@ impl JwtKeys {
         }))
     }
 
-    /// The user a valid token names.
-    pub fn verify(&self, token: &str) -> Result<Up, TokenError> {
+    /// The user a valid token names, and its expiry.
+    pub fn verify(&self, token: &str) -> Result<Verified, TokenError> {
         let data = decode::<Claims>(token, &self.0.decoding, &self.0.validation)?;
-        Ok(Up::parse(data.claims.sub)?)
+        Ok(Verified {
+            up: Up::parse(data.claims.sub)?,
+            exp: data.claims.exp,
+        })
     }
 
     /// A token for `up` valid for `ttl`.
@@ -70,6 +93,7 @@ impl JwtKeys {
         let claims = Claims {
             sub: up.to_string(),
             exp: (now + ttl).as_secs(),
+            nbf: None,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.0.encoding)
     }
@@ -102,7 +126,51 @@ mod tests {
         let keys = JwtKeys::new("secret");
         let up = Up::parse("up201905678").unwrap();
         let token = keys.mint(&up, Duration::from_secs(60)).unwrap();
-        assert_eq!(keys.verify(&token).unwrap(), up);
+        let verified = keys.verify(&token).unwrap();
+        assert_eq!(verified.up, up);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!((now + 59..=now + 61).contains(&verified.exp));
+    }
+
+    #[test]
+    fn a_token_not_valid_yet_is_refused_and_the_leeway_is_small() {
+        #[derive(Serialize)]
+        struct Timed {
+            sub: String,
+            exp: u64,
+            nbf: u64,
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let sign = |claims: &Timed| {
+            encode(
+                &Header::new(Algorithm::HS256),
+                claims,
+                &EncodingKey::from_secret(b"s"),
+            )
+            .unwrap()
+        };
+        let keys = JwtKeys::new("s");
+        let later = sign(&Timed {
+            sub: "up1".into(),
+            exp: now + 600,
+            nbf: now + 60,
+        });
+        assert!(keys.verify(&later).is_err(), "nbf a minute ahead");
+        let just_expired = sign(&Timed {
+            sub: "up1".into(),
+            exp: now - 30,
+            nbf: now - 60,
+        });
+        assert!(
+            keys.verify(&just_expired).is_err(),
+            "30 s past exp is past the leeway"
+        );
     }
 
     #[test]
@@ -118,6 +186,7 @@ mod tests {
             &Claims {
                 sub: "up1".into(),
                 exp: 1_000,
+                nbf: None,
             },
             &EncodingKey::from_secret(b"secret"),
         )

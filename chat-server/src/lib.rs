@@ -13,17 +13,17 @@
 //! - [`cluster`]: presence, the node registry, the MongoDB adapter and
 //!   drains: what a node shares with the others.
 //! - [`jwt`]: user tokens; [`location`]: which node a user belongs on
-//!   (the dispatcher); [`metrics`]: Prometheus; [`rate_limit`]: the
-//!   per-user message rate; [`notify`]: offline notifications.
+//!   (the dispatcher); [`metrics`]: Prometheus; [`limits`]: per-user
+//!   rates and sockets; [`notify`]: offline notifications.
 
 pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod jwt;
+pub mod limits;
 pub mod location;
 pub mod metrics;
 pub mod notify;
-pub mod rate_limit;
 pub mod socket;
 pub mod startup;
 pub mod state;

@@ -29,6 +29,10 @@ pub struct ChatMetrics {
     pub users: Gauge,
     /// Chat messages stored and broadcast.
     pub messages: Counter,
+    /// Events refused before their handler: the user was over the event rate.
+    pub events_over_budget: Counter,
+    /// Handshakes refused: the user already held the most sockets.
+    pub sockets_refused: Counter,
     events: Family<EventLabels, Counter>,
     ack_latency: Family<EventLabels, Histogram, fn() -> Histogram>,
 }
@@ -46,6 +50,8 @@ impl ChatMetrics {
             sockets: Gauge::default(),
             users: Gauge::default(),
             messages: Counter::default(),
+            events_over_budget: Counter::default(),
+            sockets_refused: Counter::default(),
             events: Family::default(),
             ack_latency: Family::new_with_constructor(latency_histogram),
         };
@@ -63,6 +69,16 @@ impl ChatMetrics {
             "messages",
             "Chat messages stored and broadcast",
             metrics.messages.clone(),
+        );
+        registry.register(
+            "events_over_budget",
+            "Events refused before their handler because the user was over CHAT_EVENT_RATE",
+            metrics.events_over_budget.clone(),
+        );
+        registry.register(
+            "sockets_refused",
+            "Handshakes refused because the user held CHAT_MAX_SOCKETS_PER_USER sockets",
+            metrics.sockets_refused.clone(),
         );
         registry.register(
             "events",

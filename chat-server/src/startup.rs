@@ -12,10 +12,12 @@ use crate::cluster::transports::Transports;
 use crate::config::ChatConfig;
 use crate::http;
 use crate::jwt::JwtKeys;
+use crate::limits::rate::UserRate;
+use crate::limits::sockets::SocketQuota;
 use crate::location::NodeLocator;
 use crate::metrics::ChatMetrics;
 use crate::notify::Notifier;
-use crate::rate_limit::MessageRate;
+use crate::socket::expiry::ExpiryWatch;
 use crate::socket::server::SocketServer;
 use crate::state::AppState;
 use crate::store_client::StoreClient;
@@ -52,6 +54,7 @@ impl Application {
         let store = StoreClient::new(&config.store_url, &config.store_token, &mut registry)
             .context("cannot build the store client")?;
         let notifier = Notifier::spawn(config.notify_url.clone(), store.clone(), &mut registry);
+        let (expiry, expiry_queue) = ExpiryWatch::new();
         let state = AppState {
             store,
             notifier,
@@ -59,14 +62,26 @@ impl Application {
             presence: Presence::new(config.node_id.clone()),
             metrics: ChatMetrics::register(&mut registry),
             locator: NodeLocator::new(config.nodes.clone(), config.public_url.clone()),
-            rate_limit: MessageRate::new(config.msg_rate, config.msg_burst),
+            message_rate: UserRate::new(
+                config.msg_rate,
+                config.msg_burst,
+                "you are sending messages too fast; slow down",
+            ),
+            event_rate: UserRate::new(
+                config.event_rate,
+                config.event_burst,
+                "you are sending events too fast; slow down",
+            ),
+            socket_quota: SocketQuota::new(config.max_sockets_per_user),
             max_message_chars: config.max_message_chars,
             lifecycle: Lifecycle::default(),
             transports: Transports::default(),
             adapter: AdapterHealth::default(),
             admin_token: config.admin_token.clone(),
+            expiry,
         };
-        state.rate_limit.spawn_cleanup();
+        state.message_rate.spawn_cleanup();
+        state.event_rate.spawn_cleanup();
         let (router, _) = http::router(state.clone(), Arc::new(registry));
         let limits = Limits {
             timeout: REQUEST_TIMEOUT,
@@ -74,6 +89,7 @@ impl Application {
         };
         let router = with_common_layers(router, http_metrics, limits);
         let (sockets, router) = SocketServer::build(&config, &state, router).await?;
+        sockets.spawn_expiry(expiry_queue);
         let listener = TcpListener::bind(&config.addr)
             .await
             .with_context(|| format!("cannot listen on CHAT_ADDR={}", config.addr))?;

@@ -5,10 +5,11 @@ use crate::cluster::lifecycle::Lifecycle;
 use crate::cluster::presence::Presence;
 use crate::cluster::transports::Transports;
 use crate::jwt::JwtKeys;
+use crate::limits::rate::UserRate;
+use crate::limits::sockets::SocketQuota;
 use crate::location::NodeLocator;
 use crate::metrics::ChatMetrics;
 use crate::notify::Notifier;
-use crate::rate_limit::MessageRate;
 use crate::store_client::StoreClient;
 
 /// Shared handles of the running chat-server.
@@ -27,7 +28,11 @@ pub struct AppState {
     /// Offline notifications.
     pub notifier: Notifier,
     /// Per-user message rate.
-    pub rate_limit: MessageRate,
+    pub message_rate: UserRate,
+    /// Per-user rate of client events of any kind.
+    pub event_rate: UserRate,
+    /// Sockets per user.
+    pub socket_quota: SocketQuota,
     /// Longest message, in characters.
     pub max_message_chars: usize,
     /// Registered, draining, stopping; work in flight.
@@ -36,6 +41,8 @@ pub struct AppState {
     pub transports: Transports,
     /// Whether the adapter hears the other nodes (always, on one node).
     pub adapter: AdapterHealth,
+    /// Sockets whose token expiry is watched.
+    pub expiry: crate::socket::expiry::ExpiryWatch,
     /// The bearer token of the admin routes; `None`: they answer 404.
     pub admin_token: Option<String>,
 }

@@ -29,7 +29,7 @@ impl FromRequestParts<AppState> for AuthUser {
         state
             .jwt
             .verify(token.trim())
-            .map(AuthUser)
+            .map(|verified| AuthUser(verified.up))
             .map_err(|_| ApiError::Unauthenticated("the token is invalid or expired".into()))
     }
 }

@@ -6,13 +6,15 @@
 //! whose message is `unauthenticated`, a store outage with `unavailable`.
 
 use super::session::{InitialRooms, Session, group_rooms, user_room};
-use super::{direct, edits, matching, messages, moderation, receipts, recovery, rooms};
+use super::{direct, edits, expiry, matching, messages, moderation, receipts, recovery, rooms};
 use crate::cluster::presence::settle;
+use crate::jwt::Verified;
 use crate::state::AppState;
 use serde::Deserialize;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Extension, SocketRef, State, TryData};
+use std::sync::Arc;
 
 /// The handshake's `auth` object.
 #[derive(Debug, Default, Deserialize)]
@@ -32,6 +34,9 @@ pub enum Refusal {
     /// The store could not be reached to load the user's groups.
     #[error("unavailable")]
     Unavailable,
+    /// The user already holds `CHAT_MAX_SOCKETS_PER_USER` sockets here.
+    #[error("rate_limited")]
+    TooManySockets,
 }
 
 /// Connect middleware: verifies the token and loads the user's groups into
@@ -45,17 +50,22 @@ pub async fn authenticate<A: Adapter>(
     let token = from_auth
         .or_else(|| token_from_query(socket.req_parts().uri.query()))
         .ok_or(Refusal::Unauthenticated)?;
-    let up = state.jwt.verify(&token).map_err(|err| {
+    let Verified { up, exp } = state.jwt.verify(&token).map_err(|err| {
         tracing::debug!(error = %err, "handshake refused");
         Refusal::Unauthenticated
     })?;
+    let Some(slot) = state.socket_quota.acquire(&up) else {
+        state.metrics.sockets_refused.inc();
+        return Err(Refusal::TooManySockets);
+    };
     let groups = state.store.groups_of_user(&up).await.map_err(|err| {
         tracing::warn!(up = %up, error = %err, "cannot load the groups of a connecting user");
         Refusal::Unavailable
     })?;
     let rooms = groups.into_iter().map(|g| g.id.to_string()).collect();
     socket.extensions.insert(InitialRooms(rooms));
-    socket.extensions.insert(Session::new(up));
+    socket.extensions.insert(Arc::new(slot));
+    socket.extensions.insert(Session::new(up, exp));
     listen(&socket);
     Ok(())
 }
@@ -81,6 +91,7 @@ fn listen<A: Adapter>(socket: &SocketRef<A>) {
     socket.on("find room", matching::find_room::<A>);
     socket.on("queue", matching::queue::<A>);
     socket.on("leave queue", matching::leave_queue::<A>);
+    socket.on("refresh token", expiry::refresh_token::<A>);
     socket.on_disconnect(on_disconnect::<A>);
 }
 
@@ -116,6 +127,7 @@ pub async fn on_connect<A: Adapter>(
         socket.join(rooms.clone());
     }
     state.metrics.sockets.inc();
+    state.expiry.watch(socket.id, session.expires());
     session.count();
     if state.presence.socket_joined(&session.up, rooms.clone()) {
         tokio::spawn(settle(io.clone(), state.clone(), session.up.clone()));

@@ -2,6 +2,7 @@
 //! the two (created on first use) and delivered to both users' sockets only.
 
 use super::ack::{answer, bad_payload};
+use super::budget::EventBudget;
 use super::messages::parse_nonce;
 use super::relay::ignoring_departed;
 use super::rooms::set_membership;
@@ -27,6 +28,7 @@ struct Delivery {
 /// `private message {to, message, nonce?}`: answers the stored Message; a new
 /// one is sent as `private message` to both users' other sockets.
 pub async fn private_message<A: Adapter>(
+    budget: EventBudget,
     socket: SocketRef<A>,
     io: SocketIo<A>,
     TryData(payload): TryData<PrivateMessage>,
@@ -34,6 +36,9 @@ pub async fn private_message<A: Adapter>(
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let _work = state.lifecycle.work();
     let payload = payload.map_err(|e| bad_payload("private message", e));
@@ -75,7 +80,7 @@ async fn send<A: Adapter>(
     }
     let text = parse_text("message", &message, state.max_message_chars)?;
     let nonce = parse_nonce(nonce)?;
-    state.rate_limit.check(&session.up)?;
+    state.message_rate.check(&session.up)?;
     let group = state.store.direct_group(&session.up, &to).await?;
     if !in_room(socket, group.id.as_str()) {
         // First message between the two: both users' sockets, on every

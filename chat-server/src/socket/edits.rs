@@ -3,6 +3,7 @@
 //! the changed Message goes to the room as `message updated`.
 
 use super::ack::{answer, bad_payload};
+use super::budget::EventBudget;
 use super::relay::ignoring_departed;
 use super::session::Session;
 use crate::state::AppState;
@@ -16,12 +17,16 @@ use std::time::Instant;
 
 /// `react {messageId, emoji, on}`: answers the Message.
 pub async fn react<A: Adapter>(
+    budget: EventBudget,
     socket: SocketRef<A>,
     TryData(payload): TryData<React>,
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let _work = state.lifecycle.work();
     let result = async {
@@ -42,12 +47,16 @@ pub async fn react<A: Adapter>(
 
 /// `edit message {messageId, message}`: answers the Message.
 pub async fn edit_message<A: Adapter>(
+    budget: EventBudget,
     socket: SocketRef<A>,
     TryData(payload): TryData<EditMessageEvent>,
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let _work = state.lifecycle.work();
     let result = async {
@@ -67,12 +76,16 @@ pub async fn edit_message<A: Adapter>(
 
 /// `delete message {messageId}`: answers the Message.
 pub async fn delete_message<A: Adapter>(
+    budget: EventBudget,
     socket: SocketRef<A>,
     TryData(payload): TryData<DeleteMessageEvent>,
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let _work = state.lifecycle.work();
     let result = async {

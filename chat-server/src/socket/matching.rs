@@ -6,6 +6,7 @@
 //! their sockets are.
 
 use super::ack::{answer, bad_payload};
+use super::budget::EventBudget;
 use super::relay::ignoring_departed;
 use super::rooms::set_membership;
 use super::session::{Session, user_room};
@@ -22,12 +23,16 @@ use std::time::Instant;
 /// `find room {topic, capacity}`: answers a `match` Group with a place for
 /// the user, joining its room.
 pub async fn find_room<A: Adapter>(
+    budget: EventBudget,
     io: SocketIo<A>,
     TryData(payload): TryData<FindRoom>,
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let _work = state.lifecycle.work();
     let result = async {
@@ -52,6 +57,7 @@ fn socket_id<A: Adapter>(socket: &SocketRef<A>) -> Result<SocketId, ApiError> {
 /// `queue {queue}`: answers `{queued: true}`; once paired, both users get
 /// `queue complete {room}` with their new `match` group.
 pub async fn queue<A: Adapter>(
+    budget: EventBudget,
     socket: SocketRef<A>,
     io: SocketIo<A>,
     TryData(payload): TryData<Queue>,
@@ -59,6 +65,9 @@ pub async fn queue<A: Adapter>(
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let _work = state.lifecycle.work();
     let outcome = async {
@@ -104,11 +113,15 @@ async fn announce_pair<A: Adapter>(io: &SocketIo<A>, me: &Up, partner: &Up, noti
 
 /// `leave queue {}`: answers `{queued: false}`.
 pub async fn leave_queue<A: Adapter>(
+    budget: EventBudget,
     socket: SocketRef<A>,
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let result = async {
         state.store.dequeue(&socket_id(&socket)?).await?;

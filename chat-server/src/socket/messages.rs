@@ -2,6 +2,7 @@
 //! sender is a member), and only then ack and broadcast to the room.
 
 use super::ack::{answer, bad_payload};
+use super::budget::EventBudget;
 use super::relay::ignoring_departed;
 use super::session::Session;
 use crate::state::AppState;
@@ -17,12 +18,16 @@ use std::time::Instant;
 /// message is then sent as `chat message` to the room's other sockets. A
 /// retry with the same nonce gets the same message and is not sent again.
 pub async fn chat_message<A: Adapter>(
+    budget: EventBudget,
     socket: SocketRef<A>,
     TryData(payload): TryData<ChatMessage>,
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     // A drain waits for this: an acked message is also broadcast.
     let _work = state.lifecycle.work();
@@ -66,7 +71,7 @@ async fn store_message(
     } = payload?;
     let text = parse_text("message", &message, state.max_message_chars)?;
     let nonce = parse_nonce(nonce)?;
-    state.rate_limit.check(&session.up)?;
+    state.message_rate.check(&session.up)?;
     let new = NewMessage {
         group: room,
         from: session.up.clone(),

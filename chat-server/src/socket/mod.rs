@@ -4,9 +4,11 @@
 //! [`server`] builds the engine on the adapter the configuration chose.
 
 pub mod ack;
+pub mod budget;
 pub mod connect;
 pub mod direct;
 pub mod edits;
+pub mod expiry;
 pub mod matching;
 pub mod messages;
 pub mod moderation;

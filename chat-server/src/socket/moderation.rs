@@ -3,6 +3,7 @@
 //! leave the room and they are told `kicked {room}`).
 
 use super::ack::{answer, bad_payload};
+use super::budget::EventBudget;
 use super::recovery::require_member;
 use super::relay::ignoring_departed;
 use super::rooms::set_membership;
@@ -17,11 +18,15 @@ use std::time::Instant;
 
 /// `presence {room}`: answers `{online: [up]}`.
 pub async fn presence<A: Adapter>(
+    budget: EventBudget,
     TryData(payload): TryData<RoomRef>,
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let result = async {
         let RoomRef { room } = payload.map_err(|e| bad_payload("presence", e))?;
@@ -37,12 +42,16 @@ pub async fn presence<A: Adapter>(
 
 /// `kick {room, up}`: admins only; answers `{}`.
 pub async fn kick<A: Adapter>(
+    budget: EventBudget,
     io: SocketIo<A>,
     TryData(payload): TryData<Kick>,
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let _work = state.lifecycle.work();
     let result = async {

@@ -3,6 +3,7 @@
 //! Typing is never stored; it is relayed only from a socket in the room.
 
 use super::ack::{answer, bad_payload};
+use super::budget::EventBudget;
 use super::relay::ignoring_departed;
 use super::session::{Session, in_room};
 use crate::state::AppState;
@@ -15,12 +16,16 @@ use std::time::Instant;
 /// `typing {room, typing}`: answers `{}`; `typing {room, up, typing}` goes
 /// to the room's other sockets.
 pub async fn typing<A: Adapter>(
+    budget: EventBudget,
     socket: SocketRef<A>,
     TryData(payload): TryData<Typing>,
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let result = payload
         .map_err(|e| bad_payload("typing", e))
@@ -61,12 +66,16 @@ pub async fn typing<A: Adapter>(
 /// `read {room, messageId}`: answers `{room, unread}`; `read {room, up,
 /// messageId}` goes to the room's other sockets.
 pub async fn read<A: Adapter>(
+    budget: EventBudget,
     socket: SocketRef<A>,
     TryData(payload): TryData<Read>,
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let _work = state.lifecycle.work();
     let result = async {

@@ -7,6 +7,7 @@
 //! (and with `since` = the last change's `changedAt` while `moreChanges`).
 
 use super::ack::{answer, bad_payload};
+use super::budget::EventBudget;
 use super::session::Session;
 use crate::state::AppState;
 use chat_wire::events::{Sync, SyncResult};
@@ -21,11 +22,15 @@ use std::time::Instant;
 
 /// `sync {room, after?, since?}`: answers `{messages: Page, changes: [Message]}`.
 pub async fn sync<A: Adapter>(
+    budget: EventBudget,
     TryData(payload): TryData<Sync>,
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let result = catch_up(
         &state,

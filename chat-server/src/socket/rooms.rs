@@ -5,6 +5,7 @@
 //! step.
 
 use super::ack::{answer, bad_payload};
+use super::budget::EventBudget;
 use super::session::{Session, user_room};
 use crate::state::AppState;
 use chat_wire::events::{OnlineNotice, RoomRef};
@@ -18,10 +19,14 @@ use std::time::Instant;
 
 /// `online {}`: answers `{up}` (seed compatibility; identity is the token's).
 pub async fn online<A: Adapter>(
+    budget: EventBudget,
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let notice = OnlineNotice {
         up: session.up.clone(),
@@ -32,12 +37,16 @@ pub async fn online<A: Adapter>(
 /// `join room {room}`: a member (re)joins; anyone may join an `open` group;
 /// others get `permission_denied`. Answers the Group.
 pub async fn join_room<A: Adapter>(
+    budget: EventBudget,
     io: SocketIo<A>,
     TryData(payload): TryData<RoomRef>,
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let _work = state.lifecycle.work();
     let result = async {
@@ -66,12 +75,16 @@ async fn join(state: &AppState, up: &Up, room: &EntityId) -> Result<Group, ApiEr
 
 /// `leave room {room}`: leaves the group. Answers `{room}`.
 pub async fn leave_room<A: Adapter>(
+    budget: EventBudget,
     io: SocketIo<A>,
     TryData(payload): TryData<RoomRef>,
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
+    if !budget.spent() {
+        return;
+    }
     let started = Instant::now();
     let _work = state.lifecycle.work();
     let result = async {

@@ -4,6 +4,7 @@
 //! (MongoDB adapter).
 
 use super::connect::{authenticate, on_connect};
+use super::expiry::{self, ExpiryQueue};
 use super::request_head::own_socket_request_head;
 use crate::cluster::adapter::{self, ClusterAdapter};
 use crate::cluster::{drain, registry, transports};
@@ -47,6 +48,9 @@ impl SocketServer {
         let builder = SocketIo::builder()
             .max_payload(MAX_SOCKET_PAYLOAD)
             .ws_max_message_size(MAX_SOCKET_PAYLOAD as usize)
+            // A frame is capped too, not only a message: the default 16 MiB
+            // frame could be sent before any authentication.
+            .ws_max_frame_size(MAX_SOCKET_PAYLOAD as usize)
             .ws_read_buffer_size(WS_READ_BUFFER)
             .with_state(state.clone());
         match config.adapter {
@@ -66,6 +70,15 @@ impl SocketServer {
                 Ok((Self::Cluster(io), wrap(layer, router, state)))
             }
         }
+    }
+
+    /// Starts the task that disconnects sockets whose token expired (see
+    /// `socket::expiry`).
+    pub fn spawn_expiry(&self, queue: ExpiryQueue) {
+        match self {
+            Self::Local(io) => tokio::spawn(expiry::run(io.clone(), queue)),
+            Self::Cluster(io) => tokio::spawn(expiry::run(io.clone(), queue)),
+        };
     }
 
     /// Starts this node's heartbeat and reaping (see `cluster::registry`).

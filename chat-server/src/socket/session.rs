@@ -9,7 +9,7 @@ use chat_wire::ids::Up;
 use socketioxide::adapter::Adapter;
 use socketioxide::socket::Socket;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The room every socket of a user joins, to reach all their devices.
 pub fn user_room(up: &Up) -> String {
@@ -42,18 +42,31 @@ pub struct InitialRooms(pub Vec<String>);
 pub struct Session {
     /// The user, from the token.
     pub up: Up,
+    expires: Arc<AtomicU64>,
     counted: Arc<AtomicBool>,
     queued: Arc<AtomicBool>,
 }
 
 impl Session {
-    /// A session of `up`.
-    pub fn new(up: Up) -> Self {
+    /// A session of `up` whose token expires at `exp` (seconds since the
+    /// Unix epoch).
+    pub fn new(up: Up, exp: u64) -> Self {
         Self {
             up,
+            expires: Arc::new(AtomicU64::new(exp)),
             counted: Arc::new(AtomicBool::new(false)),
             queued: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// When the socket's token expires, seconds since the Unix epoch.
+    pub fn expires(&self) -> u64 {
+        self.expires.load(Ordering::SeqCst)
+    }
+
+    /// Moves the expiry to `exp` if that is later; answers the expiry now.
+    pub fn extend(&self, exp: u64) -> u64 {
+        self.expires.fetch_max(exp, Ordering::SeqCst).max(exp)
     }
 
     /// Records that this socket is counted in presence.
@@ -84,7 +97,10 @@ mod tests {
 
     #[test]
     fn a_departure_is_handled_once_and_the_user_room_is_named_after_the_user() {
-        let session = Session::new(Up::parse("up1").unwrap());
+        let session = Session::new(Up::parse("up1").unwrap(), 100);
+        assert_eq!(session.extend(50), 100, "an earlier expiry changes nothing");
+        assert_eq!(session.extend(200), 200);
+        assert_eq!(session.expires(), 200);
         assert!(!session.uncount(), "not counted yet");
         session.clone().count();
         assert!(session.uncount());

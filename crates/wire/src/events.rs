@@ -272,6 +272,21 @@ pub struct Migrate {
     pub url: String,
 }
 
+/// `refresh token`: a newer token for the socket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshToken {
+    /// A valid JWT of the same user.
+    pub token: String,
+}
+
+/// The ack of `refresh token`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenExpiry {
+    /// When the socket's token now expires, seconds since the Unix epoch
+    /// (a JWT `exp`).
+    pub exp: u64,
+}
+
 /// An ack without data: `{}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Empty {}

@@ -5,7 +5,8 @@
 //! group whose `users` array has no element at index `capacity - 1`, so two
 //! users racing for the last place can never overfill it; the loser finds
 //! another room or opens one. A pair's private room made by the queues is
-//! never handed out, even when one of the pair has left it.
+//! never handed out, even when one of the pair has left it. A user is in at
+//! most [`MAX_MATCH_ROOMS_PER_USER`] rooms.
 
 use super::documents::GroupDoc;
 use super::{Store, db_error};
@@ -14,6 +15,10 @@ use chat_wire::model::{Group, GroupKind};
 use mongodb::bson::doc;
 use mongodb::options::ReturnDocument;
 use service_kit::ApiError;
+
+/// The most matchmaking rooms one user may be in: random topics must not
+/// let a user create groups without end.
+pub const MAX_MATCH_ROOMS_PER_USER: u64 = 20;
 
 impl Store {
     /// A `match` group of `topic` and `capacity` holding `up`; `true` when
@@ -34,6 +39,16 @@ impl Store {
             .map_err(db_error)?;
         if let Some(group) = already_in {
             return Ok((group.into(), false));
+        }
+        let held = self
+            .groups
+            .count_documents(doc! {"users": up.as_str(), "kind": "match", "pair": {"$ne": true}})
+            .await
+            .map_err(db_error)?;
+        if held >= MAX_MATCH_ROOMS_PER_USER {
+            return Err(ApiError::InvalidArgument(format!(
+                "{up} is in {held} matchmaking rooms already, the most allowed; leave one first"
+            )));
         }
         let last_place = format!("users.{}", capacity - 1);
         let joined = self

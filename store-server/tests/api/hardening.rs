@@ -198,3 +198,36 @@ async fn a_page_number_whose_offset_would_overflow_is_a_clear_400() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn random_topics_cannot_create_matchmaking_rooms_without_end() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        let body = json!({"up": "ana", "topic": format!("t{i}"), "capacity": 5});
+        assert_eq!(
+            app.post_json("/group/match", &body).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let over = json!({"up": "ana", "topic": "t20", "capacity": 5});
+    let message = expect_error(
+        app.post_json("/group/match", &over).await,
+        400,
+        "invalid_argument",
+    )
+    .await;
+    assert!(message.contains("20 matchmaking rooms"), "{message}");
+    let again = json!({"up": "ana", "topic": "t3", "capacity": 5});
+    assert_eq!(
+        app.post_json("/group/match", &again).await.status(),
+        StatusCode::OK,
+        "a room she is in"
+    );
+    let groups = app
+        .store()
+        .groups
+        .count_documents(mongodb::bson::doc! {})
+        .await
+        .unwrap();
+    assert_eq!(groups, 20);
+}

@@ -11,7 +11,7 @@ use store_server::config::StoreConfig;
 use tokio::sync::oneshot;
 
 const STORE_TOKEN: &str = "e2e-store-token";
-const JWT_SECRET: &str = "e2e-jwt-secret";
+const JWT_SECRET: &str = "e2e-jwt-secret-0123456789abcdef-0123";
 
 /// A running stack.
 pub struct Stack {

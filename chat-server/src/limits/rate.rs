@@ -1,6 +1,8 @@
-//! The per-user message rate: `CHAT_MSG_RATE` per second with a burst of
-//! `CHAT_MSG_BURST`, across all of a user's sockets on this node. A user
-//! over the rate gets `rate_limited`; nobody else is slowed down.
+//! A per-user rate: a token bucket per user, across all of the user's
+//! sockets on this node. Two run: messages (`CHAT_MSG_RATE`,
+//! `CHAT_MSG_BURST`) and client events of any kind (`CHAT_EVENT_RATE`,
+//! `CHAT_EVENT_BURST`). A user over a rate gets `rate_limited`; nobody else
+//! is slowed down.
 
 use chat_wire::ids::Up;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -14,33 +16,36 @@ const CLEANUP_EVERY: Duration = Duration::from_secs(60);
 
 /// A keyed token bucket per user; cheap to clone.
 #[derive(Clone)]
-pub struct MessageRate {
+pub struct UserRate {
     limiter: Arc<DefaultKeyedRateLimiter<Up>>,
+    refusal: &'static str,
 }
 
-impl std::fmt::Debug for MessageRate {
+impl std::fmt::Debug for UserRate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MessageRate").finish_non_exhaustive()
+        f.debug_struct("UserRate").finish_non_exhaustive()
     }
 }
 
-impl MessageRate {
-    /// `per_second` messages per second with `burst` at once (both at least 1).
-    pub fn new(per_second: u32, burst: u32) -> Self {
+impl UserRate {
+    /// `per_second` per second with `burst` at once (both at least 1; a
+    /// burst below the rate is raised to it); `refusal` is the error text.
+    pub fn new(per_second: u32, burst: u32, refusal: &'static str) -> Self {
         let rate = NonZeroU32::new(per_second.max(1)).expect("at least 1");
         let burst = NonZeroU32::new(burst.max(per_second).max(1)).expect("at least 1");
         Self {
             limiter: Arc::new(RateLimiter::keyed(
                 Quota::per_second(rate).allow_burst(burst),
             )),
+            refusal,
         }
     }
 
-    /// Takes one message from `up`'s bucket, or `rate_limited`.
+    /// Takes one token from `up`'s bucket, or `rate_limited`.
     pub fn check(&self, up: &Up) -> Result<(), ApiError> {
-        self.limiter.check_key(up).map_err(|_| {
-            ApiError::RateLimited("you are sending messages too fast; slow down".into())
-        })
+        self.limiter
+            .check_key(up)
+            .map_err(|_| ApiError::RateLimited(self.refusal.into()))
     }
 
     /// Drops the buckets of users idle long enough to be full again, every
@@ -67,7 +72,7 @@ mod tests {
 
     #[test]
     fn a_burst_passes_then_the_sender_is_limited_and_others_are_not() {
-        let rate = MessageRate::new(1, 3);
+        let rate = UserRate::new(1, 3, "slow down");
         let (fast, other) = (Up::parse("fast").unwrap(), Up::parse("other").unwrap());
         for _ in 0..3 {
             assert!(rate.check(&fast).is_ok());
