@@ -8,7 +8,7 @@
 //! close one client's transport during a drain without a Socket.IO
 //! `disconnect`, so the client reconnects by itself.
 
-use axum::serve::{IncomingStream, Listener};
+use axum::serve::Listener;
 use futures::task::AtomicWaker;
 use std::io;
 use std::net::SocketAddr;
@@ -49,15 +49,6 @@ pub struct Peer {
     pub addr: SocketAddr,
     /// Closes the connection the request came on.
     pub connection: ConnectionHandle,
-}
-
-impl axum::extract::connect_info::Connected<IncomingStream<'_, ClosableListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, ClosableListener>) -> Self {
-        Peer {
-            addr: *stream.remote_addr(),
-            connection: stream.io().handle.clone(),
-        }
-    }
 }
 
 /// A connection whose reads end and writes fail once its handle is closed.
@@ -122,6 +113,13 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ClosableIo<T> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+impl<T> ClosableIo<T> {
+    /// The handle that closes this connection.
+    pub fn handle(&self) -> &ConnectionHandle {
+        &self.handle
     }
 }
 
