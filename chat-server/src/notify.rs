@@ -3,15 +3,18 @@
 //! of its group who is offline, the hook for push notifications.
 //!
 //! Messages wait in a bounded queue that never blocks delivery: when it is
-//! full the notification is dropped, counted and logged. Each post is retried
-//! with back-off; an endpoint that stays down is counted and logged, never
-//! fatal. Offline means "no socket on any live chat node": the store answers
+//! full the notification is dropped, counted and logged. A few messages are
+//! handled at once, at most 32 posts are in flight, each post has 5 s, and
+//! a post is retried with back-off only when it may succeed later (network
+//! errors, 5xx, 408, 429; not other 4xx); an endpoint that stays down is
+//! counted and logged, never fatal. Offline means "no socket on any live chat node": the store answers
 //! who of the group is online when the message is handled, and the node that
 //! stored the message is the one that notifies.
 
 use crate::store_client::StoreClient;
 use chat_wire::ids::Up;
 use chat_wire::model::Message;
+use futures::StreamExt;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -34,6 +37,16 @@ const BACK_OFF: [Duration; 3] = [
 ];
 /// Time allowed for one post.
 const POST_TIMEOUT: Duration = Duration::from_secs(5);
+/// Messages whose group is read at the same time.
+const CONCURRENT_LOOKUPS: usize = 8;
+
+/// Whether a post answered `status` may succeed if tried again: a server
+/// error, a timeout or a rate limit may pass; any other refusal will not.
+fn may_succeed_later(status: reqwest::StatusCode) -> bool {
+    status.is_server_error()
+        || status == reqwest::StatusCode::REQUEST_TIMEOUT
+        || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+}
 
 /// What is posted to the hook.
 #[derive(Debug, Serialize)]
@@ -109,38 +122,50 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(self, mut messages: mpsc::Receiver<Message>) {
+    async fn run(self, messages: mpsc::Receiver<Message>) {
         let worker = Arc::new(self);
-        while let Some(message) = messages.recv().await {
-            let presence = match worker.store.group_presence(&message.group).await {
-                Ok(presence) => presence,
-                Err(err) => {
-                    tracing::warn!(id = %message.id, error = %err, "cannot read who of a group is online to notify the others");
-                    worker
-                        .counts
-                        .get_or_create(&OutcomeLabels { outcome: "failed" })
-                        .inc();
-                    continue;
-                }
-            };
-            let online: HashSet<&Up> = presence.online.iter().collect();
-            let message = Arc::new(message);
-            let offline = presence
-                .group
-                .users
-                .iter()
-                .filter(|up| **up != message.from && !online.contains(up));
-            for up in offline {
-                let up = up.clone();
-                let Ok(permit) = worker.in_flight.clone().acquire_owned().await else {
-                    return;
-                };
-                let (worker, message) = (worker.clone(), message.clone());
-                tokio::spawn(async move {
-                    worker.post_with_retries(&up, &message).await;
-                    drop(permit);
-                });
+        // Messages are handled a few at a time: one slow lookup of a group
+        // does not hold up the notifications of the others.
+        futures::stream::unfold(messages, |mut messages| async move {
+            messages.recv().await.map(|message| (message, messages))
+        })
+        .for_each_concurrent(CONCURRENT_LOOKUPS, |message| {
+            let worker = worker.clone();
+            async move { worker.notify_offline(message).await }
+        })
+        .await;
+    }
+
+    /// Posts a notification to each member of the message's group who has
+    /// no socket on a live node.
+    async fn notify_offline(self: Arc<Self>, message: Message) {
+        let presence = match self.store.group_presence(&message.group).await {
+            Ok(presence) => presence,
+            Err(err) => {
+                tracing::warn!(id = %message.id, error = %err, "cannot read who of a group is online to notify the others");
+                self.counts
+                    .get_or_create(&OutcomeLabels { outcome: "failed" })
+                    .inc();
+                return;
             }
+        };
+        let online: HashSet<&Up> = presence.online.iter().collect();
+        let message = Arc::new(message);
+        let offline = presence
+            .group
+            .users
+            .iter()
+            .filter(|up| **up != message.from && !online.contains(up));
+        for up in offline {
+            let up = up.clone();
+            let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
+                return;
+            };
+            let (worker, message) = (self.clone(), message.clone());
+            tokio::spawn(async move {
+                worker.post_with_retries(&up, &message).await;
+                drop(permit);
+            });
         }
     }
 
@@ -149,17 +174,20 @@ impl Worker {
         let mut waits = BACK_OFF.iter();
         loop {
             let result = self.http.post(&self.url).json(&body).send().await;
-            let failure = match result {
+            let (failure, worth_retrying) = match result {
                 Ok(response) if response.status().is_success() => {
                     self.counts
                         .get_or_create(&OutcomeLabels { outcome: "sent" })
                         .inc();
                     return;
                 }
-                Ok(response) => format!("status {}", response.status()),
-                Err(err) => err.to_string(),
+                Ok(response) => (
+                    format!("status {}", response.status()),
+                    may_succeed_later(response.status()),
+                ),
+                Err(err) => (err.to_string(), true),
             };
-            match waits.next() {
+            match waits.next().filter(|_| worth_retrying) {
                 Some(wait) => tokio::time::sleep(*wait).await,
                 None => {
                     self.counts
@@ -170,5 +198,21 @@ impl Worker {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_answers_that_may_change_are_retried() {
+        use reqwest::StatusCode;
+        assert!(may_succeed_later(StatusCode::SERVICE_UNAVAILABLE));
+        assert!(may_succeed_later(StatusCode::TOO_MANY_REQUESTS));
+        assert!(may_succeed_later(StatusCode::REQUEST_TIMEOUT));
+        assert!(!may_succeed_later(StatusCode::BAD_REQUEST));
+        assert!(!may_succeed_later(StatusCode::NOT_FOUND));
+        assert!(!may_succeed_later(StatusCode::UNAUTHORIZED));
     }
 }

@@ -2,17 +2,26 @@
 //! it hits a unique index.
 //!
 //! An ordered insert stops at the first failing document; everything before
-//! it is stored and nothing after it. So a failure splits the batch cleanly:
-//! - a duplicate `(from, nonce)` (a retry whose first message is stored):
-//!   every retry left in the batch is found in one query and answered with
-//!   its stored message, the others are renumbered to close the holes, and
-//!   they are inserted again;
-//! - a duplicate `{group, seq}` (another store instance numbered the same
-//!   group): the group's numbering restarts after its newest stored message;
+//! it is stored and nothing after it. So a failure splits the batch cleanly.
+//! On a duplicate key, the retries left in the batch are looked up by their
+//! `(from, nonce)` keys in one query (which index refused the document is
+//! read from the data, not from the error's text):
+//! - the refused document is a retry whose first message is stored: every
+//!   retry found is answered with its stored message, the others are
+//!   renumbered to close the holes, and they are inserted again;
+//! - it is not: its `{group, seq}` collided (another store instance
+//!   numbered the same group), and the group's numbering restarts after its
+//!   newest stored message;
 //! - anything else: the rest is answered with the error, and its groups are
 //!   forgotten so their numbering is reloaded from MongoDB.
+//!
+//! Each insert is given [`INSERT_TIMEOUT`]; past it the rest of the batch is
+//! answered `unavailable` (its messages may or may not be stored: they
+//! become orphans, see `orphans`). A batch makes at most [`MAX_ATTEMPTS`]
+//! inserts.
 
 use super::group_cache::CachedGroup;
+use super::orphans::Orphans;
 use super::{Outcome, Pending, Stored};
 use crate::db::documents::MessageDoc;
 use crate::db::{DUPLICATE_KEY, Store, db_error};
@@ -22,9 +31,17 @@ use mongodb::bson::oid::ObjectId;
 use mongodb::error::{Error as DbError, ErrorKind};
 use service_kit::ApiError;
 use std::collections::HashMap;
+use std::future::IntoFuture;
+use std::time::Duration;
 
 /// Renumberings after `seq` collisions tolerated in one batch.
 const MAX_COLLISIONS: usize = 8;
+/// Inserts one batch may make, whatever goes wrong.
+const MAX_ATTEMPTS: usize = 16;
+/// How long one insert may take: a MongoDB that does not answer fails the
+/// batch (`unavailable`) within this, before the chat-server's own call to
+/// the store gives up (5 s), instead of stalling every group.
+pub const INSERT_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// A message of the batch with its document.
 pub struct Entry {
@@ -38,7 +55,6 @@ pub struct Entry {
 struct Refused {
     index: usize,
     code: i32,
-    on_nonce: bool,
 }
 
 fn refused(err: &DbError) -> Option<Refused> {
@@ -53,7 +69,6 @@ fn refused(err: &DbError) -> Option<Refused> {
     Some(Refused {
         index: first.index,
         code: first.code,
-        on_nonce: first.message.contains("nonceKey"),
     })
 }
 
@@ -63,53 +78,64 @@ pub async fn insert_in_order(
     store: &Store,
     groups: &mut HashMap<ObjectId, CachedGroup>,
     entries: Vec<Entry>,
+    orphans: &Orphans,
 ) -> Vec<Entry> {
     let mut rest = entries;
     let mut inserted: Vec<Entry> = Vec::with_capacity(rest.len());
     let mut collisions = 0;
-    while !rest.is_empty() {
-        let err = match store
+    for _ in 0..MAX_ATTEMPTS {
+        if rest.is_empty() {
+            return inserted;
+        }
+        let insert = store
             .messages
             .insert_many(rest.iter().map(|e| &e.doc))
-            .ordered(true)
-            .await
-        {
-            Ok(_) => {
+            .ordered(true);
+        let err = match tokio::time::timeout(INSERT_TIMEOUT, insert.into_future()).await {
+            Ok(Ok(_)) => {
                 inserted.append(&mut rest);
-                break;
+                return inserted;
             }
-            Err(err) => err,
+            Ok(Err(err)) => err,
+            Err(_) => {
+                let err = ApiError::Unavailable(anyhow::anyhow!(
+                    "MongoDB did not answer an insert within {INSERT_TIMEOUT:?}"
+                ));
+                fail_unknown(groups, rest, err, orphans);
+                return inserted;
+            }
         };
         let refusal = refused(&err).filter(|r| r.code == DUPLICATE_KEY && r.index < rest.len());
         let Some(refusal) = refusal else {
             let index = refused(&err).map_or(0, |r| r.index).min(rest.len());
             let failed = rest.split_off(index);
             inserted.append(&mut rest);
-            fail_all(groups, failed, db_error(err));
-            break;
+            fail_all(groups, failed, db_error(err), orphans);
+            return inserted;
         };
-        let mut tail = rest.split_off(refusal.index);
+        let tail = rest.split_off(refusal.index);
         inserted.append(&mut rest);
-        if refusal.on_nonce {
-            match answer_stored_twins(store, groups, tail).await {
-                Ok(fresh) => rest = fresh,
+        let (mut tail, refused_was_retry) =
+            match answer_stored_twins(store, groups, tail, orphans).await {
+                Ok(answered) => answered,
                 Err((failed, err)) => {
-                    fail_all(groups, failed, err);
-                    break;
+                    fail_all(groups, failed, err, orphans);
+                    return inserted;
                 }
-            }
+            };
+        if refused_was_retry {
+            rest = tail;
             continue;
         }
-        let first = tail.remove(0);
-        let group = first.doc.group;
+        // Not a retry: the refused document's `{group, seq}` collided.
         collisions += 1;
-        tail.insert(0, first);
+        let group = tail[0].doc.group;
         if collisions > MAX_COLLISIONS {
             let err = ApiError::Unavailable(anyhow::anyhow!(
                 "message numbers of group {group} kept colliding"
             ));
-            fail_all(groups, tail, err);
-            break;
+            fail_all(groups, tail, err, orphans);
+            return inserted;
         }
         let floor = groups
             .get(&group)
@@ -120,23 +146,30 @@ pub async fn insert_in_order(
                 rest = tail;
             }
             Err(err) => {
-                fail_all(groups, tail, err);
-                break;
+                fail_all(groups, tail, err, orphans);
+                return inserted;
             }
         }
     }
+    let err = ApiError::Unavailable(anyhow::anyhow!(
+        "a batch of messages needed more than {MAX_ATTEMPTS} inserts"
+    ));
+    fail_all(groups, rest, err, orphans);
     inserted
 }
 
-/// After a duplicate `(from, nonce)`, finds every message of `tail` that
+/// After a duplicate key on `tail[0]`, finds every message of `tail` that
 /// is a retry of a stored one, in one query, and answers it with the stored
-/// message (so a batch of retries costs two round trips, not one each). The
-/// others are renumbered to close the holes and returned.
+/// message (so a batch of retries costs two round trips, not one each); a
+/// retry of an orphan is told it created the message. The others are
+/// renumbered to close the holes and returned, with whether `tail[0]` was
+/// such a retry.
 async fn answer_stored_twins(
     store: &Store,
     groups: &mut HashMap<ObjectId, CachedGroup>,
     tail: Vec<Entry>,
-) -> Result<Vec<Entry>, (Vec<Entry>, ApiError)> {
+    orphans: &Orphans,
+) -> Result<(Vec<Entry>, bool), (Vec<Entry>, ApiError)> {
     let keys: Vec<&str> = tail
         .iter()
         .filter_map(|e| e.doc.nonce_key.as_deref())
@@ -162,24 +195,27 @@ async fn answer_stored_twins(
         first_seq.entry(entry.doc.group).or_insert(entry.doc.seq);
     }
     let mut fresh = Vec::with_capacity(tail.len());
-    for entry in tail {
-        let twin = entry
-            .doc
-            .nonce_key
-            .as_ref()
-            .and_then(|key| stored.remove(key));
+    let mut refused_was_retry = false;
+    for (index, entry) in tail.into_iter().enumerate() {
+        let key = entry.doc.nonce_key.clone();
+        let twin = key.as_ref().and_then(|key| stored.remove(key));
         match twin {
-            Some(doc) => entry.pending.answer(Outcome::Stored(Stored {
-                message: doc.into(),
-                created: false,
-            })),
+            Some(doc) => {
+                refused_was_retry |= index == 0;
+                let created = key.is_some_and(|key| orphans.claim(&key));
+                let outcome = Outcome::Stored(Stored {
+                    message: doc.into(),
+                    created,
+                });
+                entry.pending.answer(outcome, orphans);
+            }
             None => fresh.push(entry),
         }
     }
     for (group, first) in first_seq {
         renumber(groups, &mut fresh, group, first - 1);
     }
-    Ok(fresh)
+    Ok((fresh, refused_was_retry))
 }
 
 /// Numbers the group's messages of `tail` after `newest`.
@@ -200,10 +236,32 @@ fn renumber(
 }
 
 /// Answers every entry with `err` and forgets their groups' numbering.
-fn fail_all(groups: &mut HashMap<ObjectId, CachedGroup>, failed: Vec<Entry>, err: ApiError) {
+fn fail_all(
+    groups: &mut HashMap<ObjectId, CachedGroup>,
+    failed: Vec<Entry>,
+    err: ApiError,
+    orphans: &Orphans,
+) {
     let outcome = Outcome::failed(err);
     for entry in failed {
         groups.remove(&entry.doc.group);
-        entry.pending.answer(outcome.clone());
+        entry.pending.answer(outcome.clone(), orphans);
+    }
+}
+
+/// Like [`fail_all`], for entries whose insert may have been applied: a
+/// retry that finds one stored is told it created it.
+fn fail_unknown(
+    groups: &mut HashMap<ObjectId, CachedGroup>,
+    failed: Vec<Entry>,
+    err: ApiError,
+    orphans: &Orphans,
+) {
+    let message = err.to_string();
+    let code = err.code();
+    for entry in failed {
+        groups.remove(&entry.doc.group);
+        let err = ApiError::from_code(code, message.clone());
+        entry.pending.answer_unknown(err, orphans);
     }
 }

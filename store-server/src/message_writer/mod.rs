@@ -18,9 +18,16 @@
 //! insert rate. Batches run one at a time, so a group's messages become
 //! visible in `seq` order and a reader catching up with `after` never skips
 //! one.
+//!
+//! A message stored without its sender learning it is remembered
+//! ([`orphans`]), so that its retry still gets it broadcast. An insert that
+//! MongoDB does not answer within [`insert::INSERT_TIMEOUT`] fails the batch
+//! instead of stalling every group. If the writer task ever stops, the
+//! store is no longer ready.
 
 mod group_cache;
 mod insert;
+pub mod orphans;
 
 use crate::db::Store;
 use crate::db::documents::{MessageDoc, entity_id, nonce_key};
@@ -32,10 +39,13 @@ use group_cache::GroupCache;
 use insert::{Entry, insert_in_order};
 use mongodb::bson::DateTime;
 use mongodb::bson::oid::ObjectId;
+use orphans::Orphans;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use service_kit::ApiError;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most messages written in one batch.
@@ -93,20 +103,47 @@ struct Pending {
 }
 
 impl Pending {
-    fn answer(self, outcome: Outcome) {
-        for (index, reply) in self.replies.into_iter().enumerate() {
-            // Only the first request created the message; the others are
-            // retries of it and must be told so (`200`, not `201`).
-            let outcome = match &outcome {
-                Outcome::Stored(stored) if index > 0 => Outcome::Stored(Stored {
-                    created: false,
+    /// Answers every waiter. The first waiter still waiting is told it
+    /// created a new message (the others are retries of it and are told
+    /// `created: false`). If nobody was there to learn of the creation, the
+    /// message is an orphan: its next retry is told it created it.
+    fn answer(self, outcome: Outcome, orphans: &Orphans) {
+        let key = self.key();
+        let mut creation_told = !matches!(&outcome, Outcome::Stored(stored) if stored.created);
+        for reply in self.replies {
+            let told = match &outcome {
+                Outcome::Stored(stored) if stored.created => Outcome::Stored(Stored {
+                    created: !creation_told,
                     ..stored.clone()
                 }),
                 other => other.clone(),
             };
             // The sender may have given up (timeout); nothing to do then.
-            let _ = reply.send(outcome);
+            if reply.send(told).is_ok() {
+                creation_told = true;
+            }
         }
+        if !creation_told && let Some(key) = key {
+            orphans.adopt(key);
+        }
+    }
+
+    /// Answers that the message may or may not be stored (the insert's
+    /// outcome is unknown): a retry that finds it is told it created it.
+    fn answer_unknown(self, err: ApiError, orphans: &Orphans) {
+        if let Some(key) = self.key() {
+            orphans.adopt(key);
+        }
+        let outcome = Outcome::failed(err);
+        for reply in self.replies {
+            let _ = reply.send(outcome.clone());
+        }
+    }
+
+    /// The `(from, nonce)` key, for messages with a nonce.
+    fn key(&self) -> Option<String> {
+        let nonce = self.spec.nonce.as_ref()?;
+        Some(nonce_key(&self.spec.from, nonce))
     }
 }
 
@@ -115,6 +152,17 @@ impl Pending {
 pub struct MessageWriter {
     jobs: mpsc::Sender<Job>,
     cache: GroupCache,
+    running: Arc<AtomicBool>,
+}
+
+/// Marks the writer stopped when its task ends, by return or by panic.
+struct RunningFlag(Arc<AtomicBool>);
+
+impl Drop for RunningFlag {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+        tracing::error!("the message writer stopped; the store is not ready any more");
+    }
 }
 
 impl std::fmt::Debug for Job {
@@ -136,8 +184,27 @@ impl MessageWriter {
         );
         let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
         let cache = GroupCache::default();
-        tokio::spawn(run(store, cache.clone(), queue, batch_sizes));
-        Self { jobs, cache }
+        let running = Arc::new(AtomicBool::new(true));
+        let flag = RunningFlag(running.clone());
+        let writer = Writer {
+            store,
+            cache: cache.clone(),
+            orphans: Orphans::default(),
+        };
+        tokio::spawn(async move {
+            let _flag = flag;
+            writer.run(queue, batch_sizes).await;
+        });
+        Self {
+            jobs,
+            cache,
+            running,
+        }
+    }
+
+    /// Whether the writer task is running.
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
     }
 
     /// Forgets what the writer knows of a group whose members changed.
@@ -163,72 +230,85 @@ impl MessageWriter {
     }
 }
 
-async fn run(
+/// The writer task's state.
+struct Writer {
     store: Store,
     cache: GroupCache,
-    mut queue: mpsc::Receiver<Job>,
-    batch_sizes: Histogram,
-) {
-    while let Some(first) = queue.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        batch_sizes.observe(batch.len() as f64);
-        write_batch(&store, &cache, batch).await;
-    }
+    orphans: Orphans,
 }
 
-async fn write_batch(store: &Store, cache: &GroupCache, jobs: Vec<Job>) {
-    let pending = merge_same_nonce(jobs);
-    let group_ids: HashSet<ObjectId> = pending.iter().map(|p| p.spec.group).collect();
-    let mut groups = match cache.checkout(store, &group_ids).await {
-        Ok(groups) => groups,
-        Err(err) => {
-            let outcome = Outcome::failed(err);
-            pending.into_iter().for_each(|p| p.answer(outcome.clone()));
-            return;
-        }
-    };
-    let now = DateTime::now();
-    let mut entries = Vec::with_capacity(pending.len());
-    for item in pending {
-        let group = item.spec.group;
-        match groups.get_mut(&group) {
-            None => item.answer(Outcome::failed(group_not_found(group))),
-            Some(cached) if !cached.members.contains(&item.spec.from) => {
-                let message = format!(
-                    "{} is not a member of group {}",
-                    item.spec.from,
-                    entity_id(group)
-                );
-                item.answer(Outcome::Failed(ErrorCode::PermissionDenied, message));
+impl Writer {
+    async fn run(self, mut queue: mpsc::Receiver<Job>, batch_sizes: Histogram) {
+        while let Some(first) = queue.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
             }
-            Some(cached) => {
-                cached.last_seq += 1;
-                entries.push(Entry {
-                    doc: new_doc(&item.spec, cached.last_seq, now),
-                    pending: item,
-                });
-            }
+            batch_sizes.observe(batch.len() as f64);
+            self.write_batch(batch).await;
         }
     }
-    let inserted = insert_in_order(store, &mut groups, entries).await;
-    cache.checkin(groups);
-    for entry in inserted {
-        let doc = &entry.doc;
-        store.pending.record_count(doc.group, doc.seq);
-        store
-            .pending
-            .record_marker(doc.group, doc.from.clone(), doc.seq, doc.id);
-        let message = Message::from(entry.doc);
-        entry.pending.answer(Outcome::Stored(Stored {
-            message,
-            created: true,
-        }));
+
+    async fn write_batch(&self, jobs: Vec<Job>) {
+        let (store, orphans) = (&self.store, &self.orphans);
+        let pending = merge_same_nonce(jobs);
+        let group_ids: HashSet<ObjectId> = pending.iter().map(|p| p.spec.group).collect();
+        let mut groups = match self.cache.checkout(store, &group_ids).await {
+            Ok(groups) => groups,
+            Err(err) => {
+                let outcome = Outcome::failed(err);
+                pending
+                    .into_iter()
+                    .for_each(|p| p.answer(outcome.clone(), orphans));
+                return;
+            }
+        };
+        let now = DateTime::now();
+        let mut entries = Vec::with_capacity(pending.len());
+        for item in pending {
+            let group = item.spec.group;
+            match groups.get_mut(&group) {
+                None => item.answer(Outcome::failed(group_not_found(group)), orphans),
+                Some(cached) if !cached.members.contains(&item.spec.from) => {
+                    let message = format!(
+                        "{} is not a member of group {}",
+                        item.spec.from,
+                        entity_id(group)
+                    );
+                    item.answer(
+                        Outcome::Failed(ErrorCode::PermissionDenied, message),
+                        orphans,
+                    );
+                }
+                Some(cached) => {
+                    cached.last_seq += 1;
+                    entries.push(Entry {
+                        doc: new_doc(&item.spec, cached.last_seq, now),
+                        pending: item,
+                    });
+                }
+            }
+        }
+        let inserted = insert_in_order(store, &mut groups, entries, orphans).await;
+        self.cache.checkin(groups);
+        for entry in inserted {
+            let doc = &entry.doc;
+            store.pending.record_count(doc.group, doc.seq);
+            store
+                .pending
+                .record_marker(doc.group, doc.from.clone(), doc.seq, doc.id);
+            let message = Message::from(entry.doc);
+            entry.pending.answer(
+                Outcome::Stored(Stored {
+                    message,
+                    created: true,
+                }),
+                orphans,
+            );
+        }
     }
 }
 
@@ -291,16 +371,51 @@ mod tests {
         let (b, second) = job("a", Some("n1"));
         let pending = merge_same_nonce(vec![a, b]).remove(0);
         let message = Message::from(new_doc(&pending.spec, 1, DateTime::now()));
-        pending.answer(Outcome::Stored(Stored {
-            message,
-            created: true,
-        }));
+        pending.answer(
+            Outcome::Stored(Stored {
+                message,
+                created: true,
+            }),
+            &Orphans::default(),
+        );
         let created = |answer: oneshot::Receiver<Outcome>| match answer.blocking_recv() {
             Ok(Outcome::Stored(stored)) => stored.created,
             _ => panic!("no stored message"),
         };
         assert!(created(first));
         assert!(!created(second));
+    }
+
+    #[test]
+    fn a_creation_nobody_hears_goes_to_the_next_waiter_or_becomes_an_orphan() {
+        let orphans = Orphans::default();
+        let stored = |pending: &Pending| {
+            Outcome::Stored(Stored {
+                message: Message::from(new_doc(&pending.spec, 1, DateTime::now())),
+                created: true,
+            })
+        };
+        let (a, gone) = job("a", Some("n1"));
+        let (b, second) = job("a", Some("n1"));
+        drop(gone);
+        let pending = merge_same_nonce(vec![a, b]).remove(0);
+        let outcome = stored(&pending);
+        pending.answer(outcome, &orphans);
+        match second.blocking_recv() {
+            Ok(Outcome::Stored(stored)) => assert!(stored.created, "the waiter left is told"),
+            _ => panic!("no stored message"),
+        }
+        assert!(!orphans.claim("a|n1"), "somebody heard it");
+
+        let (c, gone) = job("a", Some("n2"));
+        drop(gone);
+        let pending = merge_same_nonce(vec![c]).remove(0);
+        let outcome = stored(&pending);
+        pending.answer(outcome, &orphans);
+        assert!(
+            orphans.claim("a|n2"),
+            "nobody heard it: its retry will be told"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Readiness of the store: MongoDB answers and the indexes exist.
+//! Readiness of the store: MongoDB answers, the indexes exist and the
+//! message writer runs.
 
 use crate::state::AppState;
 use axum::extract::State;
@@ -11,6 +12,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let ready = match state.store.ping().await {
         Err(_) => Err("the database does not answer".to_owned()),
         Ok(()) if !state.indexes_ready() => Err("indexes are not created yet".to_owned()),
+        Ok(()) if !state.writer.is_running() => Err("the message writer stopped".to_owned()),
         Ok(()) => Ok(()),
     };
     readiness(ready)

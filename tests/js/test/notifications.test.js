@@ -12,7 +12,7 @@ import { uniqueUp } from './harness.js';
 /**
  * The push-notification hook: records every post. `mode` decides the
  * answer: `ok` (204), `fail-once` (500 to the first post of each message,
- * then 204) or `hang` (never answers).
+ * then 204), `refuse` (400) or `hang` (never answers).
  */
 const hook = {
   posts: [],
@@ -30,6 +30,8 @@ const hook = {
       const id = body?.message?.id;
       if (hook.mode === 'hang') {
         hook.hanging.push(res);
+      } else if (hook.mode === 'refuse') {
+        res.writeHead(400).end('no such device');
       } else if (hook.mode === 'fail-once' && !hook.failed.has(id)) {
         hook.failed.add(id);
         res.writeHead(500).end('try again');
@@ -112,6 +114,17 @@ stack.test('when the hook answers 500, the chat-server retries and the hook gets
   assert.deepEqual(retried.body, failed.body, 'the retry posts the same notification');
   await sleep(1500);
   assert.equal(hook.about(message.id).length, 2, 'once accepted, it is not posted again');
+});
+
+stack.test('a hook that refuses a notification (4xx) is not asked again', async () => {
+  hook.mode = 'refuse';
+  const [a, c] = [uniqueUp('a'), uniqueUp('c')];
+  const group = await stack.group([a, c]);
+  const alice = await stack.connect(a);
+  const message = await call(alice, 'chat message', { room: group.id, message: 'refused' });
+  await eventually(() => assert.equal(hook.about(message.id).length, 1), 5000);
+  await sleep(1500);
+  assert.equal(hook.about(message.id).length, 1, 'a 400 would answer the same again: no retry');
 });
 
 stack.test('a hook that never answers does not delay message delivery', async () => {
