@@ -17,9 +17,9 @@ use crate::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use service_kit::ApiError;
+use axum::response::Response;
 use service_kit::connection::{ConnectionHandle, Peer};
+use service_kit::health::readiness;
 use socketioxide::adapter::Adapter;
 use socketioxide::socket::Socket;
 use std::collections::HashMap;
@@ -133,7 +133,10 @@ pub async fn track_transports(
     let query = engine_query(request.uri().query());
     let Some(sid) = query.sid else {
         if let Err(why) = state.accepts_sockets() {
-            return ApiError::Unavailable(anyhow::anyhow!(why)).into_response();
+            // Expected while draining and polled by every reconnecting
+            // client: answered like a failed readiness probe, not logged
+            // as an error.
+            return readiness(Err(why.to_owned()));
         }
         return next.run(request).await;
     };

@@ -174,22 +174,28 @@ async fn answer_stored_twins(
         .iter()
         .filter_map(|e| e.doc.nonce_key.as_deref())
         .collect();
-    let found: Result<Vec<MessageDoc>, _> = async {
+    let found = async {
         store
             .messages
             .find(doc! {"nonceKey": {"$in": keys}})
             .await?
-            .try_collect()
+            .try_collect::<Vec<MessageDoc>>()
             .await
-    }
-    .await;
-    let mut stored: HashMap<String, MessageDoc> = match found {
-        Ok(docs) => docs
-            .into_iter()
-            .filter_map(|doc| doc.nonce_key.clone().map(|key| (key, doc)))
-            .collect(),
-        Err(err) => return Err((tail, db_error(err))),
     };
+    let mut stored: HashMap<String, MessageDoc> =
+        match tokio::time::timeout(INSERT_TIMEOUT, found).await {
+            Ok(Ok(docs)) => docs
+                .into_iter()
+                .filter_map(|doc| doc.nonce_key.clone().map(|key| (key, doc)))
+                .collect(),
+            Ok(Err(err)) => return Err((tail, db_error(err))),
+            Err(_) => {
+                let err = ApiError::Unavailable(anyhow::anyhow!(
+                    "MongoDB did not answer a lookup within {INSERT_TIMEOUT:?}"
+                ));
+                return Err((tail, err));
+            }
+        };
     let mut first_seq: HashMap<ObjectId, i64> = HashMap::new();
     for entry in &tail {
         first_seq.entry(entry.doc.group).or_insert(entry.doc.seq);

@@ -106,10 +106,12 @@ impl Pending {
     /// Answers every waiter. The first waiter still waiting is told it
     /// created a new message (the others are retries of it and are told
     /// `created: false`). If nobody was there to learn of the creation, the
-    /// message is an orphan: its next retry is told it created it.
+    /// message is an orphan: its next retry is told it created it. If
+    /// somebody was, the key is no orphan, whatever an earlier attempt left.
     fn answer(self, outcome: Outcome, orphans: &Orphans) {
         let key = self.key();
-        let mut creation_told = !matches!(&outcome, Outcome::Stored(stored) if stored.created);
+        let creation = matches!(&outcome, Outcome::Stored(stored) if stored.created);
+        let mut creation_told = !creation;
         for reply in self.replies {
             let told = match &outcome {
                 Outcome::Stored(stored) if stored.created => Outcome::Stored(Stored {
@@ -123,8 +125,15 @@ impl Pending {
                 creation_told = true;
             }
         }
-        if !creation_told && let Some(key) = key {
-            orphans.adopt(key);
+        if let (true, Some(key)) = (creation, key) {
+            if creation_told {
+                // An earlier attempt may have left this key an orphan (its
+                // insert timed out and did not land): this creation was
+                // heard, and its broadcast is the only one.
+                orphans.claim(&key);
+            } else {
+                orphans.adopt(key);
+            }
         }
     }
 
@@ -256,7 +265,15 @@ impl Writer {
         let (store, orphans) = (&self.store, &self.orphans);
         let pending = merge_same_nonce(jobs);
         let group_ids: HashSet<ObjectId> = pending.iter().map(|p| p.spec.group).collect();
-        let mut groups = match self.cache.checkout(store, &group_ids).await {
+        let checkout = self.cache.checkout(store, &group_ids);
+        let checkout = tokio::time::timeout(insert::INSERT_TIMEOUT, checkout)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ApiError::Unavailable(anyhow::anyhow!(
+                    "MongoDB did not answer the groups of a batch in time"
+                )))
+            });
+        let mut groups = match checkout {
             Ok(groups) => groups,
             Err(err) => {
                 let outcome = Outcome::failed(err);

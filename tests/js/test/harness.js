@@ -131,15 +131,16 @@ async function waitReady(url, child) {
 /**
  * Starts store-server then the chat node(s); see the top of this file.
  * `chatEnv` is added to every chat node's environment (e.g.
- * `CHAT_MSG_RATE`, `CHAT_NOTIFY_URL`), `nodeEnv[i]` to node `i`'s only.
+ * `CHAT_MSG_RATE`, `CHAT_NOTIFY_URL`), `nodeEnv[i]` to node `i`'s only;
+ * `mongodbUri` replaces `$MONGODB_URI`.
  */
-export async function startStack({ chatEnv: chatExtra = {}, nodes: nodeCount = 1, nodeEnv = [] } = {}) {
+export async function startStack({ chatEnv: chatExtra = {}, nodes: nodeCount = 1, nodeEnv = [], mongodbUri: ownMongo } = {}) {
   for (const bin of Object.values(BIN)) {
     if (!existsSync(bin)) {
       throw new Error(`${bin} is missing: run \`cargo build -p store-server -p chat-server\` at the repository root first`);
     }
   }
-  const mongodbUri = process.env.MONGODB_URI;
+  const mongodbUri = ownMongo ?? process.env.MONGODB_URI;
   if (!mongodbUri) throw new Error('MONGODB_URI is not set: run ./scripts/test.sh or set MONGODB_URI');
 
   const storePort = await freePort();
