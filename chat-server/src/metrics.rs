@@ -33,6 +33,8 @@ pub struct ChatMetrics {
     pub events_over_budget: Counter,
     /// Handshakes refused: the user already held the most sockets.
     pub sockets_refused: Counter,
+    /// Broadcast packets dropped because a recipient's buffer was full.
+    pub broadcast_drops: Counter,
     events: Family<EventLabels, Counter>,
     ack_latency: Family<EventLabels, Histogram, fn() -> Histogram>,
 }
@@ -52,6 +54,7 @@ impl ChatMetrics {
             messages: Counter::default(),
             events_over_budget: Counter::default(),
             sockets_refused: Counter::default(),
+            broadcast_drops: Counter::default(),
             events: Family::default(),
             ack_latency: Family::new_with_constructor(latency_histogram),
         };
@@ -79,6 +82,11 @@ impl ChatMetrics {
             "sockets_refused",
             "Handshakes refused because the user held CHAT_MAX_SOCKETS_PER_USER sockets",
             metrics.sockets_refused.clone(),
+        );
+        registry.register(
+            "broadcast_drops",
+            "Broadcast packets a recipient missed because its buffer was full (a reader too slow); the socket is closed at its next ping",
+            metrics.broadcast_drops.clone(),
         );
         registry.register(
             "events",

@@ -15,7 +15,8 @@
 //! leaves the registry at the end, which takes offline only the users who
 //! did not reconnect elsewhere.
 
-use crate::socket::relay::ignoring_departed;
+use crate::metrics::ChatMetrics;
+use crate::socket::relay::delivery;
 use crate::socket::session::user_room;
 use crate::state::AppState;
 use chat_wire::cluster::NodeId;
@@ -210,10 +211,10 @@ pub async fn settle<A: Adapter>(io: SocketIo<A>, state: AppState, up: Up) {
                     continue;
                 }
                 if online {
-                    announce_online(&io, &up, rooms).await;
+                    announce_online(&io, &state.metrics, &up, rooms).await;
                 } else {
                     let last_seen = change.last_seen.unwrap_or_else(chrono::Utc::now);
-                    announce_offline(&io, &up, rooms, last_seen).await;
+                    announce_offline(&io, &state.metrics, &up, rooms, last_seen).await;
                 }
             }
             Err(err) => {
@@ -229,7 +230,12 @@ pub async fn settle<A: Adapter>(io: SocketIo<A>, state: AppState, up: Up) {
 }
 
 /// Tells `rooms` (but the user's own sockets) that `up` came online.
-pub async fn announce_online<A: Adapter>(io: &SocketIo<A>, up: &Up, rooms: Vec<String>) {
+pub async fn announce_online<A: Adapter>(
+    io: &SocketIo<A>,
+    metrics: &ChatMetrics,
+    up: &Up,
+    rooms: Vec<String>,
+) {
     if rooms.is_empty() {
         return;
     }
@@ -239,7 +245,7 @@ pub async fn announce_online<A: Adapter>(io: &SocketIo<A>, up: &Up, rooms: Vec<S
         .except(user_room(up))
         .emit("online", &notice)
         .await;
-    if let Err(err) = ignoring_departed(sent) {
+    if let Err(err) = delivery(metrics, sent) {
         tracing::warn!(up = %up, error = %err, "could not announce a user online");
     }
 }
@@ -247,6 +253,7 @@ pub async fn announce_online<A: Adapter>(io: &SocketIo<A>, up: &Up, rooms: Vec<S
 /// Tells `rooms` that `up` went offline.
 pub async fn announce_offline<A: Adapter>(
     io: &SocketIo<A>,
+    metrics: &ChatMetrics,
     up: &Up,
     rooms: Vec<String>,
     last_seen: Timestamp,
@@ -263,7 +270,7 @@ pub async fn announce_offline<A: Adapter>(
         .except(user_room(up))
         .emit("offline", &notice)
         .await;
-    if let Err(err) = ignoring_departed(sent) {
+    if let Err(err) = delivery(metrics, sent) {
         tracing::warn!(up = %up, error = %err, "could not announce a user offline");
     }
 }

@@ -122,7 +122,7 @@ pub async fn announce_removal<A: Adapter>(
             match state.store.groups_of_user(&user.up).await {
                 Ok(groups) => {
                     let rooms = groups.iter().map(|g| g.id.to_string()).collect();
-                    announce_offline(io, &user.up, rooms, user.last_seen).await;
+                    announce_offline(io, &state.metrics, &user.up, rooms, user.last_seen).await;
                 }
                 Err(err) => {
                     tracing::warn!(up = %user.up, error = %err, "cannot announce a user of a removed node offline");

@@ -4,7 +4,7 @@
 use super::ack::{answer, bad_payload};
 use super::budget::EventBudget;
 use super::messages::parse_nonce;
-use super::relay::ignoring_departed;
+use super::relay::delivery;
 use super::rooms::set_membership;
 use super::session::{Session, in_room, user_room};
 use crate::state::AppState;
@@ -58,8 +58,10 @@ pub async fn private_message<A: Adapter>(
         state.metrics.messages.inc();
         state.notifier.notify(&message);
         let both = [user_room(&session.up), user_room(&to)];
-        if let Err(err) = ignoring_departed(socket.to(both).emit("private message", &message).await)
-        {
+        if let Err(err) = delivery(
+            &state.metrics,
+            socket.to(both).emit("private message", &message).await,
+        ) {
             tracing::warn!(id = %message.id, error = %err, "could not deliver a private message");
         }
     }

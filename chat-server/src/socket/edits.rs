@@ -4,7 +4,7 @@
 
 use super::ack::{answer, bad_payload};
 use super::budget::EventBudget;
-use super::relay::ignoring_departed;
+use super::relay::delivery;
 use super::session::Session;
 use crate::state::AppState;
 use chat_wire::events::{DeleteMessageEvent, EditMessageEvent, React};
@@ -109,7 +109,8 @@ async fn finish<A: Adapter>(
     let changed = result.as_ref().ok().cloned();
     answer(ack, &state.metrics, event, started, result);
     if let Some(message) = changed
-        && let Err(err) = ignoring_departed(
+        && let Err(err) = delivery(
+            &state.metrics,
             socket
                 .to(message.group.to_string())
                 .emit("message updated", &message)

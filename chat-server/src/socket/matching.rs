@@ -7,7 +7,7 @@
 
 use super::ack::{answer, bad_payload};
 use super::budget::EventBudget;
-use super::relay::ignoring_departed;
+use super::relay::delivery;
 use super::rooms::set_membership;
 use super::session::{Session, user_room};
 use crate::state::AppState;
@@ -89,7 +89,7 @@ pub async fn queue<A: Adapter>(
     answer(ack, &state.metrics, "queue", started, result);
     if let Some((partner, notice)) = paired {
         session.set_queued(false);
-        announce_pair(&io, &session.up, &partner, notice).await;
+        announce_pair(&io, &state, &session.up, &partner, notice).await;
     }
 }
 
@@ -101,12 +101,21 @@ fn paired(outcome: QueueOutcome) -> Option<(Up, QueueComplete)> {
 }
 
 /// Puts both users' sockets in their room and tells them.
-async fn announce_pair<A: Adapter>(io: &SocketIo<A>, me: &Up, partner: &Up, notice: QueueComplete) {
+async fn announce_pair<A: Adapter>(
+    io: &SocketIo<A>,
+    state: &AppState,
+    me: &Up,
+    partner: &Up,
+    notice: QueueComplete,
+) {
     let room = &notice.room.id;
     set_membership(io, partner, room, true).await;
     set_membership(io, me, room, true).await;
     let both = [user_room(partner), user_room(me)];
-    if let Err(err) = ignoring_departed(io.to(both).emit("queue complete", &notice).await) {
+    if let Err(err) = delivery(
+        &state.metrics,
+        io.to(both).emit("queue complete", &notice).await,
+    ) {
         tracing::warn!(room = %room, error = %err, "could not announce a pairing");
     }
 }

@@ -3,7 +3,7 @@
 
 use super::ack::{answer, bad_payload};
 use super::budget::EventBudget;
-use super::relay::ignoring_departed;
+use super::relay::delivery;
 use super::session::Session;
 use crate::state::AppState;
 use chat_wire::events::ChatMessage;
@@ -52,7 +52,10 @@ pub async fn chat_message<A: Adapter>(
         state.metrics.messages.inc();
         state.notifier.notify(&message);
         let room = message.group.to_string();
-        if let Err(err) = ignoring_departed(socket.to(room).emit("chat message", &message).await) {
+        if let Err(err) = delivery(
+            &state.metrics,
+            socket.to(room).emit("chat message", &message).await,
+        ) {
             tracing::warn!(id = %message.id, error = %err, "could not broadcast a message");
         }
     }

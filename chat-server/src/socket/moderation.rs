@@ -5,7 +5,7 @@
 use super::ack::{answer, bad_payload};
 use super::budget::EventBudget;
 use super::recovery::require_member;
-use super::relay::ignoring_departed;
+use super::relay::delivery;
 use super::rooms::set_membership;
 use super::session::{Session, user_room};
 use crate::state::AppState;
@@ -69,7 +69,8 @@ pub async fn kick<A: Adapter>(
         }
         state.store.leave_group(&room, &up).await?;
         set_membership(&io, &up, &room, false).await;
-        if let Err(err) = ignoring_departed(
+        if let Err(err) = delivery(
+            &state.metrics,
             io.to(user_room(&up))
                 .emit("kicked", &RoomRef { room: room.clone() })
                 .await,

@@ -4,7 +4,7 @@
 
 use super::ack::{answer, bad_payload};
 use super::budget::EventBudget;
-use super::relay::ignoring_departed;
+use super::relay::delivery;
 use super::session::{Session, in_room};
 use crate::state::AppState;
 use chat_wire::events::{Empty, Read, ReadAck, ReadReceipt, Typing, TypingNotice};
@@ -52,7 +52,8 @@ pub async fn typing<A: Adapter>(
         result.map(|_| Empty {}),
     );
     if let Some(notice) = notice
-        && let Err(err) = ignoring_departed(
+        && let Err(err) = delivery(
+            &state.metrics,
             socket
                 .to(notice.room.to_string())
                 .emit("typing", &notice)
@@ -104,7 +105,8 @@ pub async fn read<A: Adapter>(
     };
     answer(ack, &state.metrics, "read", started, result);
     if let Some(receipt) = receipt
-        && let Err(err) = ignoring_departed(
+        && let Err(err) = delivery(
+            &state.metrics,
             socket
                 .to(receipt.room.to_string())
                 .emit("read", &receipt)
