@@ -166,6 +166,7 @@ async fn depart<A: Adapter>(
     rooms: Vec<String>,
 ) {
     state.transports.forget(&socket.id.to_string());
+    state.expiry.forget(socket.id);
     if !session.uncount() {
         return;
     }

@@ -18,35 +18,53 @@ use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Extension, State, TryData};
 use socketioxide_core::Sid;
+use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 use tokio_util::time::DelayQueue;
+use tokio_util::time::delay_queue::Key;
+
+/// What the expiry task is told.
+#[derive(Debug)]
+enum Change {
+    /// Watch a socket whose token expires at the given second.
+    Watch(Sid, u64),
+    /// The socket is gone: forget it.
+    Forget(Sid),
+}
 
 /// Hands sockets to the node's expiry task; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ExpiryWatch {
-    sockets: mpsc::UnboundedSender<(Sid, u64)>,
+    changes: mpsc::UnboundedSender<Change>,
 }
 
 /// The receiving end, for [`run`].
 #[derive(Debug)]
 pub struct ExpiryQueue {
-    sockets: mpsc::UnboundedReceiver<(Sid, u64)>,
+    changes: mpsc::UnboundedReceiver<Change>,
 }
 
 impl ExpiryWatch {
     /// A watch and the queue its task reads.
     pub fn new() -> (Self, ExpiryQueue) {
-        let (sockets, received) = mpsc::unbounded_channel();
-        (Self { sockets }, ExpiryQueue { sockets: received })
+        let (changes, received) = mpsc::unbounded_channel();
+        (Self { changes }, ExpiryQueue { changes: received })
     }
 
     /// Watches `socket`, whose token expires at `exp` (seconds since the
     /// Unix epoch).
     pub fn watch(&self, socket: Sid, exp: u64) {
-        if self.sockets.send((socket, exp)).is_err() {
+        if self.changes.send(Change::Watch(socket, exp)).is_err() {
             tracing::warn!("the token expiry task is gone; a socket is not watched");
         }
+    }
+
+    /// Stops watching a socket that left, so its entry does not wait for
+    /// a token expiry hours away.
+    pub fn forget(&self, socket: Sid) {
+        // Only fails when the task is gone, and then nothing is watched.
+        let _ = self.changes.send(Change::Forget(socket));
     }
 }
 
@@ -67,24 +85,31 @@ fn until(exp: u64) -> Duration {
 /// expires, unless it was refreshed meanwhile.
 pub async fn run<A: Adapter>(io: SocketIo<A>, mut queue: ExpiryQueue) {
     let mut due: DelayQueue<Sid> = DelayQueue::new();
+    let mut keys: HashMap<Sid, Key> = HashMap::new();
     loop {
         tokio::select! {
-            watched = queue.sockets.recv() => match watched {
-                Some((socket, exp)) => {
-                    due.insert(socket, until(exp));
+            change = queue.changes.recv() => match change {
+                Some(Change::Watch(socket, exp)) => {
+                    keys.insert(socket, due.insert(socket, until(exp)));
+                }
+                Some(Change::Forget(socket)) => {
+                    if let Some(key) = keys.remove(&socket) {
+                        due.try_remove(&key);
+                    }
                 }
                 None => return,
             },
             Some(expired) = futures::StreamExt::next(&mut due), if !due.is_empty() => {
-                let socket = expired.into_inner();
-                let Some(socket) = io.get_socket(socket) else {
+                let sid = expired.into_inner();
+                keys.remove(&sid);
+                let Some(socket) = io.get_socket(sid) else {
                     continue; // gone already
                 };
                 let Some(session) = socket.extensions.get::<Session>() else {
                     continue;
                 };
                 if session.expires() > now_seconds() {
-                    due.insert(socket.id, until(session.expires()));
+                    keys.insert(sid, due.insert(sid, until(session.expires())));
                     continue;
                 }
                 if let Err(err) = socket.emit("unauthenticated", &Empty {}) {
