@@ -206,6 +206,9 @@ peer_token=$("$chat_bin" token "$DEV_PEER")
     echo "   $dev_token"
     echo " Token of $DEV_PEER (valid 24 h):"
     echo "   $peer_token"
+    echo " Web client (sign-in links; each browser tab keeps its own user):"
+    echo "   $DEV_USER: $CHAT_PUBLIC_URL/#token=$dev_token"
+    echo "   $DEV_PEER: $CHAT_PUBLIC_URL/#token=$peer_token"
     echo "======================================================================"
     echo
 }

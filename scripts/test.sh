@@ -12,6 +12,8 @@
 #   4. cargo test --workspace          (with MONGODB_URI exported)
 #   5. npm test in tests/js, against the debug binaries (when tests/js/package.json exists);
 #      the load-balancer test needs haproxy, installed with apt-get when missing
+#   6. npm test in tests/web: the web client in Debian's Chromium (installed with
+#      apt-get when missing), driven by playwright-core, against the debug binaries
 #
 # Every step runs even if an earlier one failed (set FAIL_FAST=1 to stop at the
 # first failure); the exit status is non-zero if any step failed. With CI=true
@@ -118,6 +120,14 @@ run_js_tests() {
         ensure_node_deps tests/js && npm test --prefix tests/js
 }
 
+# The browser tests drive the web client served by the debug chat-server in
+# Debian's Chromium; their harness is the one of tests/js (its npm packages too).
+run_web_tests() {
+    ensure_command chromium chromium "by the browser tests of the web client" &&
+        cargo build --bin store-server --bin chat-server "${cargo_locked[@]}" &&
+        ensure_node_deps tests/js && ensure_node_deps tests/web && npm test --prefix tests/web
+}
+
 step "cargo fmt --all -- --check" run_fmt
 step "cargo clippy --workspace --all-targets -- -D warnings" run_clippy
 
@@ -135,6 +145,8 @@ if [[ -f tests/js/package.json ]]; then
 else
     log "tests/js/package.json does not exist: no JS tests to run"
 fi
+
+step "npm test (tests/web, Chromium)" run_web_tests
 
 if ((_failures)); then
     exit 1

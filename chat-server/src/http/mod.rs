@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod chat;
 mod health;
+mod web;
 
 use crate::state::AppState;
 use axum::Router;
@@ -52,5 +53,5 @@ pub fn router(state: AppState, registry: Arc<Registry>) -> (Router, utoipa::open
         .split_for_parts();
     let readyz = get(health::readyz).with_state(state);
     let router = with_operational_routes(public, readyz, registry, openapi.clone());
-    (router, openapi)
+    (router.merge(web::router()), openapi)
 }

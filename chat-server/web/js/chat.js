@@ -1,0 +1,357 @@
+// The chat screen's controller: loads the user's groups from the gateway,
+// opens the socket, turns server events and the user's actions into changes
+// of the state, catches up after each (re)connect, and redraws the views (at
+// most once per turn of the event loop). What the user sends is outbox.js's.
+
+import { createApi } from './api.js';
+import { openConnection } from './connection.js';
+import { createComposer } from './composer.js';
+import { formatWhen } from './format.js';
+import { list } from './message-view.js';
+import { createOutbox } from './outbox.js';
+import { catchUp } from './recovery.js';
+import { createSidebar } from './sidebar.js';
+import { createState } from './state.js';
+import { createTimeline } from './timeline.js';
+
+const PAGE = 30;
+const ACK_TIMEOUT_MS = 8000;
+const TYPING_SHOWN_MS = 6000;
+const NOTICE_MS = 8000;
+const STATUS = { up: '', down: 'Reconnecting…', connecting: 'Connecting…' };
+const $ = (id) => document.getElementById(id);
+const wide = matchMedia('(min-width: 48rem)');
+
+/** Starts the chat for `me`; rejects with the gateway's ApiError (e.g. 401) if the groups cannot be loaded. */
+export async function startChat({ token, me, onRefused }) {
+  const api = createApi(token);
+  const state = createState(me);
+  const app = $('app');
+  const startedAt = new Date(Date.now() - 60_000).toISOString();
+  const overview = await api.groups(PAGE);
+  for (const { group, messages } of overview.groups) absorb(group, messages, true);
+  for (const conv of state.conversations.values()) conv.lastSync = startedAt;
+
+  let stopped = false;
+  let everConnected = false;
+  let renderQueued = false;
+  let wantBottom = false;
+  let noticeTimer = null;
+
+  const connection = openConnection(token, {
+    onState: (s) => {
+      $('status').textContent = STATUS[s];
+      app.dataset.connection = s;
+    },
+    onRefused: (message) => {
+      stop();
+      onRefused(message);
+    },
+    onNotice: (text) => notice(text),
+  });
+  const request = (event, payload) => connection.request(event, payload, ACK_TIMEOUT_MS);
+
+  const outbox = createOutbox({ state, connection, request, render, notice, markRead, promoted });
+  const sidebar = createSidebar($('group-list'), $('dm-form'), $('dm-error'), {
+    me,
+    open: (id) => open(id, { focus: true }),
+    startDirect: (up) => open((state.directWith(up) ?? state.draftWith(up)).id, { focus: true }),
+  });
+  const timeline = createTimeline($('messages'), $('timeline'), {
+    loadOlder,
+    react: outbox.react,
+    edit: outbox.edit,
+    remove: outbox.remove,
+    retry: outbox.retry,
+    discard: outbox.discard,
+    // A message not sent goes back to the box, to be changed and sent again.
+    unsend: (nonce) => composer.put(outbox.discard(nonce)),
+  });
+  const composer = createComposer($('composer'), $('message-input'), $('send'), {
+    send: (text) => outbox.send(state.active, text),
+    typing: (room, typing) => {
+      if (!state.active?.draft) connection.notify('typing', { room, typing });
+    },
+  });
+
+  $('back').onclick = () => {
+    app.dataset.view = 'list';
+    render();
+  };
+  const onVisible = () => markRead(state.active);
+  document.addEventListener('visibilitychange', onVisible);
+  window.addEventListener('focus', onVisible);
+
+  const socket = connection.socket;
+  socket.on('connect', onConnect);
+  socket.on('disconnect', () => {
+    for (const conv of state.conversations.values()) conv.live = false;
+  });
+  socket.on('chat message', (message) => receive(message, false));
+  socket.on('private message', (message) => receive(message, true));
+  socket.on('message updated', (message) => {
+    if (state.conversations.get(message.group)?.change(message)) render();
+  });
+  socket.on('typing', ({ room, up, typing }) => {
+    const conv = state.conversations.get(room);
+    if (!conv) return;
+    conv.typing.set(up, typing ? Date.now() + TYPING_SHOWN_MS : 0);
+    setTimeout(render, TYPING_SHOWN_MS + 50);
+    render();
+  });
+  socket.on('read', ({ room, up, messageId }) => {
+    const conv = state.conversations.get(room);
+    if (!conv) return;
+    if (up !== me) conv.readMarks.set(up, messageId);
+    else if (messageId === conv.newestId) conv.unread = 0; // read on another device
+    render();
+  });
+  socket.on('online', ({ up }) => {
+    state.online.add(up);
+    render();
+  });
+  socket.on('offline', ({ up, lastSeen }) => {
+    state.online.delete(up);
+    if (lastSeen) state.lastSeen.set(up, lastSeen);
+    render();
+  });
+  socket.on('kicked', ({ room }) => {
+    const conv = state.conversations.get(room);
+    if (!conv) return;
+    state.remove(room);
+    notice(`You were removed from “${conv.title}”.`);
+    if (!state.activeId) {
+      app.dataset.view = 'list';
+      composer.open(null);
+    }
+    render();
+  });
+  socket.on('queue complete', ({ room }) => {
+    if (room?.id) state.addGroup(room);
+    render();
+  });
+
+  // A reload reopens the conversation this tab had open; a new tab opens
+  // none, so that nothing is marked read before the user picks it.
+  const remembered = state.conversations.get(sessionStorage.getItem('chat.active'));
+  if (remembered) open(remembered.id);
+  else render();
+
+  /** A group from the gateway with its newest page. */
+  function absorb(group, page, complete) {
+    const conv = state.addGroup(group);
+    for (const message of page.items) conv.put(message);
+    conv.markSynced(); // the newest page: nothing missing up to its newest message
+    if (complete && !conv.loaded) {
+      conv.loaded = true;
+      conv.hasOlder = page.hasMore;
+    }
+    return conv;
+  }
+
+  function isReading(conv) {
+    return Boolean(conv) && conv.id === state.activeId && document.visibilityState === 'visible'
+      && (wide.matches || app.dataset.view === 'chat');
+  }
+
+  /** A new message from the room (`chat message`) or a direct one (`private message`). */
+  function receive(message, direct) {
+    let conv = state.conversations.get(message.group);
+    if (!conv) {
+      // A group joined elsewhere, or a first direct message sent from another device.
+      if (!direct || message.from === me) return refreshGroups();
+      conv = state.addGroup({ id: message.group, kind: 'direct', name: message.from, users: [me, message.from] });
+      conv.lastSync = new Date(Date.now() - 60_000).toISOString();
+    }
+    const isNew = conv.put(message);
+    if (conv.live) conv.markSynced();
+    if (isNew) {
+      conv.typing.delete(message.from);
+      if (message.from !== me && !isReading(conv)) conv.unread += 1;
+    }
+    render();
+    markRead(conv);
+  }
+
+  async function onConnect() {
+    const reconnect = everConnected;
+    everConnected = true;
+    // The open conversation first: it is the one being read.
+    const order = [state.active, ...state.ordered()].filter((c, i, all) => c && all.indexOf(c) === i);
+    for (const conv of order) {
+      if (conv.draft || stopped || !connection.connected) continue;
+      for (let tries = 1; ; tries += 1) {
+        try {
+          const fresh = await catchUp(request, conv);
+          const unseen = fresh.filter((m) => m.from !== me).length;
+          if (unseen && !isReading(conv)) conv.unread += unseen;
+          render();
+        } catch (err) {
+          if (err.code === 'permission_denied' || err.code === 'not_found') state.remove(conv.id);
+          // Over the per-user event budget (many groups): slow down and go on.
+          if (err.code === 'rate_limited' && tries < 5 && connection.connected) {
+            await new Promise((resolve) => setTimeout(resolve, 1000 * tries));
+            continue;
+          }
+        }
+        break;
+      }
+    }
+    if (reconnect) await refreshGroups();
+    // Who is online: the open group's members, and the other user of the
+    // most recent direct conversations (a bounded number of events).
+    const directs = state.ordered().filter((c) => c.kind === 'direct' && !c.draft).slice(0, 20);
+    for (const conv of new Set([state.active, ...directs])) if (conv) presence(conv);
+    markRead(state.active);
+    render();
+  }
+
+  /** New groups, names and unread counts from the gateway (best effort). */
+  async function refreshGroups() {
+    try {
+      const fresh = await api.groups(1);
+      for (const { group, messages } of fresh.groups) {
+        // Known groups: their name, members and unread count only (their
+        // messages come from the sync and events).
+        if (state.conversations.has(group.id)) state.addGroup(group);
+        else absorb(group, messages, false).lastSync = new Date(Date.now() - 60_000).toISOString();
+      }
+      render();
+    } catch {
+      // The gateway is away (e.g. this page's node is draining): keep what is held.
+    }
+  }
+
+  function open(id, { focus = false } = {}) {
+    const conv = state.conversations.get(id);
+    if (!conv) return;
+    state.activeId = id;
+    if (!conv.draft) sessionStorage.setItem('chat.active', id);
+    app.dataset.view = 'chat';
+    composer.open(id);
+    if (!conv.loaded && !conv.draft) loadNewest(conv);
+    presence(conv);
+    render({ toBottom: true });
+    markRead(conv);
+    if (focus && wide.matches) composer.focus();
+  }
+
+  async function loadNewest(conv) {
+    try {
+      const page = await api.messages(conv.id, { perPage: PAGE });
+      for (const message of page.items) conv.put(message);
+      if (!conv.syncedId || conv.live) conv.markSynced();
+      conv.loaded = true;
+      conv.hasOlder = page.hasMore;
+      render();
+      markRead(conv);
+    } catch (err) {
+      notice(`The messages of “${conv.title}” could not be loaded: ${err.message}`);
+    }
+  }
+
+  async function loadOlder(conv) {
+    if (conv.loadingOlder || !conv.hasOlder || (conv.olderRetryAt ?? 0) > Date.now()) return;
+    conv.loadingOlder = true;
+    render();
+    try {
+      const page = await api.messages(conv.id, { before: conv.oldestId, perPage: PAGE });
+      for (const message of page.items) conv.put(message);
+      conv.hasOlder = page.hasMore;
+    } catch (err) {
+      conv.olderRetryAt = Date.now() + 5000;
+      notice(`Older messages could not be loaded: ${err.message}`);
+    } finally {
+      conv.loadingOlder = false;
+      render();
+    }
+  }
+
+  async function presence(conv) {
+    if (conv.draft || !connection.connected) return;
+    try {
+      const { online } = await request('presence', { room: conv.id });
+      for (const up of conv.users) {
+        if (online.includes(up)) state.online.add(up);
+        else state.online.delete(up);
+      }
+      render();
+    } catch {
+      // presence is a nicety
+    }
+  }
+
+  async function markRead(conv) {
+    if (!isReading(conv) || conv.draft || !conv.newestId || !connection.connected) return;
+    if (conv.lastReadSent === conv.newestId && conv.unread === 0) return;
+    const messageId = conv.newestId;
+    conv.lastReadSent = messageId;
+    try {
+      const { unread } = await request('read', { room: conv.id, messageId });
+      if (conv.newestId === messageId) conv.unread = unread;
+      render();
+    } catch {
+      conv.lastReadSent = null;
+    }
+  }
+
+  /** A draft direct conversation became a stored group. */
+  function promoted(draftId, id) {
+    composer.rename(draftId, id);
+    sessionStorage.setItem('chat.active', id);
+  }
+
+  function notice(text) {
+    $('notice').textContent = text;
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => { $('notice').textContent = ''; }, NOTICE_MS);
+  }
+
+  function render({ toBottom = false } = {}) {
+    wantBottom ||= toBottom;
+    if (renderQueued) return;
+    renderQueued = true;
+    queueMicrotask(() => {
+      const bottom = wantBottom;
+      renderQueued = false;
+      wantBottom = false;
+      if (!stopped) draw(bottom);
+    });
+  }
+
+  function draw(toBottom) {
+    const conv = state.active;
+    sidebar.render(state);
+    timeline.render(conv, { toBottom });
+    $('conversation-title').textContent = conv ? conv.title : `Hello, ${me}`;
+    $('conversation-members').textContent = conv ? members(conv) : '';
+    const typers = conv ? conv.typers() : [];
+    $('typing').textContent = typers.length === 0 ? ''
+      : typers.length > 3 ? 'Several people are typing…'
+        : `${list(typers)} ${typers.length === 1 ? 'is' : 'are'} typing…`;
+    const unread = [...state.conversations.values()].reduce((n, c) => n + c.unread, 0);
+    document.title = unread ? `(${unread}) Chat` : 'Chat';
+  }
+
+  function members(conv) {
+    const peer = conv.peer;
+    if (peer) {
+      if (state.online.has(peer)) return 'online';
+      const seen = state.lastSeen.get(peer);
+      return seen ? `last seen ${formatWhen(seen)}` : 'direct message';
+    }
+    const online = conv.users.filter((up) => state.online.has(up)).length;
+    return `${conv.users.length} ${conv.users.length === 1 ? 'member' : 'members'}, ${online} online`;
+  }
+
+  function stop() {
+    stopped = true;
+    outbox.stop();
+    connection.close();
+    document.removeEventListener('visibilitychange', onVisible);
+    window.removeEventListener('focus', onVisible);
+    clearTimeout(noticeTimer);
+  }
+
+  return { stop };
+}

@@ -1,0 +1,88 @@
+// The message box: Enter sends (Shift+Enter is a new line), the box grows
+// with its text, a draft is kept per conversation, and `typing` is sent
+// while the user types (at most every few seconds, then `false` when they
+// stop or send).
+
+const TYPING_REPEAT_MS = 3000;
+const TYPING_IDLE_MS = 4000;
+
+export function createComposer(form, input, button, { send, typing }) {
+  const drafts = new Map(); // conversation id -> unsent text
+  let room = null;
+  let typingSince = 0;
+  let idleTimer = null;
+
+  function stopTyping() {
+    clearTimeout(idleTimer);
+    if (typingSince && room) typing(room, false);
+    typingSince = 0;
+  }
+
+  function grow() {
+    input.style.height = 'auto';
+    input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+  }
+
+  function submit() {
+    const text = input.value.trim();
+    if (!text || !room) return;
+    input.value = '';
+    drafts.delete(room);
+    grow();
+    stopTyping();
+    send(text);
+    input.focus();
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit();
+  });
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  input.addEventListener('input', () => {
+    grow();
+    if (!room) return;
+    drafts.set(room, input.value);
+    if (!input.value.trim()) return stopTyping();
+    const now = Date.now();
+    if (now - typingSince > TYPING_REPEAT_MS) {
+      typingSince = now;
+      typing(room, true);
+    }
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+  });
+  input.addEventListener('blur', stopTyping);
+
+  return {
+    /** Points the box at conversation `id` (null: none open). */
+    open(id) {
+      if (id === room) return;
+      stopTyping();
+      room = id;
+      input.disabled = !id;
+      button.disabled = !id;
+      input.value = (id && drafts.get(id)) ?? '';
+      grow();
+    },
+    /** A draft conversation got its real id. */
+    rename(from, to) {
+      if (room === from) room = to;
+    },
+    focus() {
+      input.focus();
+    },
+    /** Puts `text` back in the box (before what is there) and focuses it. */
+    put(text) {
+      input.value = [text, input.value].filter(Boolean).join('\n');
+      if (room) drafts.set(room, input.value);
+      grow();
+      input.focus();
+    },
+  };
+}
