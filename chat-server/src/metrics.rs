@@ -85,7 +85,7 @@ impl ChatMetrics {
         );
         registry.register(
             "broadcast_drops",
-            "Broadcast packets a recipient missed because its buffer was full (a reader too slow); the socket is closed at its next ping",
+            "Broadcast packets a recipient missed because its buffer was full (a reader too slow); its connection is closed once a write has waited 30 s",
             metrics.broadcast_drops.clone(),
         );
         registry.register(

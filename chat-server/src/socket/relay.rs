@@ -10,9 +10,9 @@
 //!
 //! A recipient whose buffer is full (a reader too slow, or gone without a
 //! goodbye) misses the packet: it is counted in
-//! `chat_broadcast_drops_total`. Engine.IO cannot queue its next ping
-//! either, so the socket is closed within the ping interval and its client
-//! catches up with `sync` after reconnecting.
+//! `chat_broadcast_drops_total`. Its connection is closed once a write has
+//! waited 30 s (`service_kit::connection`), and its client catches up with
+//! `sync` after reconnecting.
 
 use crate::metrics::ChatMetrics;
 use socketioxide::{BroadcastError, SocketError};

@@ -7,6 +7,11 @@
 //! runs on it (an HTTP exchange, a WebSocket). The chat-server uses this to
 //! close one client's transport during a drain without a Socket.IO
 //! `disconnect`, so the client reconnects by itself.
+//!
+//! A connection whose peer stops reading is closed the same way once a write
+//! has waited [`WRITE_STALL_TIMEOUT`]: otherwise the task writing to it
+//! waits for ever, and whatever it serves (a WebSocket session, its user's
+//! presence) is never let go.
 
 use axum::serve::Listener;
 use futures::task::AtomicWaker;
@@ -16,8 +21,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Sleep;
+
+/// How long one write may wait for the peer to read before the connection
+/// is closed.
+pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Closes one accepted connection; cheap to clone.
 #[derive(Debug, Clone, Default)]
@@ -56,6 +67,33 @@ pub struct Peer {
 pub struct ClosableIo<T> {
     inner: T,
     handle: ConnectionHandle,
+    /// Armed while a write waits for the peer (allocated only then).
+    stall: Option<Pin<Box<Sleep>>>,
+}
+
+impl<T> ClosableIo<T> {
+    /// The handle that closes this connection.
+    pub fn handle(&self) -> &ConnectionHandle {
+        &self.handle
+    }
+
+    /// Called when the inner write is pending: `true` once it has waited
+    /// too long, and then the connection is closed.
+    fn stalled(&mut self, cx: &mut Context<'_>) -> bool {
+        let timer = self
+            .stall
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_STALL_TIMEOUT)));
+        if timer.as_mut().poll(cx).is_ready() {
+            self.stall = None;
+            self.handle.close();
+            return true;
+        }
+        false
+    }
+
+    fn stall_timeout_error() -> io::Error {
+        io::Error::new(io::ErrorKind::TimedOut, "the peer stopped reading")
+    }
 }
 
 fn closed_error() -> io::Error {
@@ -89,7 +127,14 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ClosableIo<T> {
         if self.handle.is_closed() {
             return Poll::Ready(Err(closed_error()));
         }
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        match Pin::new(&mut self.inner).poll_write(cx, buf) {
+            Poll::Pending if self.stalled(cx) => Poll::Ready(Err(Self::stall_timeout_error())),
+            Poll::Pending => Poll::Pending,
+            ready => {
+                self.stall = None;
+                ready
+            }
+        }
     }
 
     fn poll_write_vectored(
@@ -100,7 +145,14 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ClosableIo<T> {
         if self.handle.is_closed() {
             return Poll::Ready(Err(closed_error()));
         }
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
+            Poll::Pending if self.stalled(cx) => Poll::Ready(Err(Self::stall_timeout_error())),
+            Poll::Pending => Poll::Pending,
+            ready => {
+                self.stall = None;
+                ready
+            }
+        }
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -113,13 +165,6 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ClosableIo<T> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-impl<T> ClosableIo<T> {
-    /// The handle that closes this connection.
-    pub fn handle(&self) -> &ConnectionHandle {
-        &self.handle
     }
 }
 
@@ -149,6 +194,7 @@ impl Listener for ClosableListener {
         let io = ClosableIo {
             inner: stream,
             handle: ConnectionHandle::default(),
+            stall: None,
         };
         (io, addr)
     }
@@ -162,6 +208,24 @@ impl Listener for ClosableListener {
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_the_peer_does_not_read_for_too_long_closes_the_connection() {
+        let (ours, _peer) = tokio::io::duplex(16);
+        let mut io = ClosableIo {
+            inner: ours,
+            handle: ConnectionHandle::default(),
+            stall: None,
+        };
+        io.write_all(&[0u8; 16]).await.unwrap();
+        let blocked = io.write_all(&[0u8; 16]);
+        let err = tokio::time::timeout(WRITE_STALL_TIMEOUT * 2, blocked)
+            .await
+            .expect("the write gave up")
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert!(io.handle.is_closed(), "reads end too");
+    }
 
     #[tokio::test]
     async fn closing_the_handle_ends_a_pending_read_and_fails_writes() {
