@@ -3,20 +3,43 @@
 # Side-by-side benchmarks of the chat-server and the Node peer
 # (tests/bench/node-peer), as reported in docs/benchmarks.md:
 #
-#     scripts/bench-chat.sh                      # every scenario, both servers
+#     scripts/bench-chat.sh                      # every default scenario, both servers
 #     scripts/bench-chat.sh broadcast persist    # some scenarios
+#     scripts/bench-chat.sh sweep cluster        # the two left out of the default run
 #
 # Builds the release binaries, starts a MongoDB-wire server (data kept in
 # .data/mongo-bench, so the million-message groups are seeded once), the
 # store-server and chat-server (release) and the Node peer on free ports,
 # runs each scenario against both servers with the load generator, prints the
 # side-by-side table with ratios and draws docs/bench/broadcast-latency.png.
-# Results of the run: .data/bench/results.jsonl. Tunables (defaults):
-# BENCH_IDLE_CONNECTIONS (50000, or what the open-file limit allows),
-# BENCH_CLIENTS (10000), BENCH_ROOM_SIZE (100), BENCH_RATES ("250 500 1000
-# 1100": broadcast sends per second, one run each), BENCH_SECONDS (20),
-# BENCH_CONNECTIONS (10000), BENCH_PERSIST_CLIENTS (256), BENCH_MESSAGES
-# (1000000), BENCH_SERVERS ("rust node").
+# Results of the run: .data/bench/results.jsonl.
+#
+# Scenarios: idle, connect, broadcast, persist and history (the default run,
+# about 13 minutes), and two more that run only when named: at full size
+# they would take about 10 and 7 more minutes (estimated from the default
+# run's ramps and run lengths), making the default run nearly twice as long.
+#   sweep    one node, broadcast at each rate of BENCH_SWEEP_RATES for
+#            BENCH_SWEEP_SECONDS each; bench_report gives each server's
+#            highest rate with every message delivered and p99 <= 100 ms.
+#   cluster  two nodes of each server sharing rooms through MongoDB (ours:
+#            one store-server and two chat-servers with CHAT_ADAPTER=mongodb;
+#            the Node peer: two processes with NODE_PEER_ADAPTER=mongodb),
+#            fresh ones for each part: a broadcast with clients spread over
+#            both nodes at each rate of BENCH_CLUSTER_RATES; delivery latency
+#            across nodes at light load (BENCH_CROSS_CLIENTS clients,
+#            BENCH_CROSS_RATE sends/s); and, ours only, the drain of one node
+#            holding BENCH_DRAIN_CONNECTIONS clients (CHAT_DRAIN_SECONDS =
+#            BENCH_DRAIN_SECONDS), which must all reconnect to the other.
+#
+# Tunables (defaults): BENCH_IDLE_CONNECTIONS (50000, or what the open-file
+# limit allows), BENCH_CLIENTS (10000), BENCH_ROOM_SIZE (100), BENCH_RATES
+# ("250 500 1000 1100": broadcast sends per second, one run each),
+# BENCH_SECONDS (20), BENCH_CONNECTIONS (10000), BENCH_PERSIST_CLIENTS (256),
+# BENCH_MESSAGES (1000000), BENCH_SWEEP_RATES ("300 400 500 600 700 800 900
+# 1000 1100 1200 1300"), BENCH_SWEEP_SECONDS (10), BENCH_CLUSTER_RATES ("100
+# 250 500 1000"), BENCH_CROSS_CLIENTS (1000), BENCH_CROSS_RATE (20),
+# BENCH_DRAIN_CONNECTIONS (5000), BENCH_DRAIN_SECONDS (10), BENCH_SERVERS
+# ("rust node").
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/lib/common.sh
@@ -28,6 +51,17 @@ scenarios=("${@:-idle connect broadcast persist history}")
 read -r -a scenarios <<<"${scenarios[*]}"
 read -r -a servers <<<"${BENCH_SERVERS:-rust node}"
 read -r -a rates <<<"${BENCH_RATES:-250 500 1000 1100}"
+read -r -a sweep_rates <<<"${BENCH_SWEEP_RATES:-300 400 500 600 700 800 900 1000 1100 1200 1300}"
+read -r -a cluster_rates <<<"${BENCH_CLUSTER_RATES:-100 250 500 1000}"
+clients=${BENCH_CLIENTS:-10000}
+room_size=${BENCH_ROOM_SIZE:-100}
+seconds=${BENCH_SECONDS:-20}
+for scenario in "${scenarios[@]}"; do
+    case "$scenario" in
+        idle | connect | broadcast | persist | history | sweep | cluster) ;;
+        *) die "unknown scenario: $scenario (idle, connect, broadcast, persist, history, sweep or cluster)" ;;
+    esac
+done
 
 # Every connection is a file descriptor, in the server and in the load
 # generator alike: take the whole hard limit.
@@ -49,6 +83,8 @@ random_hex() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 export CHAT_JWT_SECRET STORE_API_TOKEN
 CHAT_JWT_SECRET=$(random_hex)
 STORE_API_TOKEN=$(random_hex)
+# Given to the cluster's chat nodes only: it enables POST /admin/drain.
+admin_token=$(random_hex)
 
 wait_ready() { # URL NAME
     for _ in $(seq 1 150); do
@@ -79,49 +115,140 @@ drop_run_databases() {
     ' "$(run_database rust run)" "$(run_database node run)")
 }
 
-# start_rust DATABASE: a release store-server and chat-server on free ports.
-# The per-user message rate is lifted: `persist` sends as fast as acks come
-# back.
-start_rust() {
-    local store_port chat_port
-    store_port=$(free_port)
-    STORE_ADDR="127.0.0.1:$store_port" STORE_LOG_DIR="$bench_dir/logs/store" \
+# start_store DATABASE: a release store-server on a free port; sets
+# store_pid and store_url.
+start_store() {
+    local port
+    port=$(free_port)
+    STORE_ADDR="127.0.0.1:$port" STORE_LOG_DIR="$bench_dir/logs/store" \
         MONGODB_DB="$1" RUST_LOG=warn \
         "${DETACH[@]}" target/release/store-server >"$bench_dir/store.out" 2>&1 </dev/null &
     store_pid=$!
     register_cleanup_pid "$store_pid" "store-server (bench)"
-    wait_ready "http://127.0.0.1:$store_port/readyz" store-server
-    chat_port=$(free_port)
-    CHAT_ADDR="127.0.0.1:$chat_port" CHAT_LOG_DIR="$bench_dir/logs/chat" \
-        STORE_URL="http://127.0.0.1:$store_port" MONGODB_DB="$1" RUST_LOG=warn \
-        CHAT_MSG_RATE=1000000 CHAT_MSG_BURST=1000000 \
-        "${DETACH[@]}" target/release/chat-server >"$bench_dir/chat.out" 2>&1 </dev/null &
-    server_pid=$!
-    register_cleanup_pid "$server_pid" "chat-server (bench)"
-    server_addr="127.0.0.1:$chat_port"
+    store_url="http://127.0.0.1:$port"
+    wait_ready "$store_url/readyz" store-server
+}
+
+# start_chat DATABASE NAME [VAR=VALUE...]: a release chat-server of the store
+# started last, on a free port, with the extra variables; sets chat_pid and
+# chat_addr. The per-user message rate is lifted: `persist` sends as fast as
+# acks come back.
+start_chat() {
+    local database=$1 name=$2 port
+    shift 2
+    port=$(free_port)
+    "${DETACH[@]}" env CHAT_ADDR="127.0.0.1:$port" CHAT_PUBLIC_URL="http://127.0.0.1:$port" \
+        CHAT_LOG_DIR="$bench_dir/logs/$name" STORE_URL="$store_url" MONGODB_DB="$database" \
+        RUST_LOG=warn CHAT_MSG_RATE=1000000 CHAT_MSG_BURST=1000000 "$@" \
+        target/release/chat-server >"$bench_dir/$name.out" 2>&1 </dev/null &
+    chat_pid=$!
+    register_cleanup_pid "$chat_pid" "$name (bench)"
+    chat_addr="127.0.0.1:$port"
+    wait_ready "http://$chat_addr/readyz" "$name"
+}
+
+# start_rust DATABASE: a release store-server and chat-server on free ports.
+start_rust() {
+    start_store "$1"
+    start_chat "$1" chat
+    server_pid=$chat_pid
+    server_addr=$chat_addr
     server_db=$1
-    wait_ready "http://$server_addr/readyz" chat-server
 }
 
 stop_rust() {
-    stop_pid "$server_pid" "chat-server (bench)"
+    stop_pid "$server_pid" "chat (bench)"
     stop_pid "$store_pid" "store-server (bench)"
+}
+
+# start_peer DATABASE NAME [VAR=VALUE...]: the Node peer on a free port, with
+# the extra variables; sets peer_pid and peer_addr.
+start_peer() {
+    local database=$1 name=$2 port
+    shift 2
+    port=$(free_port)
+    "${DETACH[@]}" env CHAT_ADDR="127.0.0.1:$port" MONGODB_DB="$database" "$@" \
+        node tests/bench/node-peer/server.js >"$bench_dir/$name.out" 2>&1 </dev/null &
+    peer_pid=$!
+    register_cleanup_pid "$peer_pid" "$name (bench)"
+    peer_addr="127.0.0.1:$port"
+    wait_ready "http://$peer_addr/healthz" "$name"
 }
 
 # start_node DATABASE: the Node peer on a free port.
 start_node() {
-    local port
-    port=$(free_port)
-    CHAT_ADDR="127.0.0.1:$port" MONGODB_DB="$1" \
-        "${DETACH[@]}" node tests/bench/node-peer/server.js >"$bench_dir/node.out" 2>&1 </dev/null &
-    server_pid=$!
-    register_cleanup_pid "$server_pid" "node peer (bench)"
-    server_addr="127.0.0.1:$port"
+    start_peer "$1" node
+    server_pid=$peer_pid
+    server_addr=$peer_addr
     server_db=$1
-    wait_ready "http://$server_addr/healthz" "node peer"
 }
 
-stop_node() { stop_pid "$server_pid" "node peer (bench)"; }
+stop_node() { stop_pid "$server_pid" "node (bench)"; }
+
+# start_cluster_rust DATABASE: a store-server and two chat nodes sharing rooms
+# through the MongoDB adapter, both drainable. server_addr lists both nodes
+# (comma-separated, as loadgen takes them); server_pid is the first's.
+start_cluster_rust() {
+    local node addrs=()
+    cluster_pids=()
+    start_store "$1"
+    for node in a b; do
+        start_chat "$1" "chat-$node" CHAT_ADAPTER=mongodb CHAT_NODE_ID="bench-$node" \
+            CHAT_ADMIN_TOKEN="$admin_token" CHAT_DRAIN_SECONDS="${BENCH_DRAIN_SECONDS:-10}"
+        cluster_pids+=("$chat_pid")
+        addrs+=("$chat_addr")
+    done
+    server_addr=$(IFS=,; echo "${addrs[*]}")
+    server_pid=${cluster_pids[0]}
+    server_db=$1
+}
+
+stop_cluster_rust() {
+    local pid
+    for pid in "${cluster_pids[@]}"; do
+        stop_pid "$pid" "chat node (bench)"
+    done
+    stop_pid "$store_pid" "store-server (bench)"
+}
+
+# start_cluster_node DATABASE: two Node peer processes sharing rooms through
+# @socket.io/mongo-adapter; server_addr and server_pid as above.
+start_cluster_node() {
+    local node addrs=()
+    cluster_pids=()
+    for node in a b; do
+        start_peer "$1" "node-$node" NODE_PEER_ADAPTER=mongodb
+        cluster_pids+=("$peer_pid")
+        addrs+=("$peer_addr")
+    done
+    server_addr=$(IFS=,; echo "${addrs[*]}")
+    server_pid=${cluster_pids[0]}
+    server_db=$1
+}
+
+stop_cluster_node() {
+    local pid
+    for pid in "${cluster_pids[@]}"; do
+        stop_pid "$pid" "node peer (bench)"
+    done
+}
+
+# drained_exit PID: reap the drained node and say how it exited (it must
+# exit by itself, with 0).
+drained_exit() {
+    local code=0
+    if pid_alive "$1"; then
+        warn "the drained node (pid $1) is still running; it is stopped with the others"
+        return 0
+    fi
+    wait "$1" 2>/dev/null || code=$?
+    unregister_cleanup_pid "$1"
+    if ((code == 0)); then
+        log "the drained node (pid $1) exited with code 0"
+    else
+        warn "the drained node (pid $1) exited with code $code"
+    fi
+}
 
 # loadgen SERVER SCENARIO ARGS...: one run against the server started last.
 loadgen() {
@@ -131,10 +258,45 @@ loadgen() {
         --mongodb-db "$server_db" --results "$results" "$@"
 }
 
+# cluster SERVER: the runs against two nodes of SERVER, each part on fresh
+# nodes: the broadcast across them at each cluster rate, delivery latency
+# across them at light load, and (ours) the drain of the first node. Clients
+# go round-robin over the nodes, so every room of 100 spans both.
+run_cluster() {
+    local server=$1 database rate
+    database=$(run_database "$server" cluster)
+    "start_cluster_$server" "$database"
+    banner "cluster broadcast against $server ($server_addr)"
+    for rate in "${cluster_rates[@]}"; do
+        loadgen "$server" broadcast --clients "$clients" --room-size "$room_size" \
+            --rate "$rate" --seconds "$seconds" --series cluster
+    done
+    "stop_cluster_$server"
+
+    "start_cluster_$server" "$database"
+    banner "cross-node latency against $server ($server_addr)"
+    loadgen "$server" broadcast --clients "${BENCH_CROSS_CLIENTS:-1000}" --room-size "$room_size" \
+        --rate "${BENCH_CROSS_RATE:-20}" --seconds "$seconds" --series cross-node
+    "stop_cluster_$server"
+
+    # The Node peer has no drain: socket.io offers nothing like it.
+    [[ $server == rust ]] || return 0
+    "start_cluster_$server" "$database"
+    banner "drain of the first $server node ($server_addr)"
+    CHAT_ADMIN_TOKEN=$admin_token CHAT_DRAIN_SECONDS=${BENCH_DRAIN_SECONDS:-10} \
+        loadgen "$server" drain --connections "${BENCH_DRAIN_CONNECTIONS:-5000}"
+    drained_exit "$server_pid"
+    "stop_cluster_$server"
+}
+
 drop_run_databases
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), open files $fd_limit"
 for scenario in "${scenarios[@]}"; do
     for server in "${servers[@]}"; do
+        if [[ $scenario == cluster ]]; then
+            run_cluster "$server"
+            continue
+        fi
         # Each scenario gets fresh servers: memory and caches start equal.
         "start_$server" "$(run_database "$server" "$scenario")"
         banner "$scenario against $server ($server_addr)"
@@ -143,13 +305,18 @@ for scenario in "${scenarios[@]}"; do
             connect) loadgen "$server" connect --connections "${BENCH_CONNECTIONS:-10000}" ;;
             broadcast)
                 for rate in "${rates[@]}"; do
-                    loadgen "$server" broadcast --clients "${BENCH_CLIENTS:-10000}" \
-                        --room-size "${BENCH_ROOM_SIZE:-100}" --rate "$rate" --seconds "${BENCH_SECONDS:-20}"
+                    loadgen "$server" broadcast --clients "$clients" \
+                        --room-size "$room_size" --rate "$rate" --seconds "$seconds"
                 done
                 ;;
-            persist) loadgen "$server" persist --clients "${BENCH_PERSIST_CLIENTS:-256}" --seconds "${BENCH_SECONDS:-20}" ;;
+            sweep)
+                for rate in "${sweep_rates[@]}"; do
+                    loadgen "$server" broadcast --clients "$clients" --room-size "$room_size" \
+                        --rate "$rate" --seconds "${BENCH_SWEEP_SECONDS:-10}" --series sweep
+                done
+                ;;
+            persist) loadgen "$server" persist --clients "${BENCH_PERSIST_CLIENTS:-256}" --seconds "$seconds" ;;
             history) loadgen "$server" history --messages "${BENCH_MESSAGES:-1000000}" ;;
-            *) die "unknown scenario: $scenario (idle, connect, broadcast, persist or history)" ;;
         esac
         "stop_$server"
     done

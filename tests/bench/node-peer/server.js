@@ -5,11 +5,16 @@
 // `leave room`, `online`, group history over REST) with the same event names,
 // payloads and error codes as the Rust chat-server, written the way a typical
 // Node service would be, so the two can be measured side by side.
+//
+// With NODE_PEER_ADAPTER=mongodb several processes share rooms through the
+// official @socket.io/mongo-adapter (a collection and a change stream on it),
+// as the chat-server's nodes do with CHAT_ADAPTER=mongodb.
 
 const http = require('node:http');
 const { Server } = require('socket.io');
 const { MongoClient, ObjectId } = require('mongodb');
 const jwt = require('jsonwebtoken');
+const { createAdapter } = require('@socket.io/mongo-adapter');
 
 const SECRET = process.env.CHAT_JWT_SECRET;
 if (!SECRET) {
@@ -19,6 +24,18 @@ if (!SECRET) {
 const ADDR = process.env.CHAT_ADDR || '127.0.0.1:8090';
 const MONGODB_URI = process.env.MONGODB_URI || 'mongodb://127.0.0.1:27017';
 const MONGODB_DB = process.env.MONGODB_DB || 'node_peer';
+const ADAPTER = process.env.NODE_PEER_ADAPTER || 'local';
+if (!['local', 'mongodb'].includes(ADAPTER)) {
+  console.error(`node-peer: NODE_PEER_ADAPTER must be \`local\` or \`mongodb\`, not \`${ADAPTER}\``);
+  process.exit(1);
+}
+// The adapter's collection, in MONGODB_DB. Its documents expire through a TTL
+// index, not a capped collection: secantusd-rs reports every document a capped
+// collection evicts as a `delete` change event, which the adapter's change
+// stream filter (`fullDocument.uid != own uid`) lets through to every process.
+// An hour is longer than any bench run, so no expiry happens during one.
+const ADAPTER_COLLECTION = 'socket.io-adapter-events';
+const ADAPTER_TTL_SECONDS = 3600;
 
 const MAX_MESSAGE_CHARS = 4000;
 const MAX_NONCE_CHARS = 128;
@@ -293,6 +310,13 @@ io.on('connection', (socket) => {
   });
 });
 
+/** Shares rooms with the other processes of the cluster through MongoDB. */
+async function useMongoAdapter() {
+  const events = db.collection(ADAPTER_COLLECTION);
+  await events.createIndex({ createdAt: 1 }, { expireAfterSeconds: ADAPTER_TTL_SECONDS });
+  io.adapter(createAdapter(events, { addCreatedAtField: true }));
+}
+
 async function main() {
   await client.connect();
   await Promise.all([
@@ -300,13 +324,14 @@ async function main() {
     messages.createIndex({ from: 1, nonce: 1 }, { unique: true, partialFilterExpression: { nonce: { $exists: true } } }),
     groups.createIndex({ users: 1 }),
   ]);
+  if (ADAPTER === 'mongodb') await useMongoAdapter();
   const colon = ADDR.lastIndexOf(':');
   const host = ADDR.slice(0, colon).replace(/^\[|\]$/g, '');
   const port = Number(ADDR.slice(colon + 1));
   httpServer.listen(port, host, () => {
     const { address, port: bound } = httpServer.address();
     const shown = address.includes(':') ? `[${address}]` : address;
-    console.log(`node-peer listening on http://${shown}:${bound}`);
+    console.log(`node-peer listening on http://${shown}:${bound} (adapter: ${ADAPTER})`);
   });
 }
 

@@ -6,14 +6,15 @@ use serde_json::Value;
 use std::fmt::Write;
 
 /// One measured quantity of a scenario.
-struct Metric {
+pub struct Metric {
     name: &'static str,
     path: &'static str,
     /// Whether a larger number is better (a rate) or worse (a latency).
     higher_is_better: bool,
 }
 
-const fn metric(name: &'static str, path: &'static str, higher_is_better: bool) -> Metric {
+/// A metric called `name`, read at the JSON `path` of a run.
+pub const fn metric(name: &'static str, path: &'static str, higher_is_better: bool) -> Metric {
     Metric {
         name,
         path,
@@ -84,41 +85,54 @@ pub fn side_by_side(runs: &[Value]) -> String {
                 Some(rate) => format!("{scenario} at {rate} sends/s"),
                 None => scenario.to_owned(),
             };
-            let _ = writeln!(
-                out,
-                "\n{title:<38} {:>12} {:>12} {:>10}",
-                "rust", "node", "rust/node"
-            );
-            for m in metrics {
-                let x = a.and_then(|run| number(run, m.path));
-                let y = b.and_then(|run| number(run, m.path));
-                let ratio = match (x, y) {
-                    (Some(x), Some(y)) if y != 0.0 && x > 0.0 && x / y < 0.1 => {
-                        format!("1/{:.0}", y / x)
-                    }
-                    (Some(x), Some(y)) if y != 0.0 => format!("{:.2}x", x / y),
-                    _ => "-".to_owned(),
-                };
-                let mark = if m.higher_is_better {
-                    ""
-                } else {
-                    " (lower is better)"
-                };
-                let _ = writeln!(
-                    out,
-                    "  {:<36} {:>12} {:>12} {:>10}{mark}",
-                    m.name,
-                    show(x),
-                    show(y),
-                    ratio
-                );
-            }
+            compare(&mut out, &title, a, b, metrics);
         }
     }
     out
 }
 
-fn show(value: Option<f64>) -> String {
+/// Appends one section: `title`, then each metric of run `a` (ours) and
+/// run `b` (the Node peer's) and their ratio; a missing run shows `-`.
+pub fn compare(
+    out: &mut String,
+    title: &str,
+    a: Option<&Value>,
+    b: Option<&Value>,
+    metrics: &[Metric],
+) {
+    let _ = writeln!(
+        out,
+        "\n{title:<38} {:>12} {:>12} {:>10}",
+        "rust", "node", "rust/node"
+    );
+    for m in metrics {
+        let x = a.and_then(|run| number(run, m.path));
+        let y = b.and_then(|run| number(run, m.path));
+        let ratio = match (x, y) {
+            (Some(x), Some(y)) if y != 0.0 && x > 0.0 && x / y < 0.1 => {
+                format!("1/{:.0}", y / x)
+            }
+            (Some(x), Some(y)) if y != 0.0 => format!("{:.2}x", x / y),
+            _ => "-".to_owned(),
+        };
+        let mark = if m.higher_is_better {
+            ""
+        } else {
+            " (lower is better)"
+        };
+        let _ = writeln!(
+            out,
+            "  {:<36} {:>12} {:>12} {:>10}{mark}",
+            m.name,
+            show(x),
+            show(y),
+            ratio
+        );
+    }
+}
+
+/// A number as the tables show it: whole, or two decimals below 100.
+pub fn show(value: Option<f64>) -> String {
     match value {
         None => "-".to_owned(),
         Some(v) if v.fract() == 0.0 => format!("{v:.0}"),
@@ -147,5 +161,16 @@ mod tests {
             line.contains("6000") && line.contains("2000") && line.contains("3.00x"),
             "{line}"
         );
+    }
+
+    #[test]
+    fn runs_of_a_series_stay_out_of_the_scenario_tables() {
+        let runs = [
+            json!({"scenario": "broadcast", "server": "rust", "targetSendPerSecond": 250.0}),
+            json!({"scenario": "broadcast", "server": "rust", "targetSendPerSecond": 900.0, "series": "sweep"}),
+        ];
+        let table = side_by_side(&runs);
+        assert!(table.contains("broadcast at 250 sends/s"), "{table}");
+        assert!(!table.contains("900"), "{table}");
     }
 }

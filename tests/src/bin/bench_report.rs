@@ -1,11 +1,13 @@
 //! Reads the JSON lines the load generator appended to a results file,
-//! prints our server and the Node peer side by side with the ratios, and
-//! draws broadcast latency against load for both as a PNG.
+//! prints our server and the Node peer side by side with the ratios (one
+//! node each, then two nodes each and the drain, then the broadcast
+//! sweep's highest rate within the limits), and draws broadcast latency
+//! against load for both as a PNG.
 //!
 //! `bench_report .data/bench/results.jsonl --plot docs/bench/broadcast-latency.png`
 
 use anyhow::Context;
-use chat_tests::bench_report::{plot, table};
+use chat_tests::bench_report::{cluster, plot, runs_of, sweep, table};
 use clap::Parser;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -36,7 +38,12 @@ fn main() -> anyhow::Result<()> {
         .map(serde_json::from_str)
         .collect::<Result<_, _>>()?;
     print!("{}", table::side_by_side(&runs));
-    let broadcasts = runs.iter().any(|run| run["scenario"] == "broadcast");
+    print!("{}", cluster::tables(&runs));
+    print!("{}", sweep::summary(&runs));
+    // The plot is of the one-node broadcast runs (no series) alone.
+    let broadcasts = ["rust", "node"]
+        .iter()
+        .any(|server| !runs_of(&runs, "broadcast", server).is_empty());
     match args.plot {
         Some(path) if broadcasts => {
             plot::broadcast_latency(&runs, &path, &args.font)?;

@@ -1,10 +1,11 @@
 //! The chat load generator: see `chat_tests::loadgen` and
 //! `docs/benchmarks.md`. Run against a chat server that is already up (ours
-//! or the Node peer); `scripts/bench-chat.sh` starts both and runs every
-//! scenario.
+//! or the Node peer), or several nodes of one (`--server a,b`);
+//! `scripts/bench-chat.sh` starts both and runs every scenario.
 
 use chat_tests::loadgen::{
-    Target, broadcast, connect, history, idle, persist, population::Population, raise_fd_limit,
+    Target, broadcast, connect, drain, history, idle, persist, population::Population,
+    raise_fd_limit,
 };
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -14,13 +15,25 @@ use std::time::Duration;
 #[derive(Parser)]
 #[command(about = "Load generator for the chat server (or the Node peer)")]
 struct Args {
-    /// The chat server's address.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    server: SocketAddr,
+    /// The chat server's address, or the addresses of several nodes,
+    /// comma-separated: connection `i` goes to node `i % n` (`drain` puts
+    /// every client on the first and moves them to the others).
+    #[arg(
+        long,
+        default_value = "127.0.0.1:8080",
+        value_delimiter = ',',
+        required = true
+    )]
+    server: Vec<SocketAddr>,
     /// What the report calls the server.
     #[arg(long, default_value = "rust")]
     label: String,
-    /// The server's process id, to read its memory from /proc.
+    /// The series the run belongs to (`sweep`, `cluster`, `cross-node`),
+    /// written into its report: `bench_report` tables each series apart.
+    #[arg(long, global = true)]
+    series: Option<String>,
+    /// The (first) server's process id: its memory is read from /proc, and
+    /// `drain` waits for it to exit.
     #[arg(long)]
     server_pid: Option<u32>,
     /// Loopback source addresses to spread connections over (127.0.0.2 up).
@@ -97,6 +110,26 @@ enum Scenario {
         #[arg(long, default_value_t = 2_000)]
         warmup: usize,
     },
+    /// Clients on the first node follow its drain to the others; how long
+    /// the move takes and how many make it.
+    Drain {
+        #[arg(long, default_value_t = 5_000)]
+        connections: usize,
+        #[arg(long, default_value_t = 128)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        room_size: usize,
+        /// The drained node's `POST /admin/drain` token.
+        #[arg(long, env = "CHAT_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: String,
+        /// Seconds after the drain request the clients may take to move and
+        /// the node to exit.
+        #[arg(long, default_value_t = 60)]
+        deadline: u64,
+        /// The drained node's `CHAT_DRAIN_SECONDS`, for the report only.
+        #[arg(long, env = "CHAT_DRAIN_SECONDS")]
+        spread: Option<f64>,
+    },
     /// Page latency at depth in a group of many messages, over REST.
     History {
         #[arg(long, default_value_t = 1_000_000)]
@@ -114,7 +147,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let limit = raise_fd_limit();
     let target = Target {
-        server: args.server,
+        servers: args.server.clone(),
         sources: Target::loopback_sources(args.sources),
         label: args.label.clone(),
         server_pid: args.server_pid,
@@ -134,13 +167,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Ok(())
     };
+    let servers: Vec<String> = args.server.iter().map(ToString::to_string).collect();
     eprintln!(
         "{} against {} ({})",
         scenario_name(&args.scenario),
-        args.server,
+        servers.join(", "),
         args.label
     );
-    let report = match args.scenario {
+    let mut report = match args.scenario {
         Scenario::Idle {
             connections,
             concurrency,
@@ -207,6 +241,25 @@ async fn main() -> anyhow::Result<()> {
             };
             connect::run(&target, &population, &knobs).await
         }
+        Scenario::Drain {
+            connections,
+            concurrency,
+            room_size,
+            admin_token,
+            deadline,
+            spread,
+        } => {
+            check_fds(connections)?;
+            let population = seed("drain", connections, room_size).await?;
+            let knobs = drain::DrainRun {
+                connections,
+                concurrency,
+                admin_token,
+                deadline: Duration::from_secs(deadline),
+                spread,
+            };
+            drain::run(&target, &population, &knobs).await?
+        }
         Scenario::History {
             messages,
             samples,
@@ -220,6 +273,9 @@ async fn main() -> anyhow::Result<()> {
             history::run(&target, &db, &args.jwt_secret, &knobs).await?
         }
     };
+    if let Some(series) = &args.series {
+        report.add("series", series.as_str());
+    }
     report.print(args.results.as_deref())
 }
 
@@ -229,6 +285,7 @@ fn scenario_name(scenario: &Scenario) -> &'static str {
         Scenario::Broadcast { .. } => "broadcast",
         Scenario::Persist { .. } => "persist",
         Scenario::Connect { .. } => "connect",
+        Scenario::Drain { .. } => "drain",
         Scenario::History { .. } => "history",
     }
 }

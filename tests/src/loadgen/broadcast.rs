@@ -4,8 +4,14 @@
 //! acks that failed.
 //!
 //! Sends are spread evenly in time over all clients. Each message's text is
-//! its send time (`t<µs>`), so a receiver knows its latency without any
-//! bookkeeping shared with the sender.
+//! its send time and the sender's node (`t<µs>n<node>`), so a receiver
+//! knows its latency, and whether the message crossed from another node,
+//! without any bookkeeping shared with the sender.
+//!
+//! Against several nodes (`Target::servers`) clients are spread round-robin,
+//! so every room of at least as many members as nodes spans them all, and
+//! latencies are also reported apart for deliveries within a node and
+//! across nodes.
 
 use super::Target;
 use super::acks::{Answer, PendingAcks};
@@ -44,6 +50,13 @@ struct Shared {
     delivered: AtomicU64,
     lost: AtomicU64,
     delivery: ShardedLatencies,
+    /// Whether deliveries are also recorded by node below: against one
+    /// node that would only cost a second histogram lock per delivery.
+    several_nodes: bool,
+    /// Deliveries to a client on the sender's node (several nodes only).
+    same_node: ShardedLatencies,
+    /// Deliveries to a client on another node than the sender's.
+    cross_node: ShardedLatencies,
     ack: ShardedLatencies,
     errors: Mutex<Vec<String>>,
 }
@@ -60,27 +73,57 @@ impl Shared {
         }
     }
 
-    /// A `chat message` event: count it and record its latency.
-    fn on_event(&self, task: usize, text: &str) {
+    /// A `chat message` event received by task `task`, a client of node
+    /// `node`: count it and record its latency.
+    fn on_event(&self, task: usize, node: usize, text: &str) {
         if !text.starts_with("[\"chat message\"") {
             return;
         }
-        let Some(sent_at) = sent_micros(text) else {
+        let Some(stamp) = Stamp::read(text) else {
             return;
         };
         self.delivered.fetch_add(1, Ordering::Relaxed);
-        let latency = self.micros_now().saturating_sub(sent_at);
-        self.delivery.record(task, Duration::from_micros(latency));
+        let latency = Duration::from_micros(self.micros_now().saturating_sub(stamp.sent_micros));
+        self.delivery.record(task, latency);
+        match stamp.node {
+            _ if !self.several_nodes => {}
+            Some(from) if from == node => self.same_node.record(task, latency),
+            Some(_) => self.cross_node.record(task, latency),
+            None => {}
+        }
     }
 }
 
-/// The send time a message text `t<µs>` carries.
-fn sent_micros(event: &str) -> Option<u64> {
-    const MARK: &[u8] = b"\"message\":\"t";
-    let at = memchr::memmem::find(event.as_bytes(), MARK)? + MARK.len();
-    let digits = &event[at..];
-    let end = digits.find('"')?;
-    digits[..end].parse().ok()
+/// What a message text `t<µs>n<node>` carries.
+#[derive(Debug, PartialEq, Eq)]
+struct Stamp {
+    /// When it was sent, on the run's clock.
+    sent_micros: u64,
+    /// The node its sender is connected to (absent in older texts).
+    node: Option<usize>,
+}
+
+impl Stamp {
+    /// The text of a message sent now (`micros`) by a client of `node`.
+    fn text(micros: u64, node: usize) -> String {
+        format!("t{micros}n{node}")
+    }
+
+    /// The stamp in a `chat message` event, if its text is one.
+    fn read(event: &str) -> Option<Self> {
+        const MARK: &[u8] = b"\"message\":\"t";
+        let at = memchr::memmem::find(event.as_bytes(), MARK)? + MARK.len();
+        let rest = &event[at..];
+        let text = &rest[..rest.find('"')?];
+        let (micros, node) = match text.split_once('n') {
+            Some((micros, node)) => (micros, Some(node.parse().ok()?)),
+            None => (text, None),
+        };
+        Some(Self {
+            sent_micros: micros.parse().ok()?,
+            node,
+        })
+    }
 }
 
 /// When one member sends.
@@ -109,6 +152,9 @@ pub async fn run(target: &Target, population: &Population, knobs: &BroadcastRun)
         delivered: AtomicU64::new(0),
         lost: AtomicU64::new(ramp.lost),
         delivery: ShardedLatencies::default(),
+        several_nodes: target.servers.len() > 1,
+        same_node: ShardedLatencies::default(),
+        cross_node: ShardedLatencies::default(),
         ack: ShardedLatencies::default(),
         errors: Mutex::new(Vec::new()),
     });
@@ -133,7 +179,13 @@ pub async fn run(target: &Target, population: &Population, knobs: &BroadcastRun)
                 .room_of(index)
                 .map(|id| id.to_hex())
                 .unwrap_or_default();
-            tokio::spawn(member(connection, index, room, schedule, shared.clone()))
+            let node = target.node_of(index);
+            tokio::spawn(member(
+                connection,
+                Member { index, node, room },
+                schedule,
+                shared.clone(),
+            ))
         })
         .collect();
     let progress = tokio::spawn(show_progress(shared.clone(), stop));
@@ -159,6 +211,7 @@ pub async fn run(target: &Target, population: &Population, knobs: &BroadcastRun)
     let mut report = Report::new("broadcast", &target.label);
     report
         .add("clients", knobs.clients)
+        .add("servers", target.servers.len())
         .add("connected", connected)
         .add("roomSize", population.room_size)
         .add("targetSendPerSecond", knobs.rate)
@@ -173,6 +226,11 @@ pub async fn run(target: &Target, population: &Population, knobs: &BroadcastRun)
         .add("lost", shared.lost.load(Ordering::Relaxed))
         .add_json("latency", &shared.delivery.summary())
         .add_json("ackLatency", &shared.ack.summary());
+    if shared.several_nodes {
+        report
+            .add_json("sameNodeLatency", &shared.same_node.summary())
+            .add_json("crossNodeLatency", &shared.cross_node.summary());
+    }
     let errors = shared.errors.lock().expect("never poisoned").clone();
     if !errors.is_empty() || !ramp.errors.is_empty() {
         report.add("errors", [ramp.errors, errors].concat());
@@ -180,15 +238,25 @@ pub async fn run(target: &Target, population: &Population, knobs: &BroadcastRun)
     report
 }
 
+/// Who one client is.
+struct Member {
+    /// Its user's index in the population.
+    index: usize,
+    /// The node (index into `Target::servers`) it is connected to.
+    node: usize,
+    /// Its room's id, in hex.
+    room: String,
+}
+
 /// One client: sends on its schedule, reads everything, until `stop`.
 /// Returns its index and how many of its messages were acked as stored.
 async fn member(
     mut connection: Connection,
-    index: usize,
-    room: String,
+    member: Member,
     schedule: Schedule,
     shared: Arc<Shared>,
 ) -> (usize, u64) {
+    let Member { index, node, room } = member;
     let mut ticker = tokio::time::interval_at(schedule.first, schedule.period);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut pending = PendingAcks::default();
@@ -198,7 +266,7 @@ async fn member(
         tokio::select! {
             biased;
             incoming = connection.next() => match incoming {
-                Ok(Incoming::Event(text)) => shared.on_event(index, &text),
+                Ok(Incoming::Event(text)) => shared.on_event(index, node, &text),
                 Ok(Incoming::Ack(id, text)) => match pending.answered(id, &text) {
                     Some(Answer::Stored(latency)) => {
                         acked += 1;
@@ -223,8 +291,8 @@ async fn member(
                     continue;
                 }
                 let payload = format!(
-                    "{{\"room\":\"{room}\",\"message\":\"t{}\"}}",
-                    shared.micros_now()
+                    "{{\"room\":\"{room}\",\"message\":\"{}\"}}",
+                    Stamp::text(shared.micros_now(), node)
                 );
                 match connection.emit_with_ack("chat message", &payload).await {
                     Ok(id) => {
@@ -270,14 +338,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_send_time_is_read_from_a_broadcast_message() {
-        let event = r#"["chat message",{"id":"a","group":"b","from":"u","message":"t12345","timestamp":"x"}]"#;
-        assert_eq!(sent_micros(event), Some(12345));
+    fn the_send_time_and_node_are_read_from_a_broadcast_message() {
+        let text = Stamp::text(12345, 1);
+        let event = format!(
+            r#"["chat message",{{"id":"a","group":"b","from":"u","message":"{text}","timestamp":"x"}}]"#
+        );
+        let stamp = Stamp::read(&event).unwrap();
+        assert_eq!(
+            stamp,
+            Stamp {
+                sent_micros: 12345,
+                node: Some(1)
+            }
+        );
+    }
+
+    #[test]
+    fn a_stamp_without_a_node_still_gives_the_send_time() {
+        let event = r#"["chat message",{"id":"a","message":"t12345","timestamp":"x"}]"#;
+        assert_eq!(Stamp::read(event).unwrap().sent_micros, 12345);
     }
 
     #[test]
     fn a_message_without_a_send_time_is_not_measured() {
         let event = r#"["chat message",{"id":"a","message":"hello"}]"#;
-        assert_eq!(sent_micros(event), None);
+        assert_eq!(Stamp::read(event), None);
+        let event = r#"["chat message",{"id":"a","message":"tomorrow"}]"#;
+        assert_eq!(Stamp::read(event), None);
     }
 }

@@ -42,6 +42,7 @@ pub async fn run(target: &Target, population: &Population, knobs: &ConnectRun) -
     let mut report = Report::new("connect", &target.label);
     report
         .add("connections", knobs.connections)
+        .add("servers", target.servers.len())
         .add("concurrency", knobs.concurrency)
         .add("warmup", knobs.warmup)
         .add("opened", ramp.connections.len())

@@ -42,7 +42,7 @@ pub async fn run(
     let http = reqwest::Client::new();
     let base = format!(
         "http://{}/chat/{}/message?perPage=20",
-        target.server,
+        target.first(),
         group.to_hex()
     );
     let depth = |fraction: f64| ((knobs.messages as f64) * (1.0 - fraction)) as i64;

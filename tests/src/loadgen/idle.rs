@@ -47,6 +47,7 @@ pub async fn run(target: &Target, population: &Population, knobs: &IdleRun) -> R
     let mut report = Report::new("idle", &target.label);
     report
         .add("connections", knobs.connections)
+        .add("servers", target.servers.len())
         .add("held", held)
         .add("failedToOpen", ramp.failed)
         .add("lost", lost.load(Ordering::Relaxed) + lost_while_ramping)

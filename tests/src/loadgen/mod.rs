@@ -1,5 +1,6 @@
-//! The chat load generator: many lean Socket.IO clients against one chat
-//! server (ours or the Node peer), in the scenarios of `docs/benchmarks.md`.
+//! The chat load generator: many lean Socket.IO clients against a chat
+//! server (ours or the Node peer), or several nodes of one, in the
+//! scenarios of `docs/benchmarks.md`.
 //!
 //! - [`client`]: the lean Socket.IO-over-WebSocket client.
 //! - [`acks`]: the acks a sending client waits for.
@@ -7,15 +8,18 @@
 //! - [`ramp`]: opening many connections at a bounded concurrency, with progress.
 //! - [`shards`]: latency histograms shared by thousands of tasks.
 //! - [`report`]: the table and the JSON line every scenario prints.
-//! - [`idle`], [`broadcast`], [`persist`], [`connect`], [`history`]: the
-//!   scenarios.
+//! - [`idle`], [`broadcast`], [`persist`], [`connect`], [`history`],
+//!   [`drain`]: the scenarios.
+//! - [`migrate`]: one client following a draining node's `migrate` event.
 
 pub mod acks;
 pub mod broadcast;
 pub mod client;
 pub mod connect;
+pub mod drain;
 pub mod history;
 pub mod idle;
+pub mod migrate;
 pub mod persist;
 pub mod population;
 pub mod ramp;
@@ -27,8 +31,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 /// Where and how a scenario connects.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// The chat server's address.
-    pub server: SocketAddr,
+    /// The chat servers' addresses (nodes of one cluster, or one server).
+    /// Connection `index` goes to `servers[index % servers.len()]`: users
+    /// of a room have contiguous indexes, so with rooms at least as large
+    /// as the list every room has members on every node.
+    pub servers: Vec<SocketAddr>,
     /// Local addresses connections are spread over, each good for about
     /// 28,000 ephemeral ports towards one server address.
     pub sources: Vec<IpAddr>,
@@ -49,6 +56,29 @@ impl Target {
     /// The source address of connection `index`.
     pub fn source(&self, index: usize) -> IpAddr {
         self.sources[index % self.sources.len()]
+    }
+
+    /// Which of [`Target::servers`] connection `index` goes to.
+    pub fn node_of(&self, index: usize) -> usize {
+        index % self.servers.len()
+    }
+
+    /// The server connection `index` goes to.
+    pub fn server_for(&self, index: usize) -> SocketAddr {
+        self.servers[self.node_of(index)]
+    }
+
+    /// The first server: the one single-server scenarios use.
+    pub fn first(&self) -> SocketAddr {
+        self.servers[0]
+    }
+
+    /// This target with its first server alone.
+    pub fn first_only(&self) -> Self {
+        Self {
+            servers: vec![self.first()],
+            ..self.clone()
+        }
     }
 }
 

@@ -67,6 +67,7 @@ pub async fn run(target: &Target, population: &Population, knobs: &PersistRun) -
     let mut report = Report::new("persist", &target.label);
     report
         .add("clients", knobs.clients)
+        .add("servers", target.servers.len())
         .add("inFlight", knobs.in_flight)
         .add("seconds", elapsed)
         .add("acked", acked)

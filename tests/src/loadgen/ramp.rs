@@ -40,7 +40,7 @@ impl Ramp {
 }
 
 /// Opens a connection for each of the first `count` users, `concurrency`
-/// handshakes at a time.
+/// handshakes at a time; user `i` connects to `target.server_for(i)`.
 pub async fn open_all(
     target: &Target,
     population: &Population,
@@ -57,7 +57,8 @@ pub async fn open_all(
             let token = &population.tokens[index];
             async move {
                 let begun = Instant::now();
-                let result = Connection::open(target.server, target.source(index), token).await;
+                let result =
+                    Connection::open(target.server_for(index), target.source(index), token).await;
                 let counter = if result.is_ok() { &opened } else { &failed };
                 counter.fetch_add(1, Ordering::Relaxed);
                 (index, begun.elapsed(), result.map(Keeper::spawn))
