@@ -10,6 +10,8 @@
 #      started here on a free port with fresh data (.data/mongo-test), stopped
 #      on exit (secantusd-rs is installed on first use, ~9 min once)
 #   4. cargo test --workspace          (with MONGODB_URI exported)
+#   4b. schemathesis on both OpenAPI documents (scripts/schemathesis.sh; a pinned
+#      schemathesis in a virtualenv under .data), with a fixed seed: 0 failures
 #   5. npm test in tests/js, against the debug binaries (when tests/js/package.json exists);
 #      the load-balancer test needs haproxy, installed with apt-get when missing
 #   6. npm test in tests/web: the web client in Debian's Chromium (installed with
@@ -139,6 +141,7 @@ fi
 log "tests use MONGODB_URI=$MONGODB_URI"
 
 step "cargo test --workspace" run_cargo_test
+step "schemathesis (both OpenAPI documents)" scripts/schemathesis.sh
 
 if [[ -f tests/js/package.json ]]; then
     step "npm test (tests/js)" run_js_tests

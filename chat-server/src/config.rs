@@ -137,9 +137,18 @@ impl ChatConfig {
                 expected: "at least 16 characters",
             });
         }
+        // The node registry keeps it; the store takes only such URLs.
+        let public_url = config::or_default(env, "CHAT_PUBLIC_URL", "http://localhost:8080");
+        if !chat_wire::cluster::is_valid_node_url(&public_url) {
+            return Err(ConfigError::Invalid {
+                name: "CHAT_PUBLIC_URL",
+                value: public_url,
+                expected: "a URL of 1 to 2048 printable ASCII characters, without spaces",
+            });
+        }
         Ok(Self {
             addr: config::or_default(env, "CHAT_ADDR", "0.0.0.0:8080"),
-            public_url: config::or_default(env, "CHAT_PUBLIC_URL", "http://localhost:8080"),
+            public_url,
             nodes,
             store_url: config::or_default(env, "STORE_URL", "http://127.0.0.1:3000"),
             store_token: config::required(env, "STORE_API_TOKEN")?,
@@ -323,5 +332,11 @@ mod tests {
             with(("CHAT_ADAPTER", "mongodb")).unwrap().adapter,
             AdapterKind::MongoDb
         );
+        let config = with(("CHAT_PUBLIC_URL", "https://chat.example:8443/a")).unwrap();
+        assert_eq!(config.public_url, "https://chat.example:8443/a");
+        for bad in ["http://chat a", "http://chät", "http://a\tb"] {
+            let err = with(("CHAT_PUBLIC_URL", bad)).unwrap_err().to_string();
+            assert!(err.contains("CHAT_PUBLIC_URL"), "{err}");
+        }
     }
 }

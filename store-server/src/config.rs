@@ -46,7 +46,7 @@ impl StoreConfig {
             max_message_chars: config::parsed(
                 env,
                 "STORE_MAX_MESSAGE_CHARS",
-                4000,
+                chat_wire::requests::DEFAULT_MAX_MESSAGE_CHARS,
                 "a positive whole number",
             )?,
             rust_log: config::or_default(env, "RUST_LOG", "info"),

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use chat_wire::ErrorBody;
 use serde::{Deserialize, Serialize};
 use service_kit::ApiError;
+use service_kit::responses::{ServerErrors, Unauthenticated};
 use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -41,7 +42,9 @@ pub struct Draining {
 /// changes nothing. Needs `Authorization: Bearer $CHAT_ADMIN_TOKEN`; the
 /// route answers `404` when that variable is unset.
 #[utoipa::path(post, path = "/admin/drain", tag = ADMIN_TAG, security(("admin_token" = [])),
-    responses((status = 202, body = Draining), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 202, body = Draining), Unauthenticated,
+        (status = 404, body = ErrorBody, description = "`not_found`: `CHAT_ADMIN_TOKEN` is not set, so the route is off"),
+        ServerErrors))]
 async fn drain(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -10,8 +10,10 @@ use chat_wire::ErrorBody;
 use chat_wire::ids::EntityId;
 use chat_wire::model::{Group, Message};
 use chat_wire::paging::{Page, PageQuery};
+use chat_wire::schema::{CursorPageParams, PageParams};
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
+use service_kit::responses::{BadRequest, ServerErrors, Unauthenticated};
 use service_kit::{ApiError, AppQuery};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -43,7 +45,7 @@ pub struct Location {
 /// own users. Without a registry (the store unreachable), the same hash
 /// over `CHAT_NODES`, else this node's public URL.
 #[utoipa::path(get, path = "/chat/location", tag = PUBLIC_TAG,
-    responses((status = 200, body = Location), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Location), Unauthenticated, ServerErrors))]
 async fn location(State(state): State<AppState>, AuthUser(up): AuthUser) -> Json<Location> {
     let live = state.store.live_nodes().await.unwrap_or_else(|err| {
         tracing::warn!(error = %err, "cannot read the node registry; locating by CHAT_NODES");
@@ -60,9 +62,14 @@ async fn location(State(state): State<AppState>, AuthUser(up): AuthUser) -> Json
 /// ones, newest first), or `after` one (newer ones, oldest first). A group
 /// with `historyMinOnline = N > 0` shows an empty page until N of its
 /// members are online.
-#[utoipa::path(get, path = "/chat/{group}/message", tag = PUBLIC_TAG, params(("group" = String, Path), PageQuery),
-    responses((status = 200, body = Page<Message>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[utoipa::path(get, path = "/chat/{group}/message", tag = PUBLIC_TAG,
+    params(("group" = inline(EntityId), Path, description = "group id"), CursorPageParams),
+    responses((status = 200, body = Page<Message>),
+        (status = 400, body = ErrorBody, description = "`invalid_argument`: a bad id or paging, or a cursor that is a message of another group"),
+        Unauthenticated,
+        (status = 403, body = ErrorBody, description = "`permission_denied`: the user is not a member"),
+        (status = 404, body = ErrorBody, description = "`not_found`: an unknown group or cursor message"),
+        ServerErrors))]
 async fn group_messages(
     State(state): State<AppState>,
     AuthUser(up): AuthUser,
@@ -99,8 +106,8 @@ pub struct AllGroupMessages {
 ///
 /// Every group of the user with one page of its messages (`page` and
 /// `perPage` choose which; the first by default).
-#[utoipa::path(get, path = "/chat/message", tag = PUBLIC_TAG, params(PageQuery),
-    responses((status = 200, body = AllGroupMessages), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[utoipa::path(get, path = "/chat/message", tag = PUBLIC_TAG, params(PageParams),
+    responses((status = 200, body = AllGroupMessages), BadRequest, Unauthenticated, ServerErrors))]
 async fn all_messages(
     State(state): State<AppState>,
     AuthUser(up): AuthUser,
@@ -125,4 +132,41 @@ async fn all_messages(
         .try_collect()
         .await?;
     Ok(Json(AllGroupMessages { groups }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gateway_documents_its_paging_ids_and_errors() {
+        let (_, openapi) = router()
+            .merge(super::super::admin::router())
+            .split_for_parts();
+        let document = serde_json::to_value(&openapi).unwrap();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                for status in ["401", "500", "503"] {
+                    assert!(
+                        operation["responses"].get(status).is_some(),
+                        "{method} {path} must document {status}"
+                    );
+                }
+            }
+        }
+        let messages = &document["paths"]["/chat/{group}/message"]["get"];
+        let params = messages["parameters"].as_array().unwrap();
+        assert_eq!(params[0]["schema"]["pattern"], "^[0-9A-Fa-f]{24}$");
+        // page, before and after exclude each other: one exploded object.
+        assert_eq!(params[1]["explode"], true);
+        assert_eq!(params[1]["schema"]["oneOf"].as_array().unwrap().len(), 3);
+        let all = &document["paths"]["/chat/message"]["get"]["parameters"];
+        let names: Vec<&str> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["page", "perPage"]);
+    }
 }

@@ -5,10 +5,44 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+use std::marker::PhantomData;
 
-/// A JSON body; malformed or oversized bodies become `invalid_argument` or
-/// `payload_too_large`.
+/// A `T` read from a JSON object only.
+///
+/// serde also reads a struct from an array of its fields in order
+/// (`["up1", null]`); every body of the contract is an object, so anything
+/// else is refused.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonObject<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for JsonObject<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+
+        deserializer
+            .deserialize_map(ObjectVisitor(PhantomData))
+            .map(Self)
+    }
+}
+
+/// A JSON object body; malformed or oversized bodies become
+/// `invalid_argument` or `payload_too_large`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AppJson<T>(pub T);
 
@@ -20,8 +54,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
+        match axum::Json::<JsonObject<T>>::from_request(req, state).await {
+            Ok(axum::Json(JsonObject(value))) => Ok(Self(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
@@ -79,5 +113,33 @@ where
             ),
             Err(other) => Err(ApiError::InvalidArgument(other.body_text())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        up: String,
+        #[serde(default)]
+        online: Option<bool>,
+    }
+
+    #[test]
+    fn only_objects_are_read() {
+        let read = |json: &str| serde_json::from_str::<JsonObject<Body>>(json).map(|b| b.0);
+        assert_eq!(
+            read(r#"{"up": "a"}"#).unwrap(),
+            Body {
+                up: "a".into(),
+                online: None
+            }
+        );
+        assert!(read(r#"["a", true]"#).is_err());
+        assert!(read("null").is_err());
+        assert!(read(r#"{"up": "a", "x": 1}"#).is_err());
     }
 }

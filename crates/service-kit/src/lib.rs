@@ -9,6 +9,7 @@
 //! - [`logging`]: the three log files (`requests.log`, `combined.log`,
 //!   `error.log`) and the console, written without blocking.
 //! - [`request_log`]: one Apache Combined Log Format line per request.
+//! - [`responses`]: the error answers the OpenAPI documents list per route.
 //! - [`metrics`]: Prometheus request counters and latency histograms.
 //! - [`health`]: `/healthz` and the `/readyz` answer.
 //! - [`process`]: logging, running and the exit code of a service binary.
@@ -26,8 +27,9 @@ pub mod logging;
 pub mod metrics;
 pub mod process;
 pub mod request_log;
+pub mod responses;
 pub mod server;
 pub mod shutdown;
 
 pub use api_error::ApiError;
-pub use extract::{AppJson, AppQuery};
+pub use extract::{AppJson, AppQuery, JsonObject};

@@ -7,6 +7,7 @@
 use crate::events::QueueKind;
 use crate::ids::Up;
 use crate::model::Group;
+use crate::requests::MAX_NODE_URL_CHARS;
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -43,7 +44,13 @@ macro_rules! cluster_key {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
         #[serde(try_from = "String", into = "String")]
-        #[schema(value_type = String, example = $example, pattern = r"^[A-Za-z0-9._-]{1,64}$")]
+        #[schema(
+            value_type = String,
+            example = $example,
+            pattern = r"^(?!\.+$)[A-Za-z0-9._-]{1,64}$",
+            min_length = 1,
+            max_length = 64
+        )]
         pub struct $name(String);
 
         impl $name {
@@ -97,12 +104,30 @@ cluster_key!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeHeartbeat {
-    /// The node's public URL, where clients connect.
+    /// The node's public URL, where clients connect: 1 to 2048 printable
+    /// ASCII characters (non-ASCII is percent-encoded in a URL).
+    #[schema(pattern = "^[!-~]{1,2048}$", min_length = 1, max_length = 2048)]
     pub url: String,
     /// Whether it is draining: live, but no longer taking users.
     pub draining: bool,
-    /// Its open Socket.IO connections.
+    /// Its open Socket.IO connections (stored up to 9223372036854775807).
+    #[serde(deserialize_with = "crate::whole::deserialize")]
+    #[schema(schema_with = connections_schema)]
     pub connections: u64,
+}
+
+/// Whether `url` may be a node's public URL: 1 to [`MAX_NODE_URL_CHARS`]
+/// printable ASCII characters, no spaces (a URL percent-encodes the rest).
+pub fn is_valid_node_url(url: &str) -> bool {
+    (1..=MAX_NODE_URL_CHARS).contains(&url.len()) && url.bytes().all(|b| b.is_ascii_graphic())
+}
+
+fn connections_schema() -> utoipa::openapi::schema::Object {
+    crate::schema::whole_number(
+        0,
+        u64::MAX,
+        "Its open Socket.IO connections (stored up to 9223372036854775807).",
+    )
 }
 
 /// A registered node.
@@ -199,7 +224,6 @@ pub struct GroupPresence {
 #[serde(deny_unknown_fields)]
 pub struct JoinQueue {
     /// Which queue.
-    #[schema(value_type = String, example = "talk")]
     pub queue: QueueKind,
     /// Who waits.
     pub up: Up,
@@ -253,6 +277,21 @@ mod tests {
             NodeId::parse("..").unwrap_err().to_string(),
             "`..` is not a valid node id (1 to 64 characters of A-Z a-z 0-9 . _ -)"
         );
+    }
+
+    #[test]
+    fn node_urls_are_printable_ascii() {
+        assert!(is_valid_node_url("http://chat-a:8080/x?y=%C3%A9"));
+        assert!(is_valid_node_url(&"x".repeat(MAX_NODE_URL_CHARS)));
+        for bad in [
+            "",
+            "http://a b",
+            "http://é",
+            "http://a\n",
+            &"x".repeat(2049),
+        ] {
+            assert!(!is_valid_node_url(bad), "{bad:?} must be refused");
+        }
     }
 
     #[test]

@@ -222,7 +222,7 @@ pub struct FindRoom {
 }
 
 /// The queues of seed 001: `vent` pairs with `listen`, `talk` with `talk`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QueueKind {
     /// Wants to talk with someone who also wants to talk.

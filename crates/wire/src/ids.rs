@@ -21,10 +21,17 @@ pub enum IdError {
     Entity(String),
 }
 
-/// A user id, e.g. `up201905678`: 1 to 64 characters of `[A-Za-z0-9._@-]`.
+/// A user id, e.g. `up201905678`: 1 to 64 characters of `[A-Za-z0-9._@-]`,
+/// not only dots.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, example = "up201905678")]
+#[schema(
+    value_type = String,
+    example = "up201905678",
+    pattern = r"^(?!\.+$)[A-Za-z0-9._@-]{1,64}$",
+    min_length = 1,
+    max_length = 64
+)]
 pub struct Up(String);
 
 impl Up {
@@ -76,10 +83,17 @@ impl fmt::Display for Up {
     }
 }
 
-/// The id of a group or a message: a MongoDB ObjectId as 24 lowercase hex.
+/// The id of a group or a message: a MongoDB ObjectId as 24 hex digits
+/// (upper case is accepted; answers are lower case).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String, example = "65f0c0ffee0000000000abcd")]
+#[schema(
+    value_type = String,
+    example = "65f0c0ffee0000000000abcd",
+    pattern = "^[0-9A-Fa-f]{24}$",
+    min_length = 24,
+    max_length = 24
+)]
 pub struct EntityId(String);
 
 impl EntityId {
@@ -116,6 +130,30 @@ impl fmt::Display for EntityId {
         f.write_str(&self.0)
     }
 }
+
+/// An [`EntityId`] as the services answer it: always 24 lowercase hex digits.
+///
+/// Only the OpenAPI documents use it, for the ids of answers; requests take
+/// any case ([`EntityId`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AnsweredId;
+
+impl utoipa::PartialSchema for AnsweredId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "The id of a group or a message, as answered: 24 lowercase hex digits.",
+            ))
+            .pattern(Some("^[0-9a-f]{24}$"))
+            .min_length(Some(24))
+            .max_length(Some(24))
+            .examples([serde_json::json!("65f0c0ffee0000000000abcd")])
+            .into()
+    }
+}
+
+impl ToSchema for AnsweredId {}
 
 /// Keeps error messages short when someone sends a huge bogus id.
 fn truncate_for_message(raw: &str) -> String {

@@ -15,7 +15,9 @@ pub mod ids;
 pub mod model;
 pub mod paging;
 pub mod requests;
+pub mod schema;
 pub mod time;
+pub mod whole;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use ids::{EntityId, Up};

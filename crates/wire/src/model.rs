@@ -23,6 +23,7 @@ pub enum GroupKind {
 #[serde(rename_all = "camelCase")]
 pub struct Group {
     /// The group's id (24 hex).
+    #[schema(value_type = crate::ids::AnsweredId)]
     pub id: EntityId,
     /// The display name.
     pub name: String,
@@ -56,8 +57,10 @@ pub struct Group {
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     /// The message's id (24 hex); ids grow with time within a group.
+    #[schema(value_type = crate::ids::AnsweredId)]
     pub id: EntityId,
     /// The group it was sent to.
+    #[schema(value_type = crate::ids::AnsweredId)]
     pub group: EntityId,
     /// The sender.
     pub from: Up,

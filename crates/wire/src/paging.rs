@@ -7,7 +7,7 @@
 
 use crate::ids::EntityId;
 use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 /// Items per page when the client does not say.
 pub const DEFAULT_PER_PAGE: u32 = 20;
@@ -49,26 +49,23 @@ impl<T> Page<T> {
 /// The paging query as received, before validation.
 ///
 /// Values may come as query-string text or as JSON numbers (the seed sends
-/// some GET arguments as a JSON body).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+/// some GET arguments as a JSON body). The OpenAPI documents describe it
+/// with [`crate::schema::PageParams`] (lists read by page only) and
+/// [`crate::schema::CursorPageParams`] (a group's messages).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page number, from 0 (default 0) to 1,000,000.
     #[serde(default, deserialize_with = "text_or_number")]
-    #[param(value_type = Option<u64>, minimum = 0, maximum = 1_000_000)]
     pub page: Option<String>,
     /// Items per page, 1 to 100 (default 20).
     #[serde(default, deserialize_with = "text_or_number")]
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub per_page: Option<String>,
     /// Messages only: the ones older than this message id, newest first.
     #[serde(default, deserialize_with = "text_or_number")]
-    #[param(value_type = Option<String>)]
     pub before: Option<String>,
     /// Messages only: the ones newer than this message id, oldest first.
     #[serde(default, deserialize_with = "text_or_number")]
-    #[param(value_type = Option<String>)]
     pub after: Option<String>,
 }
 

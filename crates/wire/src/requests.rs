@@ -5,11 +5,35 @@
 
 use crate::ids::{EntityId, Up};
 use crate::model::GroupKind;
+use crate::schema;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use std::borrow::Cow;
+use utoipa::openapi::schema::{
+    AllOfBuilder, AnyOfBuilder, ArrayBuilder, Object, ObjectBuilder, Schema, SchemaType, Type,
+};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+
+/// The longest group name, in characters (after trimming).
+pub const MAX_GROUP_NAME_CHARS: usize = 200;
+/// The longest matchmaking topic, in characters (after trimming).
+pub const MAX_TOPIC_CHARS: usize = 100;
+/// The smallest matchmaking capacity.
+pub const MIN_CAPACITY: u32 = 2;
+/// The largest matchmaking capacity.
+pub const MAX_CAPACITY: u32 = 1000;
+/// The longest message text by default, in characters (after trimming);
+/// the store's `STORE_MAX_MESSAGE_CHARS` sets it.
+pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 4000;
+/// The longest node URL, in characters (printable ASCII, so also in bytes).
+pub const MAX_NODE_URL_CHARS: usize = 2048;
 
 /// `POST /group`: a new group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+///
+/// Its schema is written by hand (see [`PartialSchema`] below): the rules
+/// that tie fields together (someone in `users` or `admins`; `topic` and
+/// `capacity` for a `match` group) are beyond the derive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewGroup {
     /// The display name, 1 to 200 characters.
@@ -23,7 +47,7 @@ pub struct NewGroup {
     #[serde(default)]
     pub open: bool,
     /// Members that must be online before history is shown; 0 by default.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::deserialize")]
     pub history_min_online: u32,
     /// `group` (default) or `match`; direct groups are made by `POST /group/direct`.
     #[serde(default)]
@@ -32,8 +56,155 @@ pub struct NewGroup {
     #[serde(default)]
     pub topic: Option<String>,
     /// Matchmaking capacity, for `match` groups.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::option")]
     pub capacity: Option<u32>,
+}
+
+fn up_ref() -> RefOr<Schema> {
+    Ref::from_schema_name(Up::name()).into()
+}
+
+fn users_schema(description: &str) -> ArrayBuilder {
+    ArrayBuilder::new()
+        .items(up_ref())
+        .description(Some(description))
+}
+
+fn object() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::Object)
+}
+
+fn group_kind_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some([
+            serde_json::json!("group"),
+            serde_json::json!("match"),
+            serde_json::Value::Null,
+        ]))
+        .description(Some(
+            "`group` (the default) or `match`; direct groups are made by `POST /group/direct`.",
+        ))
+        .build()
+}
+
+impl PartialSchema for NewGroup {
+    fn schema() -> RefOr<Schema> {
+        let fields = object()
+            .description(Some("`POST /group`: a new group."))
+            .property(
+                "name",
+                schema::trimmed_text(MAX_GROUP_NAME_CHARS, "The display name."),
+            )
+            .required("name")
+            .property("users", users_schema("The members."))
+            .required("users")
+            .property(
+                "admins",
+                users_schema("The admins (each also becomes a member); none by default."),
+            )
+            .property(
+                "open",
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .description(Some(
+                        "Whether anyone may join by themselves; `false` by default.",
+                    )),
+            )
+            .property(
+                "historyMinOnline",
+                schema::whole_number(
+                    0,
+                    u64::from(u32::MAX),
+                    "Members that must be online before history is shown; 0 by default.",
+                ),
+            )
+            .property("kind", group_kind_schema())
+            .property(
+                "topic",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                    .description(Some(
+                        "Matchmaking topic: required for `match` groups (trimmed, then 1 to 100 \
+                         characters), ignored for others.",
+                    )),
+            )
+            .property(
+                "capacity",
+                schema::optional_whole_number(
+                    0,
+                    u64::from(u32::MAX),
+                    "Matchmaking capacity: required for `match` groups (2 to 1000, and at least \
+                     the number of different users and admins), ignored for others.",
+                ),
+            )
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+            ));
+        let someone = AnyOfBuilder::new()
+            .item(object().property("users", ArrayBuilder::new().min_items(Some(1))))
+            .item(
+                object()
+                    .property("admins", ArrayBuilder::new().min_items(Some(1)))
+                    .required("admins"),
+            )
+            .description(Some("At least one user or admin."));
+        let kind_rules = AnyOfBuilder::new()
+            .item(
+                object().property(
+                    "kind",
+                    ObjectBuilder::new()
+                        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                        .enum_values(Some([serde_json::json!("group"), serde_json::Value::Null])),
+                ),
+            )
+            .item(
+                object()
+                    .property(
+                        "kind",
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(["match"])),
+                    )
+                    .property(
+                        "topic",
+                        schema::trimmed_text(MAX_TOPIC_CHARS, "The matchmaking topic."),
+                    )
+                    .property(
+                        "capacity",
+                        schema::whole_number(
+                            u64::from(MIN_CAPACITY),
+                            u64::from(MAX_CAPACITY),
+                            "The room size.",
+                        ),
+                    )
+                    .required("kind")
+                    .required("topic")
+                    .required("capacity"),
+            )
+            .description(Some(
+                "A `group` (the default), or a `match` group with its `topic` and `capacity`.",
+            ));
+        AllOfBuilder::new()
+            .item(fields)
+            .item(someone)
+            .item(kind_rules)
+            .description(Some(
+                "`POST /group`: a new group. Duplicates in `users` and `admins` are removed; \
+                 admins become members too.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for NewGroup {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("NewGroup")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((Up::name().into_owned(), Up::schema()));
+    }
 }
 
 /// `POST /group/match`: a place for `up` in a `match` group of `topic` that
@@ -44,9 +215,16 @@ pub struct FindMatch {
     /// Who looks for a room.
     pub up: Up,
     /// The topic, 1 to 100 characters.
+    #[schema(schema_with = topic_schema)]
     pub topic: String,
     /// The room size, 2 to 1000.
+    #[serde(deserialize_with = "crate::whole::deserialize")]
+    #[schema(minimum = 2, maximum = 1000)]
     pub capacity: u32,
+}
+
+fn topic_schema() -> Object {
+    schema::trimmed_text(MAX_TOPIC_CHARS, "The topic.")
 }
 
 /// `POST /group/{id}/users`: a user joining.
@@ -67,6 +245,7 @@ pub struct JoinGroup {
 #[serde(deny_unknown_fields)]
 pub struct DirectGroupRequest {
     /// Exactly two different users, in any order.
+    #[schema(schema_with = schema::two_users)]
     pub users: Vec<Up>,
 }
 
@@ -85,10 +264,12 @@ pub struct MarkRead {
 #[serde(rename_all = "camelCase")]
 pub struct ReadState {
     /// The group.
+    #[schema(value_type = crate::ids::AnsweredId)]
     pub group: EntityId,
     /// The reader.
     pub up: Up,
     /// The newest message they have read (never moves back).
+    #[schema(value_type = crate::ids::AnsweredId)]
     pub message_id: EntityId,
     /// Messages after it.
     pub unread: u64,
@@ -103,10 +284,48 @@ pub struct NewMessage {
     /// The sender; must be a member.
     pub from: Up,
     /// The text, 1 to `STORE_MAX_MESSAGE_CHARS` characters after trimming.
+    #[schema(schema_with = message_text_schema)]
     pub message: String,
     /// The sender's idempotency key: the same `(from, nonce)` is stored once.
     #[serde(default)]
+    #[schema(schema_with = nonce_schema)]
     pub nonce: Option<String>,
+}
+
+/// The text of a message, for [`DEFAULT_MAX_MESSAGE_CHARS`]; the store
+/// states its own limit with [`message_text_schema_for`].
+fn message_text_schema() -> Object {
+    message_text_schema_for(DEFAULT_MAX_MESSAGE_CHARS)
+}
+
+/// The text of a message when the limit is `max` characters.
+pub fn message_text_schema_for(max: usize) -> Object {
+    schema::trimmed_text(
+        max,
+        "The text (over the limit: `413 payload_too_large`; blank: `400`).",
+    )
+}
+
+/// Writes the message text limit `max` into a document's `NewMessage` and
+/// `EditMessage` (their schemas state [`DEFAULT_MAX_MESSAGE_CHARS`]).
+pub fn set_message_text_limit(openapi: &mut utoipa::openapi::OpenApi, max: usize) {
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    for body in ["NewMessage", "EditMessage"] {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(body) {
+            object
+                .properties
+                .insert("message".to_owned(), message_text_schema_for(max).into());
+        }
+    }
+}
+
+fn nonce_schema() -> Object {
+    schema::optional_trimmed_text(
+        MAX_NONCE_CHARS,
+        "The sender's idempotency key: the same `(from, nonce)` is stored once.",
+    )
 }
 
 /// `PATCH /message/{id}`: an edit by the author.
@@ -116,6 +335,7 @@ pub struct EditMessage {
     /// Who edits; must be the author.
     pub from: Up,
     /// The new text.
+    #[schema(schema_with = message_text_schema)]
     pub message: String,
 }
 
@@ -124,7 +344,7 @@ pub struct EditMessage {
 #[into_params(parameter_in = Query)]
 pub struct DeleteMessageQuery {
     /// The author, or an admin of the group.
-    #[param(value_type = String)]
+    #[param(value_type = Up, inline)]
     pub from: Up,
 }
 
@@ -135,6 +355,7 @@ pub struct NewReaction {
     /// Who reacts; must be a member of the message's group.
     pub up: Up,
     /// The reaction, e.g. `👍`: 1 to 16 characters, no spaces.
+    #[schema(value_type = schema::Emoji)]
     pub emoji: String,
 }
 

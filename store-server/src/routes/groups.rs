@@ -7,20 +7,22 @@ use crate::db::groups::GroupSpec;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use chat_wire::ids::Up;
+use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::{Group, GroupKind, Message};
 use chat_wire::paging::{Page, PageQuery};
 use chat_wire::requests::{
-    DirectGroupRequest, FindMatch, JoinGroup, MarkRead, NewGroup, ReadState, parse_text,
+    DirectGroupRequest, FindMatch, JoinGroup, MAX_CAPACITY, MAX_GROUP_NAME_CHARS, MAX_TOPIC_CHARS,
+    MIN_CAPACITY, MarkRead, NewGroup, ReadState, parse_text,
 };
-use chat_wire::{ErrorBody, time};
+use chat_wire::schema::{CursorPageParams, PageParams};
+use chat_wire::time;
 use serde::Deserialize;
+use service_kit::responses::{
+    BadRequest, NotFound, PayloadTooLarge, ServerErrors, Unauthenticated,
+};
 use service_kit::{ApiError, AppJson, AppQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-/// The longest group name, in characters.
-const MAX_GROUP_NAME_CHARS: usize = 200;
 
 /// The `/group` routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -40,8 +42,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// List all groups
 ///
 /// Oldest first, paged with `page` and `perPage`.
-#[utoipa::path(get, path = "/group", tag = DATA_TAG, params(PageQuery),
-    responses((status = 200, body = Page<Group>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/group", tag = DATA_TAG, params(PageParams),
+    responses((status = 200, body = Page<Group>), BadRequest, Unauthenticated, ServerErrors))]
 async fn list_groups(
     State(state): State<AppState>,
     AppQuery(query): AppQuery<PageQuery>,
@@ -53,7 +55,7 @@ async fn list_groups(
 ///
 /// Admins become members too. Returns the group with `201`.
 #[utoipa::path(post, path = "/group", tag = DATA_TAG, request_body = NewGroup,
-    responses((status = 201, body = Group), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 201, body = Group), BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
 async fn create_group(
     State(state): State<AppState>,
     AppJson(new): AppJson<NewGroup>,
@@ -105,10 +107,12 @@ async fn create_group(
 fn match_terms(topic: Option<&str>, capacity: Option<u32>) -> Result<(String, u32), ApiError> {
     let topic =
         topic.ok_or_else(|| ApiError::InvalidArgument("a `match` group needs a `topic`".into()))?;
-    let topic =
-        parse_text("topic", topic, 100).map_err(|e| ApiError::InvalidArgument(e.to_string()))?;
+    let topic = parse_text("topic", topic, MAX_TOPIC_CHARS)
+        .map_err(|e| ApiError::InvalidArgument(e.to_string()))?;
     match capacity {
-        Some(capacity) if (2..=1000).contains(&capacity) => Ok((topic, capacity)),
+        Some(capacity) if (MIN_CAPACITY..=MAX_CAPACITY).contains(&capacity) => {
+            Ok((topic, capacity))
+        }
         _ => Err(ApiError::InvalidArgument(
             "`capacity` must be a whole number from 2 to 1000".into(),
         )),
@@ -122,7 +126,9 @@ fn match_terms(topic: Option<&str>, capacity: Option<u32>) -> Result<(String, u3
 /// Asking again while already in such a group returns it. Two users racing
 /// for the last place never overfill a room.
 #[utoipa::path(post, path = "/group/match", tag = DATA_TAG, request_body = FindMatch,
-    responses((status = 201, body = Group), (status = 200, body = Group), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = Group, description = "a new group, holding only `up`"),
+        (status = 200, body = Group, description = "a place in an existing group"),
+        BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
 async fn find_match(
     State(state): State<AppState>,
     AppJson(request): AppJson<FindMatch>,
@@ -144,8 +150,8 @@ fn unique<'a>(ups: impl Iterator<Item = &'a Up>) -> Vec<Up> {
 }
 
 /// Get one group
-#[utoipa::path(get, path = "/group/{id}", tag = DATA_TAG, params(("id" = String, Path, description = "group id")),
-    responses((status = 200, body = Group), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/group/{id}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id")),
+    responses((status = 200, body = Group), BadRequest, Unauthenticated, NotFound, ServerErrors))]
 async fn get_group(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -178,8 +184,12 @@ impl MergeArgs for GroupMessagesArgs {
 /// up). Arguments may also come as a JSON body. `total` is the group's
 /// message count.
 #[utoipa::path(get, path = "/group/messages", tag = DATA_TAG,
-    params(("groupID" = String, Query, description = "the group"), PageQuery),
-    responses((status = 200, body = Page<Message>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("groupID" = inline(EntityId), Query, description = "the group"), CursorPageParams),
+    responses((status = 200, body = Page<Message>),
+        (status = 400, body = chat_wire::ErrorBody, description = "`invalid_argument`: a bad id or paging, or a cursor that is a message of another group"),
+        Unauthenticated,
+        (status = 404, body = chat_wire::ErrorBody, description = "`not_found`: an unknown group or cursor message"),
+        PayloadTooLarge, ServerErrors))]
 async fn group_messages(
     State(state): State<AppState>,
     QueryOrBody(args): QueryOrBody<GroupMessagesArgs>,
@@ -199,8 +209,8 @@ async fn group_messages(
 /// List the groups of a user
 ///
 /// Oldest first, each with `unread`: the messages after the user's read marker.
-#[utoipa::path(get, path = "/group/user/{up}", tag = DATA_TAG, params(("up" = String, Path), PageQuery),
-    responses((status = 200, body = Page<Group>), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/group/user/{up}", tag = DATA_TAG, params(("up" = inline(Up), Path), PageParams),
+    responses((status = 200, body = Page<Group>), BadRequest, Unauthenticated, ServerErrors))]
 async fn groups_of_user(
     State(state): State<AppState>,
     Path(up): Path<String>,
@@ -220,8 +230,10 @@ async fn groups_of_user(
 /// Idempotent. Direct conversations cannot be joined. With `onlyIfOpen`,
 /// a closed group is refused (`403`) unless the user is already a member,
 /// atomically with the join.
-#[utoipa::path(post, path = "/group/{id}/users", tag = DATA_TAG, params(("id" = String, Path)), request_body = JoinGroup,
-    responses((status = 200, body = Group), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/group/{id}/users", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id")), request_body = JoinGroup,
+    responses((status = 200, body = Group), BadRequest, Unauthenticated,
+        (status = 403, body = chat_wire::ErrorBody, description = "`permission_denied`: a direct group, or a closed one with `onlyIfOpen`"),
+        NotFound, PayloadTooLarge, ServerErrors))]
 async fn join_group(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -239,8 +251,10 @@ async fn join_group(
 /// Leave a group
 ///
 /// Removes the user from the members and admins; idempotent.
-#[utoipa::path(delete, path = "/group/{id}/users/{up}", tag = DATA_TAG, params(("id" = String, Path), ("up" = String, Path)),
-    responses((status = 200, body = Group), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/group/{id}/users/{up}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id"), ("up" = inline(Up), Path)),
+    responses((status = 200, body = Group), BadRequest, Unauthenticated,
+        (status = 403, body = chat_wire::ErrorBody, description = "`permission_denied`: a direct group cannot be left"),
+        NotFound, ServerErrors))]
 async fn leave_group(
     State(state): State<AppState>,
     Path((id, up)): Path<(String, String)>,
@@ -258,7 +272,8 @@ async fn leave_group(
 /// The same group whichever order the two users come in: `201` when
 /// created, `200` when it existed.
 #[utoipa::path(post, path = "/group/direct", tag = DATA_TAG, request_body = DirectGroupRequest,
-    responses((status = 201, body = Group), (status = 200, body = Group), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = Group, description = "created"), (status = 200, body = Group, description = "it existed"),
+        BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
 async fn direct_group(
     State(state): State<AppState>,
     AppJson(request): AppJson<DirectGroupRequest>,
@@ -277,8 +292,13 @@ async fn direct_group(
 /// Mark a group read up to a message
 ///
 /// The marker never moves back. Returns the unread count after it.
-#[utoipa::path(post, path = "/group/{id}/read", tag = DATA_TAG, params(("id" = String, Path)), request_body = MarkRead,
-    responses((status = 200, body = ReadState), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/group/{id}/read", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id")), request_body = MarkRead,
+    responses((status = 200, body = ReadState),
+        (status = 400, body = chat_wire::ErrorBody, description = "`invalid_argument`: a bad id or body, or a message of another group"),
+        Unauthenticated,
+        (status = 403, body = chat_wire::ErrorBody, description = "`permission_denied`: `up` is not a member"),
+        (status = 404, body = chat_wire::ErrorBody, description = "`not_found`: an unknown group or message"),
+        PayloadTooLarge, ServerErrors))]
 async fn mark_read(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -305,8 +325,10 @@ struct ChangesQuery {
 ///
 /// Messages edited, deleted or reacted to at or after `since`, in the order they
 /// changed, paged.
-#[utoipa::path(get, path = "/group/{id}/changes", tag = DATA_TAG, params(("id" = String, Path), ("since" = String, Query, description = "RFC 3339 time; changes at or after it are listed (inclusive, so that paging by the last change's `changedAt` loses nothing)"), PageQuery),
-    responses((status = 200, body = Page<Message>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/group/{id}/changes", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id"),
+        ("since" = String, Query, format = DateTime, description = "RFC 3339 time; changes at or after it are listed (inclusive, so that paging by the last change's `changedAt` loses nothing)"),
+        PageParams),
+    responses((status = 200, body = Page<Message>), BadRequest, Unauthenticated, NotFound, ServerErrors))]
 async fn group_changes(
     State(state): State<AppState>,
     Path(id): Path<String>,

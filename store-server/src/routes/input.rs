@@ -92,7 +92,7 @@ where
             return Ok(Self(T::default()));
         }
         serde_json::from_slice(&body)
-            .map(Self)
+            .map(|service_kit::JsonObject(value)| Self(value))
             .map_err(|e| ApiError::InvalidArgument(format!("invalid JSON body: {e}")))
     }
 }

@@ -8,10 +8,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use chat_wire::ErrorBody;
+use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::Message;
 use chat_wire::paging::{Page, PageQuery};
 use chat_wire::requests::{
     DeleteMessageQuery, EditMessage, NewMessage, NewReaction, parse_emoji, parse_nonce, parse_text,
+};
+use chat_wire::schema::{Emoji, PageParams};
+use service_kit::responses::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, ServerErrors, Unauthenticated,
 };
 use service_kit::{ApiError, AppJson, AppQuery};
 use utoipa_axum::router::OpenApiRouter;
@@ -30,8 +35,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 ///
 /// Every group's messages, newest first, paged. Arguments may also come as a
 /// JSON body.
-#[utoipa::path(get, path = "/message", tag = DATA_TAG, params(PageQuery),
-    responses((status = 200, body = Page<Message>), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/message", tag = DATA_TAG, params(PageParams),
+    responses((status = 200, body = Page<Message>), BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
 async fn list_messages(
     State(state): State<AppState>,
     QueryOrBody(query): QueryOrBody<PageQuery>,
@@ -46,8 +51,11 @@ async fn list_messages(
 /// `(from, nonce)` again returns the first message with `200` and stores
 /// nothing; a new message is answered `201`.
 #[utoipa::path(post, path = "/message", tag = DATA_TAG, request_body = NewMessage,
-    responses((status = 201, body = Message), (status = 200, body = Message, description = "stored before with this nonce"),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+    responses((status = 201, body = Message, description = "stored"), (status = 200, body = Message, description = "stored before with this nonce"),
+        BadRequest, Unauthenticated,
+        (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is not a member of the group"),
+        (status = 404, body = ErrorBody, description = "`not_found`: an unknown group"),
+        PayloadTooLarge, ServerErrors))]
 async fn create_message(
     State(state): State<AppState>,
     AppJson(new): AppJson<NewMessage>,
@@ -65,8 +73,8 @@ async fn create_message(
 }
 
 /// Get one message
-#[utoipa::path(get, path = "/message/{id}", tag = DATA_TAG, params(("id" = String, Path)),
-    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/message/{id}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id")),
+    responses((status = 200, body = Message), BadRequest, Unauthenticated, NotFound, ServerErrors))]
 async fn get_message(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -77,8 +85,12 @@ async fn get_message(
 /// Edit a message
 ///
 /// Only its author may; sets `editedAt`.
-#[utoipa::path(patch, path = "/message/{id}", tag = DATA_TAG, params(("id" = String, Path)), request_body = EditMessage,
-    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+#[utoipa::path(patch, path = "/message/{id}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id")), request_body = EditMessage,
+    responses((status = 200, body = Message),
+        (status = 400, body = ErrorBody, description = "`invalid_argument`: a bad id or body, or a deleted message"),
+        Unauthenticated,
+        (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is not the author, or not a member"),
+        NotFound, PayloadTooLarge, ServerErrors))]
 async fn edit_message(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -93,8 +105,11 @@ async fn edit_message(
 ///
 /// A soft delete by its author or an admin of its group: the message stays,
 /// with `deleted: true` and no text. Deleting twice is not an error.
-#[utoipa::path(delete, path = "/message/{id}", tag = DATA_TAG, params(("id" = String, Path), DeleteMessageQuery),
-    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/message/{id}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id"), DeleteMessageQuery),
+    responses((status = 200, body = Message, description = "the message, now `deleted` (it stays, soft-deleted)"),
+        BadRequest, Unauthenticated,
+        (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is neither the author nor an admin, or not a member"),
+        NotFound, ServerErrors))]
 async fn delete_message(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -112,8 +127,10 @@ async fn delete_message(
 ///
 /// The user must be a member of the message's group; reacting twice with the
 /// same emoji is not an error.
-#[utoipa::path(post, path = "/message/{id}/reactions", tag = DATA_TAG, params(("id" = String, Path)), request_body = NewReaction,
-    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/message/{id}/reactions", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id")), request_body = NewReaction,
+    responses((status = 200, body = Message),
+        (status = 400, body = ErrorBody, description = "`invalid_argument`: a bad id or body, a deleted message, or a reaction over the caps (64 emoji per message, 16 per user)"),
+        Unauthenticated, Forbidden, NotFound, PayloadTooLarge, ServerErrors))]
 async fn add_reaction(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -129,8 +146,10 @@ async fn add_reaction(
 /// The user must be a member of the message's group; removing one that is
 /// not there is not an error.
 #[utoipa::path(delete, path = "/message/{id}/reactions/{emoji}/{up}", tag = DATA_TAG,
-    params(("id" = String, Path), ("emoji" = String, Path, description = "URL-encoded"), ("up" = String, Path)),
-    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("id" = inline(EntityId), Path, description = "message id"),
+        ("emoji" = inline(Emoji), Path, description = "the reaction, URL-encoded"),
+        ("up" = inline(Up), Path)),
+    responses((status = 200, body = Message), BadRequest, Unauthenticated, Forbidden, NotFound, ServerErrors))]
 async fn remove_reaction(
     State(state): State<AppState>,
     Path((id, emoji, up)): Path<(String, String, String)>,

@@ -52,19 +52,32 @@ pub fn router(
     token: ServiceToken,
     registry: Arc<Registry>,
 ) -> (Router, utoipa::openapi::OpenApi) {
-    let (data, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (data, mut openapi) = data_routes()
+        .route_layer(middleware::from_fn_with_state(token, require_service_token))
+        .with_state(state.clone())
+        .split_for_parts();
+    finish_document(&mut openapi, state.max_message_chars);
+    let readyz = get(health::readyz).with_state(state);
+    let router = with_operational_routes(data, readyz, registry, openapi.clone());
+    (router, openapi)
+}
+
+/// The data routes, each with its part of the OpenAPI document.
+fn data_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(groups::router())
         .merge(messages::router())
         .merge(users::router())
         .merge(nodes::router())
         .merge(presence::router())
         .merge(queues::router())
-        .route_layer(middleware::from_fn_with_state(token, require_service_token))
-        .with_state(state.clone())
-        .split_for_parts();
-    let readyz = get(health::readyz).with_state(state);
-    let router = with_operational_routes(data, readyz, registry, openapi.clone());
-    (router, openapi)
+}
+
+/// What the route attributes cannot say: the configured message limit and
+/// the optional body of `POST /user/{up}`.
+fn finish_document(openapi: &mut utoipa::openapi::OpenApi, max_message_chars: usize) {
+    chat_wire::requests::set_message_text_limit(openapi, max_message_chars);
+    users::document_optional_body(openapi);
 }
 
 /// A `201 Created` JSON response.
@@ -84,4 +97,77 @@ pub fn created_or_ok<T: Serialize>(body: T, created: bool) -> Response {
         StatusCode::OK
     };
     (status, Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn document(max_message_chars: usize) -> Value {
+        let (_, mut openapi) = data_routes().split_for_parts();
+        finish_document(&mut openapi, max_message_chars);
+        serde_json::to_value(&openapi).unwrap()
+    }
+
+    fn operations(document: &Value) -> Vec<(String, &Value)> {
+        let mut found = Vec::new();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                found.push((format!("{} {path}", method.to_uppercase()), operation));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_operation_answers_the_token_and_server_errors_with_the_error_body() {
+        let document = document(4000);
+        assert_eq!(
+            document["security"],
+            serde_json::json!([{"service_token": []}])
+        );
+        for (name, operation) in operations(&document) {
+            for status in ["401", "500", "503"] {
+                let schema =
+                    &operation["responses"][status]["content"]["application/json"]["schema"];
+                assert_eq!(
+                    schema["$ref"], "#/components/schemas/ErrorBody",
+                    "{name} must document {status}"
+                );
+            }
+            let params = operation["parameters"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if !params.is_empty() || operation.get("requestBody").is_some() {
+                assert!(
+                    operation["responses"].get("400").is_some(),
+                    "{name} takes input and must document 400"
+                );
+            }
+            for param in params.iter().filter(|p| p["in"] == "path") {
+                assert!(
+                    param["schema"]["pattern"].is_string(),
+                    "{name}: path parameter {} needs a pattern",
+                    param["name"]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_message_limit_is_the_configured_one_and_the_user_body_is_optional() {
+        let document = document(10);
+        let message = &document["components"]["schemas"]["NewMessage"]["properties"]["message"];
+        assert!(message["pattern"].as_str().unwrap().contains("{0,8}"));
+        let edit = &document["components"]["schemas"]["EditMessage"]["properties"]["message"];
+        assert_eq!(edit, message);
+        let body = &document["paths"]["/user/{up}"]["post"]["requestBody"];
+        assert_eq!(body["required"], false);
+        assert_eq!(
+            body["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/UserUpdate"
+        );
+    }
 }

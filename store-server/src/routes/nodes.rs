@@ -6,14 +6,14 @@ use super::input::parse_node;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use chat_wire::ErrorBody;
-use chat_wire::cluster::{NodeHeartbeat, NodeList, NodeRegistration, NodeRemoval};
+use chat_wire::cluster::{
+    NodeHeartbeat, NodeId, NodeList, NodeRegistration, NodeRemoval, is_valid_node_url,
+};
+use chat_wire::requests::MAX_NODE_URL_CHARS;
+use service_kit::responses::{BadRequest, PayloadTooLarge, ServerErrors, Unauthenticated};
 use service_kit::{ApiError, AppJson};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-/// The longest node URL, in bytes.
-const MAX_URL_BYTES: usize = 2048;
 
 /// The `/node` routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -28,17 +28,18 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Registers the node or refreshes it. `created` is `true` when the
 /// registry did not know the node (its first heartbeat, or one after it was
 /// taken for dead): the node then records its users' presence again.
-#[utoipa::path(put, path = "/node/{id}", tag = DATA_TAG, params(("id" = String, Path, description = "node id")), request_body = NodeHeartbeat,
-    responses((status = 200, body = NodeRegistration), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(put, path = "/node/{id}", tag = DATA_TAG, params(("id" = inline(NodeId), Path, description = "node id")), request_body = NodeHeartbeat,
+    responses((status = 200, body = NodeRegistration), BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
 async fn heartbeat(
     State(state): State<AppState>,
     Path(id): Path<String>,
     AppJson(beat): AppJson<NodeHeartbeat>,
 ) -> Result<Json<NodeRegistration>, ApiError> {
     let id = parse_node(&id)?;
-    if beat.url.is_empty() || beat.url.len() > MAX_URL_BYTES {
+    if !is_valid_node_url(&beat.url) {
         return Err(ApiError::InvalidArgument(format!(
-            "`url` must be 1 to {MAX_URL_BYTES} bytes"
+            "`url` must be 1 to {MAX_URL_CHARS} printable ASCII characters, without spaces",
+            MAX_URL_CHARS = MAX_NODE_URL_CHARS
         )));
     }
     Ok(Json(state.store.heartbeat(&id, &beat).await?))
@@ -48,7 +49,7 @@ async fn heartbeat(
 ///
 /// Nodes whose last heartbeat is at most 15 s old, by id.
 #[utoipa::path(get, path = "/node", tag = DATA_TAG,
-    responses((status = 200, body = NodeList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = NodeList), Unauthenticated, ServerErrors))]
 async fn live_nodes(State(state): State<AppState>) -> Result<Json<NodeList>, ApiError> {
     Ok(Json(NodeList {
         items: state.store.live_nodes().await?,
@@ -59,8 +60,8 @@ async fn live_nodes(State(state): State<AppState>) -> Result<Json<NodeList>, Api
 ///
 /// On a clean stop. Its users who have no socket on another node go
 /// offline; they are listed, for the caller to announce. Idempotent.
-#[utoipa::path(delete, path = "/node/{id}", tag = DATA_TAG, params(("id" = String, Path, description = "node id")),
-    responses((status = 200, body = NodeRemoval), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/node/{id}", tag = DATA_TAG, params(("id" = inline(NodeId), Path, description = "node id")),
+    responses((status = 200, body = NodeRemoval), BadRequest, Unauthenticated, ServerErrors))]
 async fn remove_node(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -74,7 +75,7 @@ async fn remove_node(
 /// `DELETE /node/{id}` would. Each user who goes offline is listed to
 /// exactly one caller, however many nodes reap at once.
 #[utoipa::path(post, path = "/node/reap", tag = DATA_TAG,
-    responses((status = 200, body = NodeRemoval), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = NodeRemoval), Unauthenticated, ServerErrors))]
 async fn reap_nodes(State(state): State<AppState>) -> Result<Json<NodeRemoval>, ApiError> {
     Ok(Json(state.store.reap_expired_nodes().await?))
 }

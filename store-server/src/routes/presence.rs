@@ -6,9 +6,10 @@ use super::input::{parse_id, parse_node, parse_up};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use chat_wire::ErrorBody;
-use chat_wire::cluster::{GroupPresence, PresenceChange};
+use chat_wire::cluster::{GroupPresence, NodeId, PresenceChange};
+use chat_wire::ids::{EntityId, Up};
 use service_kit::ApiError;
+use service_kit::responses::{BadRequest, NotFound, ServerErrors, Unauthenticated};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -23,8 +24,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 ///
 /// The user is online (created if unknown). `changed` is `true` when they
 /// were offline everywhere before: the calling node announces them.
-#[utoipa::path(put, path = "/node/{id}/users/{up}", tag = DATA_TAG, params(("id" = String, Path, description = "node id"), ("up" = String, Path)),
-    responses((status = 200, body = PresenceChange), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(put, path = "/node/{id}/users/{up}", tag = DATA_TAG, params(("id" = inline(NodeId), Path, description = "node id"), ("up" = inline(Up), Path)),
+    responses((status = 200, body = PresenceChange), BadRequest, Unauthenticated, ServerErrors))]
 async fn user_joined_node(
     State(state): State<AppState>,
     Path((id, up)): Path<(String, String)>,
@@ -37,8 +38,8 @@ async fn user_joined_node(
 ///
 /// `changed` is `true` when this left them without a socket anywhere: they
 /// are offline, with `lastSeen`, and the calling node announces it.
-#[utoipa::path(delete, path = "/node/{id}/users/{up}", tag = DATA_TAG, params(("id" = String, Path, description = "node id"), ("up" = String, Path)),
-    responses((status = 200, body = PresenceChange), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/node/{id}/users/{up}", tag = DATA_TAG, params(("id" = inline(NodeId), Path, description = "node id"), ("up" = inline(Up), Path)),
+    responses((status = 200, body = PresenceChange), BadRequest, Unauthenticated, ServerErrors))]
 async fn user_left_node(
     State(state): State<AppState>,
     Path((id, up)): Path<(String, String)>,
@@ -50,8 +51,8 @@ async fn user_left_node(
 /// Who of a group is online
 ///
 /// The group, and its members with a socket on a live chat node.
-#[utoipa::path(get, path = "/group/{id}/presence", tag = DATA_TAG, params(("id" = String, Path, description = "group id")),
-    responses((status = 200, body = GroupPresence), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/group/{id}/presence", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id")),
+    responses((status = 200, body = GroupPresence), BadRequest, Unauthenticated, NotFound, ServerErrors))]
 async fn group_presence(
     State(state): State<AppState>,
     Path(id): Path<String>,

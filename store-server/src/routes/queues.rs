@@ -5,8 +5,8 @@ use super::input::parse_socket;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use chat_wire::ErrorBody;
-use chat_wire::cluster::{JoinQueue, QueueLeft, QueueOutcome};
+use chat_wire::cluster::{JoinQueue, QueueLeft, QueueOutcome, SocketId};
+use service_kit::responses::{BadRequest, PayloadTooLarge, ServerErrors, Unauthenticated};
 use service_kit::{ApiError, AppJson};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// with the pair's new `match` group. Else the socket waits:
 /// `{queued: true}`. A socket has one place; queueing again moves it.
 #[utoipa::path(post, path = "/queue", tag = DATA_TAG, request_body = JoinQueue,
-    responses((status = 200, body = QueueOutcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = QueueOutcome), BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
 async fn join_queue(
     State(state): State<AppState>,
     AppJson(request): AppJson<JoinQueue>,
@@ -34,8 +34,8 @@ async fn join_queue(
 }
 
 /// Take a socket out of the queues
-#[utoipa::path(delete, path = "/queue/{socket}", tag = DATA_TAG, params(("socket" = String, Path, description = "socket id")),
-    responses((status = 200, body = QueueLeft), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+#[utoipa::path(delete, path = "/queue/{socket}", tag = DATA_TAG, params(("socket" = inline(SocketId), Path, description = "socket id")),
+    responses((status = 200, body = QueueLeft), BadRequest, Unauthenticated, ServerErrors))]
 async fn leave_queue(
     State(state): State<AppState>,
     Path(socket): Path<String>,

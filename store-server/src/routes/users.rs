@@ -6,10 +6,14 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use chat_wire::ErrorBody;
+use chat_wire::ids::Up;
 use chat_wire::model::User;
 use chat_wire::paging::{Page, PageQuery};
 use chat_wire::requests::UserUpdate;
+use chat_wire::schema::PageParams;
+use service_kit::responses::{
+    BadRequest, NotFound, PayloadTooLarge, ServerErrors, Unauthenticated,
+};
 use service_kit::{ApiError, AppQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,8 +28,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// List all users
 ///
 /// By `up`, paged.
-#[utoipa::path(get, path = "/user", tag = DATA_TAG, params(PageQuery),
-    responses((status = 200, body = Page<User>), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/user", tag = DATA_TAG, params(PageParams),
+    responses((status = 200, body = Page<User>), BadRequest, Unauthenticated, ServerErrors))]
 async fn list_users(
     State(state): State<AppState>,
     AppQuery(query): AppQuery<PageQuery>,
@@ -34,8 +38,8 @@ async fn list_users(
 }
 
 /// Get one user
-#[utoipa::path(get, path = "/user/{up}", tag = DATA_TAG, params(("up" = String, Path)),
-    responses((status = 200, body = User), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/user/{up}", tag = DATA_TAG, params(("up" = inline(Up), Path)),
+    responses((status = 200, body = User), BadRequest, Unauthenticated, NotFound, ServerErrors))]
 async fn get_user(
     State(state): State<AppState>,
     Path(up): Path<String>,
@@ -47,8 +51,10 @@ async fn get_user(
 ///
 /// Sets the given fields, keeps the others; `201` when created, `200` when
 /// updated. Going offline records `lastSeen`. An empty body is allowed.
-#[utoipa::path(post, path = "/user/{up}", tag = DATA_TAG, params(("up" = String, Path)), request_body = UserUpdate,
-    responses((status = 201, body = User), (status = 200, body = User), (status = 400, body = ErrorBody)))]
+#[utoipa::path(post, path = "/user/{up}", tag = DATA_TAG, params(("up" = inline(Up), Path)),
+    request_body(content = UserUpdate, description = "The fields to set; optional (no body, or a blank one, sets nothing). `Content-Type` is not required."),
+    responses((status = 201, body = User, description = "created"), (status = 200, body = User, description = "updated"),
+        BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
 async fn upsert_user(
     State(state): State<AppState>,
     Path(up): Path<String>,
@@ -57,4 +63,19 @@ async fn upsert_user(
     let up = parse_up(&up)?;
     let (user, created) = state.store.upsert_user(&up, update).await?;
     Ok(created_or_ok(user, created))
+}
+
+/// States that the body of `POST /user/{up}` is optional. utoipa marks a
+/// body optional only as `Option<T>`, which would also allow `null`, a body
+/// this route refuses.
+pub(super) fn document_optional_body(openapi: &mut utoipa::openapi::OpenApi) {
+    let body = openapi
+        .paths
+        .paths
+        .get_mut("/user/{up}")
+        .and_then(|item| item.post.as_mut())
+        .and_then(|post| post.request_body.as_mut());
+    if let Some(utoipa::openapi::RefOr::T(body)) = body {
+        body.required = Some(utoipa::openapi::Required::False);
+    }
 }
