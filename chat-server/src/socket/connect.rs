@@ -138,7 +138,7 @@ pub async fn on_connect<A: Adapter>(
     // instead (once, see `uncount`), and the rooms joined above are left.
     if !socket.connected() {
         socket.leave_all();
-        depart(&socket, io, &session, &state, rooms).await;
+        depart(&socket, io, &session, &state, || rooms).await;
     }
 }
 
@@ -152,24 +152,26 @@ async fn on_disconnect<A: Adapter>(
     State(state): State<AppState>,
 ) {
     // The socket is still in its rooms until this handler returns.
-    let rooms = group_rooms(&socket);
-    depart(&socket, io, &session, &state, rooms).await;
+    depart(&socket, io, &session, &state, || group_rooms(&socket)).await;
 }
 
-/// Undoes what a counted socket did; `rooms` are where an `offline` would
-/// be announced.
+/// Undoes what a counted socket did; `rooms` gives where an `offline`
+/// would be announced. It is read only once the socket is known to be
+/// counted: `on_connect` joins the rooms before counting, so a departure
+/// racing the connect never reads them empty.
 async fn depart<A: Adapter>(
     socket: &SocketRef<A>,
     io: SocketIo<A>,
     session: &Session,
     state: &AppState,
-    rooms: Vec<String>,
+    rooms: impl FnOnce() -> Vec<String>,
 ) {
     state.transports.forget(&socket.id.to_string());
     state.expiry.forget(socket.id);
     if !session.uncount() {
         return;
     }
+    let rooms = rooms();
     state.metrics.sockets.dec();
     if session.is_queued() {
         matching::leave_queues(state, socket).await;
