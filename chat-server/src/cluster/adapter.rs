@@ -15,6 +15,7 @@
 //! TTL index; the chat-server never opens any other collection.
 
 use super::lifecycle::{Lifecycle, StopReason};
+use super::publisher::Publisher;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use mongodb::bson::{Binary, DateTime, Document, doc, spec::BinarySubtype};
@@ -75,13 +76,14 @@ impl AdapterHealth {
     }
 }
 
-/// The adapter's constructor, connected to `$MONGODB_URI`.
+/// The adapter's constructor, connected to `$MONGODB_URI`, and the
+/// publisher it sends through (flushed before the node exits).
 pub async fn connect(
     uri: &str,
     database: &str,
     health: AdapterHealth,
     lifecycle: Lifecycle,
-) -> anyhow::Result<MongoDbAdapterCtr<WatchedDriver>> {
+) -> anyhow::Result<(MongoDbAdapterCtr<WatchedDriver>, Publisher)> {
     let mut options = ClientOptions::parse(uri).await?;
     options.app_name = Some("chat-server".to_owned());
     options.server_selection_timeout = Some(SERVER_SELECTION_TIMEOUT);
@@ -102,12 +104,17 @@ pub async fn connect(
         .with_request_timeout(REQUEST_TIMEOUT)
         .with_collection(COLLECTION)
         .with_expiration_strategy(MessageExpirationStrategy::TtlIndex(DOCUMENT_TTL));
+    let publisher = Publisher::start(collection.clone());
     let driver = WatchedDriver {
+        publisher: publisher.clone(),
         collection,
         health,
         lifecycle,
     };
-    Ok(MongoDbAdapterCtr::new_with_driver(driver, config))
+    Ok((
+        MongoDbAdapterCtr::new_with_driver(driver, config),
+        publisher,
+    ))
 }
 
 /// A document of the adapter's collection.
@@ -147,11 +154,14 @@ impl StoredItem {
     }
 }
 
-/// The adapter's driver: publishes with inserts and follows the change
+/// The adapter's driver: publishes through the [`Publisher`] (emitting
+/// returns once the document is queued, so the crate delivers to this
+/// node's sockets without waiting for MongoDB) and follows the change
 /// stream, resuming it when it fails (see the module documentation).
 #[derive(Debug, Clone)]
 pub struct WatchedDriver {
     collection: Collection<Document>,
+    publisher: Publisher,
     health: AdapterHealth,
     lifecycle: Lifecycle,
 }
@@ -193,8 +203,10 @@ impl Driver for WatchedDriver {
 
     async fn emit(&self, item: &Item) -> Result<(), Self::Error> {
         let document = mongodb::bson::to_document(&StoredItem::from_item(item))?;
-        self.collection.insert_one(document).await?;
-        Ok(())
+        self.publisher
+            .publish(document)
+            .await
+            .map_err(mongodb::error::Error::custom)
     }
 }
 

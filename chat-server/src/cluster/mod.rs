@@ -3,6 +3,8 @@
 //!
 //! - [`adapter`]: the MongoDB adapter that shares rooms and broadcasts,
 //!   over a change stream this node watches over.
+//! - [`publisher`]: inserting what the adapter publishes, in order and in
+//!   batches, off the path of local delivery.
 //! - [`presence`]: who is online, here and across the cluster, and the
 //!   `online` / `offline` announcements.
 //! - [`registry`]: this node's heartbeat in the node registry, and reaping
@@ -19,5 +21,6 @@ pub mod adapter;
 pub mod drain;
 pub mod lifecycle;
 pub mod presence;
+pub mod publisher;
 pub mod registry;
 pub mod transports;

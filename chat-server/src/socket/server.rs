@@ -7,6 +7,7 @@ use super::connect::{authenticate, on_connect};
 use super::expiry::{self, ExpiryQueue};
 use super::request_head::own_socket_request_head;
 use crate::cluster::adapter::{self, ClusterAdapter};
+use crate::cluster::publisher::Publisher;
 use crate::cluster::{drain, registry, transports};
 use crate::config::{AdapterKind, ChatConfig};
 use crate::state::AppState;
@@ -27,14 +28,17 @@ const MAX_SOCKET_PAYLOAD: u64 = 64 * 1024;
 /// quarter of engineioxide's 4 KiB default saves 3 KiB per connection. A
 /// larger frame grows its own buffer to fit.
 const WS_READ_BUFFER: usize = 1024;
+/// How long closing waits for the adapter to publish what is queued.
+const FLUSH_LIMIT: Duration = Duration::from_secs(10);
 
 /// The Socket.IO server of this node.
 #[derive(Debug, Clone)]
 pub enum SocketServer {
     /// One node: rooms live in this process.
     Local(SocketIo<LocalAdapter>),
-    /// One node of several, sharing rooms through MongoDB.
-    Cluster(SocketIo<ClusterAdapter>),
+    /// One node of several, sharing rooms through MongoDB, and the
+    /// adapter's publisher.
+    Cluster(SocketIo<ClusterAdapter>, Publisher),
 }
 
 impl SocketServer {
@@ -63,11 +67,11 @@ impl SocketServer {
                 Ok((Self::Local(io), wrap(layer, router, state)))
             }
             AdapterKind::MongoDb => {
-                let (layer, io) = cluster_builder(config, state, builder).await?;
+                let (layer, io, publisher) = cluster_builder(config, state, builder).await?;
                 io.ns("/", on_connect::<ClusterAdapter>.with(authenticate::<ClusterAdapter>))
                     .await
                     .context("cannot start the MongoDB adapter's change stream (MongoDB must be a replica set)")?;
-                Ok((Self::Cluster(io), wrap(layer, router, state)))
+                Ok((Self::Cluster(io, publisher), wrap(layer, router, state)))
             }
         }
     }
@@ -77,7 +81,7 @@ impl SocketServer {
     pub fn spawn_expiry(&self, queue: ExpiryQueue) {
         match self {
             Self::Local(io) => tokio::spawn(expiry::run(io.clone(), queue)),
-            Self::Cluster(io) => tokio::spawn(expiry::run(io.clone(), queue)),
+            Self::Cluster(io, _) => tokio::spawn(expiry::run(io.clone(), queue)),
         };
     }
 
@@ -86,7 +90,7 @@ impl SocketServer {
         let state = state.clone();
         match self {
             Self::Local(io) => tokio::spawn(registry::run(io.clone(), state)).abort_handle(),
-            Self::Cluster(io) => tokio::spawn(registry::run(io.clone(), state)).abort_handle(),
+            Self::Cluster(io, _) => tokio::spawn(registry::run(io.clone(), state)).abort_handle(),
         }
     }
 
@@ -95,15 +99,25 @@ impl SocketServer {
     pub async fn drain(&self, state: &AppState, spread: Duration, heartbeat: AbortHandle) {
         match self {
             Self::Local(io) => drain::drain(io, state, spread, heartbeat).await,
-            Self::Cluster(io) => drain::drain(io, state, spread, heartbeat).await,
+            Self::Cluster(io, _) => drain::drain(io, state, spread, heartbeat).await,
         }
     }
 
-    /// Closes the sockets still here and the adapter.
+    /// Closes the sockets still here and the adapter, once the adapter
+    /// published what this node broadcast last (waiting at most
+    /// [`FLUSH_LIMIT`]).
     pub async fn close(&self) {
         match self {
             Self::Local(io) => io.close().await,
-            Self::Cluster(io) => io.close().await,
+            Self::Cluster(io, publisher) => {
+                if tokio::time::timeout(FLUSH_LIMIT, publisher.flushed())
+                    .await
+                    .is_err()
+                {
+                    tracing::error!("the adapter's last documents were not published in time");
+                }
+                io.close().await;
+            }
         }
     }
 }
@@ -113,8 +127,12 @@ async fn cluster_builder(
     config: &ChatConfig,
     state: &AppState,
     builder: SocketIoBuilder,
-) -> anyhow::Result<(SocketIoLayer<ClusterAdapter>, SocketIo<ClusterAdapter>)> {
-    let constructor = adapter::connect(
+) -> anyhow::Result<(
+    SocketIoLayer<ClusterAdapter>,
+    SocketIo<ClusterAdapter>,
+    Publisher,
+)> {
+    let (constructor, publisher) = adapter::connect(
         &config.mongodb_uri,
         &config.mongodb_db,
         state.adapter.clone(),
@@ -127,9 +145,10 @@ async fn cluster_builder(
             config.mongodb_uri
         )
     })?;
-    Ok(builder
+    let (layer, io) = builder
         .with_adapter::<ClusterAdapter>(constructor)
-        .build_layer())
+        .build_layer();
+    Ok((layer, io, publisher))
 }
 
 /// `router` behind the Socket.IO layer. The layer owns the engine's
