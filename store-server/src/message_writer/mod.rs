@@ -164,21 +164,25 @@ pub struct MessageWriter {
     running: Arc<AtomicBool>,
 }
 
-/// Marks the writer stopped when its task ends, by return or by panic.
-struct RunningFlag(Arc<AtomicBool>);
-
-impl Drop for RunningFlag {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-        tracing::error!("the message writer stopped; the store is not ready any more");
-    }
-}
-
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Job")
             .field("spec", &self.spec)
             .finish_non_exhaustive()
+    }
+}
+
+/// Marks the writer stopped when its task ends. A panic is an error (the
+/// store is no longer ready); a return means every handle was dropped, as
+/// the store stops. When the runtime shuts down, both tasks just end.
+async fn supervise(task: tokio::task::JoinHandle<()>, running: Arc<AtomicBool>) {
+    let ended = task.await;
+    running.store(false, Ordering::Release);
+    match ended {
+        Err(err) if err.is_panic() => {
+            tracing::error!("the message writer stopped; the store is not ready any more");
+        }
+        _ => tracing::debug!("the message writer stopped with the store"),
     }
 }
 
@@ -194,16 +198,13 @@ impl MessageWriter {
         let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
         let cache = GroupCache::default();
         let running = Arc::new(AtomicBool::new(true));
-        let flag = RunningFlag(running.clone());
         let writer = Writer {
             store,
             cache: cache.clone(),
             orphans: Orphans::default(),
         };
-        tokio::spawn(async move {
-            let _flag = flag;
-            writer.run(queue, batch_sizes).await;
-        });
+        let task = tokio::spawn(writer.run(queue, batch_sizes));
+        tokio::spawn(supervise(task, running.clone()));
         Self {
             jobs,
             cache,
