@@ -50,7 +50,7 @@ pub async fn drain<A: Adapter>(
 ) {
     let started = Instant::now();
     state.lifecycle.set_draining();
-    if let Err(err) = registry::beat(io, state).await {
+    if let Err(err) = registry::beat(state).await {
         tracing::warn!(error = %err, "cannot tell the registry this node is draining");
     }
     let sockets = io.sockets();

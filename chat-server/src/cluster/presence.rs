@@ -7,31 +7,31 @@
 //! and only then `online` or `offline` is announced to their groups: once
 //! per transition, whatever the number of nodes and devices.
 //!
-//! One task at a time settles a user (writes until the store agrees with
-//! the sockets here), so the writes of a user who flaps never race; and the
-//! writes of all users are paced, a few at a time, so that a connect storm
-//! does not become thousands of concurrent updates of the users collection.
-//! While the node drains, departures are not written one by one: the node
-//! leaves the registry at the end, which takes offline only the users who
-//! did not reconnect elsewhere.
+//! One task per node, [`write`], sends these changes, as many users per
+//! request as are waiting (up to [`MAX_PRESENCE_BATCH`] each way): a connect
+//! storm of thousands of users costs the store a few requests, not one per
+//! user, and messages sent meanwhile do not queue behind them. A user is in
+//! at most one request at a time, so the writes of a user who flaps never
+//! race; whatever changed while a request was out is sent in the next.
+//! While the node drains, departures are not written: the node leaves the
+//! registry at the end, which takes offline only the users who did not
+//! reconnect elsewhere.
 
 use crate::metrics::ChatMetrics;
 use crate::socket::relay::delivery;
 use crate::socket::session::user_room;
 use crate::state::AppState;
-use chat_wire::cluster::NodeId;
+use chat_wire::cluster::{MAX_PRESENCE_BATCH, NodeId, PresenceBatch, PresenceChange};
 use chat_wire::events::{OfflineNotice, OnlineNotice};
 use chat_wire::ids::Up;
 use chat_wire::time::Timestamp;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::Notify;
 
-/// Presence writes in flight at once, per node.
-const CONCURRENT_WRITES: usize = 4;
 /// The longest wait between two attempts at a failed presence write.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
 
@@ -41,8 +41,8 @@ struct Entry {
     sockets: usize,
     /// Whether the store lists this node in the user's presence.
     recorded: bool,
-    /// Whether a task is settling this user.
-    settling: bool,
+    /// Whether a request about this user is out.
+    in_flight: bool,
     /// The user's rooms as their last socket saw them: where the next
     /// transition is announced.
     rooms: Vec<String>,
@@ -53,22 +53,63 @@ impl Entry {
         self.sockets > 0
     }
 
-    /// Takes the settling turn if the store is behind and nobody settles.
-    fn claim(&mut self) -> bool {
-        if self.settling || self.wants_record() == self.recorded {
-            return false;
-        }
-        self.settling = true;
-        true
+    /// Whether the store must be told something about this user.
+    fn is_behind(&self) -> bool {
+        self.wants_record() != self.recorded
     }
+}
+
+#[derive(Debug, Default)]
+struct Users {
+    entries: HashMap<Up, Entry>,
+    /// Users who may be behind and are in no request: the next batch.
+    pending: HashSet<Up>,
+    in_flight: usize,
+}
+
+impl Users {
+    /// Queues `up` for the next batch if the store is behind on them.
+    fn mark(&mut self, up: &Up) -> bool {
+        let due = self
+            .entries
+            .get(up)
+            .is_some_and(|entry| !entry.in_flight && entry.is_behind());
+        due && self.pending.insert(up.clone())
+    }
+}
+
+/// One request's worth of users, taken out of the pending set.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Batch {
+    joined: Vec<Up>,
+    left: Vec<Up>,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.joined.is_empty() && self.left.is_empty()
+    }
+
+    fn users(&self) -> impl Iterator<Item = (&Up, bool)> {
+        let joined = self.joined.iter().map(|up| (up, true));
+        joined.chain(self.left.iter().map(|up| (up, false)))
+    }
+}
+
+/// A transition the store gave this node to announce.
+#[derive(Debug, PartialEq, Eq)]
+struct Announcement {
+    change: PresenceChange,
+    rooms: Vec<String>,
 }
 
 /// This node's presence; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Presence {
     node: NodeId,
-    users: Arc<Mutex<HashMap<Up, Entry>>>,
-    writes: Arc<Semaphore>,
+    users: Arc<Mutex<Users>>,
+    /// Wakes [`write`] when a user is queued.
+    queued: Arc<Notify>,
 }
 
 impl Presence {
@@ -77,7 +118,7 @@ impl Presence {
         Self {
             node,
             users: Arc::default(),
-            writes: Arc::new(Semaphore::new(CONCURRENT_WRITES)),
+            queued: Arc::default(),
         }
     }
 
@@ -86,88 +127,143 @@ impl Presence {
         &self.node
     }
 
-    /// Counts a socket of `up` that is in `rooms`; `true` when the caller
-    /// must start [`settle`] for the user.
-    pub fn socket_joined(&self, up: &Up, rooms: Vec<String>) -> bool {
+    /// Counts a socket of `up` that is in `rooms`.
+    pub fn socket_joined(&self, up: &Up, rooms: Vec<String>) {
         let mut users = self.lock();
-        let entry = users.entry(up.clone()).or_default();
+        let entry = users.entries.entry(up.clone()).or_default();
         entry.sockets += 1;
         entry.rooms = rooms;
-        entry.claim()
+        self.queue(&mut users, up);
     }
 
-    /// Forgets a socket of `up` that was in `rooms`; `true` when the caller
-    /// must start [`settle`] for the user.
-    pub fn socket_left(&self, up: &Up, rooms: Vec<String>) -> bool {
+    /// Forgets a socket of `up` that was in `rooms`.
+    pub fn socket_left(&self, up: &Up, rooms: Vec<String>) {
         let mut users = self.lock();
-        let Some(entry) = users.get_mut(up) else {
-            return false;
+        let Some(entry) = users.entries.get_mut(up) else {
+            return;
         };
         entry.sockets = entry.sockets.saturating_sub(1);
         if entry.sockets == 0 {
             entry.rooms = rooms;
         }
-        entry.claim()
+        self.queue(&mut users, up);
     }
 
     /// Whether `up` has a socket on this node.
     pub fn is_here(&self, up: &Up) -> bool {
-        self.lock().get(up).is_some_and(Entry::wants_record)
+        self.lock().entries.get(up).is_some_and(Entry::wants_record)
     }
 
     /// Users with at least one socket here.
     pub fn users_here(&self) -> usize {
-        self.lock().values().filter(|e| e.wants_record()).count()
+        let users = self.lock();
+        users.entries.values().filter(|e| e.wants_record()).count()
     }
 
-    /// Users whose presence is being written right now.
+    /// Users whose presence is waiting to be written or being written.
     pub fn unsettled(&self) -> usize {
-        self.lock().values().filter(|e| e.settling).count()
+        let users = self.lock();
+        users.pending.len() + users.in_flight
     }
 
     /// The store forgot this node (it was taken for dead): every user here
-    /// must be recorded again. Returns those the caller must settle.
-    pub fn forget_recorded(&self) -> Vec<Up> {
+    /// is recorded again.
+    pub fn forget_recorded(&self) -> usize {
         let mut users = self.lock();
-        users
-            .iter_mut()
-            .filter_map(|(up, entry)| {
+        let ups: Vec<Up> = users.entries.keys().cloned().collect();
+        for up in &ups {
+            if let Some(entry) = users.entries.get_mut(up) {
                 entry.recorded = false;
-                entry.claim().then(|| up.clone())
-            })
-            .collect()
+            }
+            self.queue(&mut users, up);
+        }
+        users.pending.len()
     }
 
-    /// What the store must be told next about `up`: `Some(online)`, or
-    /// `None` once it agrees (the settling turn is then given back).
-    fn next_write(&self, up: &Up) -> Option<(bool, Vec<String>)> {
+    fn queue(&self, users: &mut Users, up: &Up) {
+        if users.mark(up) {
+            self.queued.notify_one();
+        }
+    }
+
+    /// Takes the next batch out of the pending users. While the node
+    /// drains, departures are dropped instead: the store keeps listing this
+    /// node for them until it leaves the registry.
+    fn take_batch(&self, draining: bool) -> Batch {
         let mut users = self.lock();
-        let entry = users.get_mut(up)?;
-        if entry.wants_record() != entry.recorded {
-            return Some((entry.wants_record(), entry.rooms.clone()));
+        let mut batch = Batch::default();
+        let pending: Vec<Up> = users.pending.iter().cloned().collect();
+        for up in pending {
+            let Some(entry) = users.entries.get_mut(&up) else {
+                users.pending.remove(&up);
+                continue;
+            };
+            let list = if entry.wants_record() {
+                &mut batch.joined
+            } else {
+                &mut batch.left
+            };
+            if list.len() == MAX_PRESENCE_BATCH {
+                continue;
+            }
+            let departure_while_draining = draining && !entry.wants_record();
+            if entry.is_behind() && !departure_while_draining {
+                entry.in_flight = true;
+                list.push(up.clone());
+                users.in_flight += 1;
+            }
+            users.pending.remove(&up);
         }
-        entry.settling = false;
-        if entry.sockets == 0 {
-            users.remove(up);
-        }
-        None
+        batch
     }
 
-    /// Gives the settling turn back while the store still lists this node
-    /// for `up` (see [`settle`] during a drain).
-    fn keep_recorded(&self, up: &Up) {
-        if let Some(entry) = self.lock().get_mut(up) {
-            entry.settling = false;
+    /// Records what the store answered for `batch`; the transitions to
+    /// announce, with the rooms to announce them in.
+    fn apply(&self, batch: &Batch, changes: Vec<PresenceChange>) -> Vec<Announcement> {
+        let mut changes: HashMap<Up, PresenceChange> = changes
+            .into_iter()
+            .map(|change| (change.up.clone(), change))
+            .collect();
+        let mut users = self.lock();
+        let mut announcements = Vec::new();
+        for (up, joined) in batch.users() {
+            users.in_flight -= 1;
+            let Some(entry) = users.entries.get_mut(up) else {
+                continue;
+            };
+            entry.in_flight = false;
+            // An answer missing from the store's reply is asked again.
+            let Some(change) = changes.remove(up) else {
+                self.queue(&mut users, up);
+                continue;
+            };
+            entry.recorded = joined;
+            if change.changed {
+                let rooms = entry.rooms.clone();
+                announcements.push(Announcement { change, rooms });
+            }
+            if entry.sockets == 0 && !entry.recorded {
+                users.entries.remove(up);
+            } else {
+                self.queue(&mut users, up);
+            }
+        }
+        announcements
+    }
+
+    /// Puts a batch the store did not take back in the pending set.
+    fn release(&self, batch: &Batch) {
+        let mut users = self.lock();
+        for (up, _) in batch.users() {
+            users.in_flight -= 1;
+            if let Some(entry) = users.entries.get_mut(up) {
+                entry.in_flight = false;
+            }
+            self.queue(&mut users, up);
         }
     }
 
-    fn set_recorded(&self, up: &Up, recorded: bool) {
-        if let Some(entry) = self.lock().get_mut(up) {
-            entry.recorded = recorded;
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Up, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Users> {
         // A panic while holding this lock cannot leave an entry half-written.
         self.users
             .lock()
@@ -175,52 +271,39 @@ impl Presence {
     }
 }
 
-/// Writes `up`'s presence on this node to the store until it matches the
-/// sockets here, announcing every cluster-wide transition the store
-/// reports. Start it only when [`Presence::socket_joined`] or
-/// [`Presence::socket_left`] says so.
-pub async fn settle<A: Adapter>(io: SocketIo<A>, state: AppState, up: Up) {
+/// Writes this node's presence changes to the store for ever, a batch at a
+/// time, announcing every cluster-wide transition the store reports.
+pub async fn write<A: Adapter>(io: SocketIo<A>, state: AppState) {
     let presence = &state.presence;
     let mut failures: u32 = 0;
-    while let Some((online, rooms)) = presence.next_write(&up) {
-        if !online && state.lifecycle.is_draining() {
-            // A draining node's users are moving to other nodes: it leaves
-            // them recorded here and the registry takes it out of everyone
-            // at the end of the drain, so those who reconnected elsewhere
-            // by then never flap offline and online again.
-            presence.keep_recorded(&up);
-            return;
+    loop {
+        let batch = presence.take_batch(state.lifecycle.is_draining());
+        if batch.is_empty() {
+            presence.queued.notified().await;
+            continue;
         }
-        let written = {
-            let _turn = presence
-                .writes
-                .acquire()
-                .await
-                .expect("the presence semaphore is never closed");
-            if online {
-                state.store.user_joined_node(&presence.node, &up).await
-            } else {
-                state.store.user_left_node(&presence.node, &up).await
-            }
+        let request = PresenceBatch {
+            joined: batch.joined.clone(),
+            left: batch.left.clone(),
         };
-        match written {
-            Ok(change) => {
+        match state.store.node_presence(&presence.node, &request).await {
+            Ok(changes) => {
                 failures = 0;
-                presence.set_recorded(&up, online);
-                if !change.changed {
-                    continue;
-                }
-                if online {
-                    announce_online(&io, &state.metrics, &up, rooms).await;
-                } else {
-                    let last_seen = change.last_seen.unwrap_or_else(chrono::Utc::now);
-                    announce_offline(&io, &state.metrics, &up, rooms, last_seen).await;
+                for Announcement { change, rooms } in presence.apply(&batch, changes.items) {
+                    if change.online {
+                        announce_online(&io, &state.metrics, &change.up, rooms).await;
+                    } else {
+                        let last_seen = change.last_seen.unwrap_or_else(chrono::Utc::now);
+                        announce_offline(&io, &state.metrics, &change.up, rooms, last_seen).await;
+                    }
                 }
             }
             Err(err) => {
+                presence.release(&batch);
                 failures += 1;
                 if failures == 1 || failures.is_multiple_of(10) {
-                    tracing::warn!(up = %up, online, failures, error = %err, "cannot record a user's presence; retrying");
+                    let users = request.joined.len() + request.left.len();
+                    tracing::warn!(users, failures, error = %err, "cannot record presence; retrying");
                 }
                 let wait = Duration::from_millis(250 * u64::from(failures.min(20)));
                 tokio::time::sleep(wait.min(MAX_RETRY_WAIT)).await;
@@ -283,59 +366,104 @@ mod tests {
         Presence::new(NodeId::parse("n1").unwrap())
     }
 
+    fn up(name: &str) -> Up {
+        Up::parse(name).unwrap()
+    }
+
+    fn change(up: &Up, online: bool, changed: bool) -> PresenceChange {
+        PresenceChange {
+            up: up.clone(),
+            online,
+            changed,
+            last_seen: None,
+        }
+    }
+
     #[test]
-    fn only_the_first_and_the_last_socket_start_a_settle() {
+    fn only_the_first_and_the_last_socket_are_written() {
         let presence = presence();
-        let up = Up::parse("up1").unwrap();
-        assert!(presence.socket_joined(&up, vec![]));
-        assert!(!presence.socket_joined(&up, vec![]), "already settling");
+        let ana = up("ana");
+        presence.socket_joined(&ana, vec!["g".into()]);
+        presence.socket_joined(&ana, vec!["g".into()]);
+        let batch = presence.take_batch(false);
+        assert_eq!(batch.joined, std::slice::from_ref(&ana));
+        assert!(batch.left.is_empty());
+        let told = presence.apply(&batch, vec![change(&ana, true, true)]);
+        assert_eq!(told.len(), 1, "the store said it was a transition");
+        assert_eq!(told[0].rooms, ["g"]);
+        assert!(presence.take_batch(false).is_empty(), "the store agrees");
+        presence.socket_left(&ana, vec![]);
+        assert!(presence.take_batch(false).is_empty(), "one socket is left");
+        presence.socket_left(&ana, vec!["h".into()]);
+        let batch = presence.take_batch(false);
+        assert_eq!(batch.left, std::slice::from_ref(&ana));
+        let told = presence.apply(&batch, vec![change(&ana, false, true)]);
         assert_eq!(
-            presence.next_write(&up).map(|(online, _)| online),
-            Some(true)
-        );
-        presence.set_recorded(&up, true);
-        assert_eq!(presence.next_write(&up), None, "the store agrees");
-        assert!(!presence.socket_left(&up, vec![]), "one socket is left");
-        assert!(presence.is_here(&up));
-        assert!(presence.socket_left(&up, vec!["g".into()]));
-        assert_eq!(
-            presence.next_write(&up),
-            Some((false, vec!["g".to_owned()])),
+            told[0].rooms,
+            ["h"],
             "offline is announced where the last socket was"
         );
-        presence.set_recorded(&up, false);
-        assert_eq!(presence.next_write(&up), None);
         assert_eq!(presence.users_here(), 0);
+        assert_eq!(presence.unsettled(), 0);
         assert!(
-            presence.lock().is_empty(),
+            presence.lock().entries.is_empty(),
             "a settled absent user is forgotten"
         );
     }
 
     #[test]
-    fn a_flap_during_a_settle_is_written_by_the_same_task() {
+    fn a_flap_during_a_request_is_sent_in_the_next() {
         let presence = presence();
-        let up = Up::parse("up1").unwrap();
-        assert!(presence.socket_joined(&up, vec![]));
-        assert!(
-            !presence.socket_left(&up, vec![]),
-            "the running task sees it"
+        let ana = up("ana");
+        presence.socket_joined(&ana, vec![]);
+        let batch = presence.take_batch(false);
+        presence.socket_left(&ana, vec![]);
+        assert!(presence.take_batch(false).is_empty(), "ana is in a request");
+        assert_eq!(presence.unsettled(), 1);
+        presence.apply(&batch, vec![change(&ana, true, true)]);
+        let next = presence.take_batch(false);
+        assert_eq!(next.left, [ana], "the departure follows");
+    }
+
+    #[test]
+    fn a_failed_request_is_tried_again_and_departures_wait_out_a_drain() {
+        let presence = presence();
+        let (ana, bea) = (up("ana"), up("bea"));
+        presence.socket_joined(&ana, vec![]);
+        presence.socket_joined(&bea, vec![]);
+        let batch = presence.take_batch(false);
+        assert_eq!(batch.joined.len(), 2);
+        presence.release(&batch);
+        let again = presence.take_batch(false);
+        assert_eq!(again.joined.len(), 2, "both are asked again");
+        presence.apply(
+            &again,
+            vec![change(&ana, true, true), change(&bea, true, false)],
         );
-        // The write of `online` finished after the user had already left.
-        presence.set_recorded(&up, true);
-        assert_eq!(
-            presence.next_write(&up).map(|(online, _)| online),
-            Some(false)
-        );
+        presence.socket_left(&ana, vec![]);
+        assert!(presence.take_batch(true).is_empty(), "not while draining");
+        assert_eq!(presence.unsettled(), 0);
+        assert!(!presence.is_here(&ana));
+    }
+
+    #[test]
+    fn a_batch_holds_at_most_the_store_limit_each_way() {
+        let presence = presence();
+        for i in 0..MAX_PRESENCE_BATCH + 5 {
+            presence.socket_joined(&up(&format!("u{i}")), vec![]);
+        }
+        assert_eq!(presence.take_batch(false).joined.len(), MAX_PRESENCE_BATCH);
+        assert_eq!(presence.take_batch(false).joined.len(), 5);
     }
 
     #[test]
     fn forgetting_the_record_asks_for_every_user_here_again() {
         let presence = presence();
-        let up = Up::parse("up1").unwrap();
-        presence.socket_joined(&up, vec![]);
-        presence.set_recorded(&up, true);
-        presence.next_write(&up);
-        assert_eq!(presence.forget_recorded(), vec![up]);
+        let ana = up("ana");
+        presence.socket_joined(&ana, vec![]);
+        let batch = presence.take_batch(false);
+        presence.apply(&batch, vec![change(&ana, true, true)]);
+        assert_eq!(presence.forget_recorded(), 1);
+        assert_eq!(presence.take_batch(false).joined, [ana]);
     }
 }

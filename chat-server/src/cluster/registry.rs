@@ -8,7 +8,7 @@
 //! each user of a dead node to exactly one reaper, which announces them
 //! offline, within about 20 s of the node's last heartbeat.
 
-use super::presence::{announce_offline, settle};
+use super::presence::{self, announce_offline};
 use crate::state::AppState;
 use chat_wire::cluster::{NodeHeartbeat, NodeRemoval};
 use futures::StreamExt;
@@ -24,18 +24,26 @@ const START_RETRY: Duration = Duration::from_secs(1);
 /// Users of a removed node whose groups are looked up at once.
 const CONCURRENT_ANNOUNCES: usize = 8;
 
-/// Registers this node, then beats and reaps until the task is aborted.
+/// Registers this node, then beats, reaps and writes its users' presence
+/// (`presence::write`) until the task is aborted.
 pub async fn run<A: Adapter>(io: SocketIo<A>, state: AppState) {
     while let Err(err) = clear_previous_life(&io, &state).await {
         tracing::warn!(error = %err, "cannot reach the node registry; retrying");
         tokio::time::sleep(START_RETRY).await;
     }
+    tokio::join!(
+        beat_and_reap(&io, &state),
+        presence::write(io.clone(), state.clone())
+    );
+}
+
+async fn beat_and_reap<A: Adapter>(io: &SocketIo<A>, state: &AppState) {
     let mut ticks = tokio::time::interval(HEARTBEAT_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failing = false;
     loop {
         ticks.tick().await;
-        match beat(&io, &state).await {
+        match beat(state).await {
             Ok(()) if failing => {
                 tracing::info!("the node registry answers again");
                 failing = false;
@@ -47,7 +55,7 @@ pub async fn run<A: Adapter>(io: SocketIo<A>, state: AppState) {
             }
             Err(_) => {}
         }
-        if !failing && let Err(err) = reap(&io, &state).await {
+        if !failing && let Err(err) = reap(io, state).await {
             tracing::warn!(error = %err, "cannot reap the dead nodes");
         }
     }
@@ -55,7 +63,7 @@ pub async fn run<A: Adapter>(io: SocketIo<A>, state: AppState) {
 
 /// Sends a heartbeat now (also when the node starts draining, so that the
 /// dispatcher stops choosing it at once).
-pub async fn beat<A: Adapter>(io: &SocketIo<A>, state: &AppState) -> Result<(), ApiError> {
+pub async fn beat(state: &AppState) -> Result<(), ApiError> {
     let heartbeat = NodeHeartbeat {
         url: state.locator.own_url().to_owned(),
         draining: state.lifecycle.is_draining(),
@@ -70,12 +78,9 @@ pub async fn beat<A: Adapter>(io: &SocketIo<A>, state: &AppState) -> Result<(), 
         // offline, and are recorded again here.
         let users = state.presence.forget_recorded();
         tracing::warn!(
-            users = users.len(),
+            users,
             "this node had been reaped as dead; recording its users again"
         );
-        for up in users {
-            tokio::spawn(settle(io.clone(), state.clone(), up));
-        }
     }
     state.lifecycle.set_registered();
     Ok(())
@@ -94,7 +99,7 @@ async fn clear_previous_life<A: Adapter>(
         );
     }
     announce_removal(io, state, removal).await;
-    beat(io, state).await
+    beat(state).await
 }
 
 /// Reaps the nodes whose heartbeat stopped and announces their users offline.

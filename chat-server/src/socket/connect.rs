@@ -7,11 +7,9 @@
 
 use super::session::{InitialRooms, Session, group_rooms, user_room};
 use super::{direct, edits, expiry, matching, messages, moderation, receipts, recovery, rooms};
-use crate::cluster::presence::settle;
 use crate::jwt::Verified;
 use crate::state::AppState;
 use serde::Deserialize;
-use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Extension, SocketRef, State, TryData};
 use std::sync::Arc;
@@ -108,7 +106,6 @@ fn token_from_query(query: Option<&str>) -> Option<String> {
 /// were offline everywhere.
 pub async fn on_connect<A: Adapter>(
     socket: SocketRef<A>,
-    io: SocketIo<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
@@ -129,16 +126,14 @@ pub async fn on_connect<A: Adapter>(
     state.metrics.sockets.inc();
     state.expiry.watch(socket.id, session.expires());
     session.count();
-    if state.presence.socket_joined(&session.up, rooms.clone()) {
-        tokio::spawn(settle(io.clone(), state.clone(), session.up.clone()));
-    }
+    state.presence.socket_joined(&session.up, rooms.clone());
     state.metrics.users.set(state.presence.users_here() as i64);
     // A client that left between the check above and `session.count()` ran
     // `on_disconnect` with nothing to undo: its departure is handled here
     // instead (once, see `uncount`), and the rooms joined above are left.
     if !socket.connected() {
         socket.leave_all();
-        depart(&socket, io, &session, &state, || rooms).await;
+        depart(&socket, &session, &state, || rooms).await;
     }
 }
 
@@ -147,12 +142,11 @@ pub async fn on_connect<A: Adapter>(
 /// them offline if they have no socket anywhere.
 async fn on_disconnect<A: Adapter>(
     socket: SocketRef<A>,
-    io: SocketIo<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
     // The socket is still in its rooms until this handler returns.
-    depart(&socket, io, &session, &state, || group_rooms(&socket)).await;
+    depart(&socket, &session, &state, || group_rooms(&socket)).await;
 }
 
 /// Undoes what a counted socket did; `rooms` gives where an `offline`
@@ -161,7 +155,6 @@ async fn on_disconnect<A: Adapter>(
 /// racing the connect never reads them empty.
 async fn depart<A: Adapter>(
     socket: &SocketRef<A>,
-    io: SocketIo<A>,
     session: &Session,
     state: &AppState,
     rooms: impl FnOnce() -> Vec<String>,
@@ -176,9 +169,7 @@ async fn depart<A: Adapter>(
     if session.is_queued() {
         matching::leave_queues(state, socket).await;
     }
-    if state.presence.socket_left(&session.up, rooms) {
-        tokio::spawn(settle(io, state.clone(), session.up.clone()));
-    }
+    state.presence.socket_left(&session.up, rooms);
     state.metrics.users.set(state.presence.users_here() as i64);
 }
 

@@ -3,10 +3,9 @@
 
 use super::StoreClient;
 use chat_wire::cluster::{
-    JoinQueue, Node, NodeHeartbeat, NodeId, NodeList, NodeRegistration, NodeRemoval,
-    PresenceChange, QueueLeft, QueueOutcome, SocketId,
+    JoinQueue, Node, NodeHeartbeat, NodeId, NodeList, NodeRegistration, NodeRemoval, PresenceBatch,
+    PresenceChanges, QueueLeft, QueueOutcome, SocketId,
 };
-use chat_wire::ids::Up;
 use reqwest::Method;
 use service_kit::ApiError;
 
@@ -41,22 +40,18 @@ impl StoreClient {
         self.call("reap_nodes", request).await
     }
 
-    /// `up` has a socket on `node` now.
-    pub async fn user_joined_node(
+    /// Records `node`'s presence changes; one change per listed user.
+    pub async fn node_presence(
         &self,
         node: &NodeId,
-        up: &Up,
-    ) -> Result<PresenceChange, ApiError> {
-        let path = ["node", node.as_str(), "users", up.as_str()];
-        self.call("user_joined_node", self.request(Method::PUT, &path))
-            .await
-    }
-
-    /// `up` has no socket left on `node`.
-    pub async fn user_left_node(&self, node: &NodeId, up: &Up) -> Result<PresenceChange, ApiError> {
-        let path = ["node", node.as_str(), "users", up.as_str()];
-        self.call("user_left_node", self.request(Method::DELETE, &path))
-            .await
+        batch: &PresenceBatch,
+    ) -> Result<PresenceChanges, ApiError> {
+        let path = ["node", node.as_str(), "users"];
+        self.call(
+            "node_presence",
+            self.request(Method::POST, &path).json(batch),
+        )
+        .await
     }
 
     /// Queues a socket, or pairs it.

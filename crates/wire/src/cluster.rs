@@ -166,6 +166,33 @@ pub struct NodeList {
     pub items: Vec<Node>,
 }
 
+/// The most users in one [`PresenceBatch`] list.
+pub const MAX_PRESENCE_BATCH: usize = 1000;
+
+/// `POST /node/{id}/users`: the users whose first socket arrived on the
+/// node and those whose last socket left it, written together (the joined
+/// first). Each list names a user at most once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PresenceBatch {
+    /// Users who now have a socket on the node.
+    #[serde(default)]
+    #[schema(schema_with = crate::schema::presence_batch_users)]
+    pub joined: Vec<Up>,
+    /// Users who no longer have a socket on the node.
+    #[serde(default)]
+    #[schema(schema_with = crate::schema::presence_batch_users)]
+    pub left: Vec<Up>,
+}
+
+/// The answer to `POST /node/{id}/users`: one change per user of the batch,
+/// the joined first, each list in its order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PresenceChanges {
+    /// The changes.
+    pub items: Vec<PresenceChange>,
+}
+
 /// A user whose presence changed on one node, and what it means for the
 /// whole cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -245,6 +245,16 @@ pub fn two_users() -> RefOr<Schema> {
         .into()
 }
 
+/// A list of a presence batch: at most 1,000 different users.
+pub fn presence_batch_users() -> RefOr<Schema> {
+    ArrayBuilder::new()
+        .items(crate::ids::Up::schema())
+        .max_items(Some(crate::cluster::MAX_PRESENCE_BATCH))
+        .unique_items(true)
+        .description(Some("At most 1,000 different users; none by default."))
+        .into()
+}
+
 /// Registers the schemas these pieces refer to.
 pub fn referenced_schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
     schemas.push((

@@ -2,110 +2,176 @@
 //! nodes where the user has a socket (`nodes`).
 //!
 //! A node adds itself when a user's first socket arrives on it and takes
-//! itself out when the last one leaves. Both are single atomic updates, and
-//! each answers whether it moved the user between online and offline for the
-//! whole cluster, so that exactly one node announces each transition.
+//! itself out when the last one leaves, for many users at once: a node that
+//! starts or drains moves thousands of users, and one statement per user
+//! would keep MongoDB and the store busy for seconds while messages wait.
+//! Each batch is a few statements whatever its size.
+//!
+//! The `online` flag marks the cluster-wide state, and each transition is
+//! claimed by one conditional update of it (online only from offline,
+//! offline only with no node left), which stamps the document with the
+//! batch's own `presenceClaim`: the users stamped by a batch are exactly
+//! those whose transition it made, so exactly one node announces each.
 //! Queries of who is online count only live nodes, so a node that died
 //! stops counting at once, before it is reaped.
 
-use super::{Store, db_error};
+use super::{DUPLICATE_KEY, Store, db_error};
 use crate::db::documents::{GroupDoc, to_chrono};
-use chat_wire::cluster::{GroupPresence, NodeId, OfflineUser, PresenceChange};
+use chat_wire::cluster::{
+    GroupPresence, MAX_PRESENCE_BATCH, NodeId, OfflineUser, PresenceBatch, PresenceChange,
+};
 use chat_wire::ids::Up;
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{DateTime, Document, doc};
-use mongodb::options::ReturnDocument;
+use mongodb::error::ErrorKind;
 use service_kit::ApiError;
-
-/// Users taken offline at once when a node is cleared.
-const CONCURRENT_CLEARS: usize = 16;
-
-/// Whether a user document lists no node.
-fn no_nodes(user: &Document) -> bool {
-    user.get_array("nodes")
-        .map_or(true, |nodes| nodes.is_empty())
-}
+use std::collections::{HashMap, HashSet};
 
 impl Store {
-    /// `up` has a socket on `node`.
-    pub async fn user_joined_node(
+    /// Records a node's batch of presence changes: the joined users first,
+    /// then the left ones. One change per listed user, in that order.
+    pub async fn node_presence(
         &self,
         node: &NodeId,
-        up: &Up,
-    ) -> Result<PresenceChange, ApiError> {
-        let before = self
-            .users
-            .clone_with_type::<Document>()
-            .find_one_and_update(
-                doc! {"_id": up.as_str()},
-                doc! {
-                    "$addToSet": {"nodes": node.as_str()},
-                    "$set": {"online": true},
-                    "$setOnInsert": {"username": up.as_str(), "name": ""},
-                },
-            )
-            .upsert(true)
-            .return_document(ReturnDocument::Before)
-            .await
-            .map_err(db_error)?;
-        Ok(PresenceChange {
-            up: up.clone(),
-            online: true,
-            changed: before.as_ref().is_none_or(no_nodes),
-            last_seen: None,
-        })
+        batch: &PresenceBatch,
+    ) -> Result<Vec<PresenceChange>, ApiError> {
+        let mut changes = self.users_joined_node(node, &batch.joined).await?;
+        changes.extend(self.users_left_node(node, &batch.left).await?);
+        Ok(changes)
     }
 
-    /// `up` has no socket left on `node`.
-    pub async fn user_left_node(&self, node: &NodeId, up: &Up) -> Result<PresenceChange, ApiError> {
-        let after = self
-            .users
-            .clone_with_type::<Document>()
-            .find_one_and_update(
-                doc! {"_id": up.as_str(), "nodes": node.as_str()},
-                doc! {"$pull": {"nodes": node.as_str()}},
+    /// `ups` have a socket on `node` now (users never seen are created).
+    async fn users_joined_node(
+        &self,
+        node: &NodeId,
+        ups: &[Up],
+    ) -> Result<Vec<PresenceChange>, ApiError> {
+        if ups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = ids_of(ups);
+        self.create_missing_users(&ids).await?;
+        let users = self.users.clone_with_type::<Document>();
+        users
+            .update_many(
+                doc! {"_id": {"$in": &ids}},
+                doc! {"$addToSet": {"nodes": node.as_str()}},
             )
-            .return_document(ReturnDocument::After)
             .await
             .map_err(db_error)?;
-        let unchanged = |online| PresenceChange {
-            up: up.clone(),
-            online,
-            changed: false,
-            last_seen: None,
-        };
-        match after {
-            None => {
-                let user = self
-                    .users
-                    .find_one(doc! {"_id": up.as_str()})
-                    .await
-                    .map_err(db_error)?;
-                Ok(unchanged(user.is_some_and(|user| !user.nodes.is_empty())))
-            }
-            Some(user) if !no_nodes(&user) => Ok(unchanged(true)),
-            Some(_) => {
-                let now = DateTime::now();
-                // Offline only if no node came in since the pull; the node
-                // that came in has announced the user online.
-                let went = self
-                    .users
-                    .update_one(
-                        doc! {"_id": up.as_str(), "nodes": {"$size": 0}, "online": true},
-                        doc! {"$set": {"online": false, "lastSeen": now}},
-                    )
-                    .await
-                    .map_err(db_error)?;
-                let changed = went.modified_count == 1;
-                Ok(PresenceChange {
+        let claim = ObjectId::new();
+        users
+            .update_many(
+                doc! {"_id": {"$in": &ids}, "nodes": node.as_str(), "online": {"$ne": true}},
+                doc! {"$set": {"online": true, "presenceClaim": claim}},
+            )
+            .await
+            .map_err(db_error)?;
+        let claimed = self.presence_of(&ids).await?;
+        Ok(ups
+            .iter()
+            .map(|up| PresenceChange {
+                up: up.clone(),
+                online: true,
+                changed: claimed
+                    .get(up.as_str())
+                    .is_some_and(|p| p.claim == Some(claim)),
+                last_seen: None,
+            })
+            .collect())
+    }
+
+    /// `ups` have no socket left on `node`.
+    async fn users_left_node(
+        &self,
+        node: &NodeId,
+        ups: &[Up],
+    ) -> Result<Vec<PresenceChange>, ApiError> {
+        if ups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = ids_of(ups);
+        let users = self.users.clone_with_type::<Document>();
+        users
+            .update_many(
+                doc! {"_id": {"$in": &ids}, "nodes": node.as_str()},
+                doc! {"$pull": {"nodes": node.as_str()}},
+            )
+            .await
+            .map_err(db_error)?;
+        let (claim, now) = (ObjectId::new(), DateTime::now());
+        // Offline only if no node is left, nor came in since the pull (the
+        // node that came in has announced the user online).
+        users
+            .update_many(
+                doc! {"_id": {"$in": &ids}, "nodes": {"$size": 0}, "online": true},
+                doc! {"$set": {"online": false, "lastSeen": now, "presenceClaim": claim}},
+            )
+            .await
+            .map_err(db_error)?;
+        let after = self.presence_of(&ids).await?;
+        Ok(ups
+            .iter()
+            .map(|up| {
+                let state = after.get(up.as_str());
+                let changed = state.is_some_and(|p| p.claim == Some(claim));
+                PresenceChange {
                     up: up.clone(),
-                    online: !changed && self.user(up).await?.online,
+                    online: state.is_some_and(|p| p.online),
                     changed,
                     last_seen: changed.then(|| to_chrono(now)),
-                })
-            }
+                }
+            })
+            .collect())
+    }
+
+    /// Creates the users of `ids` that do not exist yet, offline; a user
+    /// created meanwhile by someone else is left as it is.
+    async fn create_missing_users(&self, ids: &[&str]) -> Result<(), ApiError> {
+        let known = self.presence_of(ids).await?;
+        let missing: Vec<Document> = ids
+            .iter()
+            .filter(|id| !known.contains_key(**id))
+            .map(|id| doc! {"_id": *id, "username": *id, "name": "", "online": false, "nodes": []})
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
         }
+        let inserted = self
+            .users
+            .clone_with_type::<Document>()
+            .insert_many(missing)
+            .ordered(false)
+            .await;
+        match inserted {
+            Err(err) if !only_duplicates(&err) => Err(db_error(err)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The presence fields of the existing users among `ids`.
+    async fn presence_of(&self, ids: &[&str]) -> Result<HashMap<String, UserPresence>, ApiError> {
+        let found: Vec<Document> = self
+            .users
+            .clone_with_type::<Document>()
+            .find(doc! {"_id": {"$in": ids}})
+            .projection(doc! {"online": 1, "presenceClaim": 1})
+            .await
+            .map_err(db_error)?
+            .try_collect()
+            .await
+            .map_err(db_error)?;
+        Ok(found
+            .iter()
+            .filter_map(|user| {
+                let presence = UserPresence {
+                    online: user.get_bool("online").unwrap_or(false),
+                    claim: user.get_object_id("presenceClaim").ok(),
+                };
+                Some((user.get_str("_id").ok()?.to_owned(), presence))
+            })
+            .collect())
     }
 
     /// Takes `node` out of every user's presence; returns who went offline.
@@ -124,20 +190,17 @@ impl Store {
             .iter()
             .filter_map(|user| Up::parse(user.get_str("_id").ok()?).ok())
             .collect();
-        let changes: Vec<PresenceChange> = futures::stream::iter(ups)
-            .map(|up| async move { self.user_left_node(node, &up).await })
-            .buffer_unordered(CONCURRENT_CLEARS)
-            .try_collect()
-            .await?;
-        Ok(changes
-            .into_iter()
-            .filter_map(|change| {
+        let mut offline = Vec::new();
+        for chunk in ups.chunks(MAX_PRESENCE_BATCH) {
+            let changes = self.users_left_node(node, chunk).await?;
+            offline.extend(changes.into_iter().filter_map(|change| {
                 Some(OfflineUser {
                     last_seen: change.last_seen.filter(|_| change.changed)?,
                     up: change.up,
                 })
-            })
-            .collect())
+            }));
+        }
+        Ok(offline)
     }
 
     /// A group and its members online on a live node.
@@ -155,7 +218,7 @@ impl Store {
             .try_collect()
             .await
             .map_err(db_error)?;
-        let online: std::collections::HashSet<&str> = online
+        let online: HashSet<&str> = online
             .iter()
             .filter_map(|user| user.get_str("_id").ok())
             .collect();
@@ -173,14 +236,26 @@ impl Store {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// What a batch reads back of a user.
+struct UserPresence {
+    online: bool,
+    /// The batch that made the user's last transition.
+    claim: Option<ObjectId>,
+}
 
-    #[test]
-    fn a_user_without_the_nodes_field_has_no_node() {
-        assert!(no_nodes(&doc! {"_id": "up1"}));
-        assert!(no_nodes(&doc! {"_id": "up1", "nodes": []}));
-        assert!(!no_nodes(&doc! {"_id": "up1", "nodes": ["a"]}));
+fn ids_of(ups: &[Up]) -> Vec<&str> {
+    ups.iter().map(Up::as_str).collect()
+}
+
+/// Whether an unordered insert failed only on documents already there.
+fn only_duplicates(error: &mongodb::error::Error) -> bool {
+    match &*error.kind {
+        ErrorKind::InsertMany(insert) => {
+            insert.write_concern_error.is_none()
+                && insert.write_errors.as_ref().is_some_and(|errors| {
+                    errors.iter().all(|refused| refused.code == DUPLICATE_KEY)
+                })
+        }
+        _ => false,
     }
 }

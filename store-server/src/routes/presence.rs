@@ -1,51 +1,69 @@
 //! Presence across the chat cluster: which node holds a socket of which
-//! user (`/node/{id}/users/{up}`), and who of a group is online.
+//! user (`/node/{id}/users`), and who of a group is online.
 
 use super::DATA_TAG;
-use super::input::{parse_id, parse_node, parse_up};
+use super::input::{parse_id, parse_node};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use chat_wire::cluster::{GroupPresence, NodeId, PresenceChange};
+use chat_wire::cluster::{
+    GroupPresence, MAX_PRESENCE_BATCH, NodeId, PresenceBatch, PresenceChanges,
+};
 use chat_wire::ids::{EntityId, Up};
-use service_kit::ApiError;
-use service_kit::responses::{BadRequest, NotFound, ServerErrors, Unauthenticated};
+use service_kit::responses::{
+    BadRequest, NotFound, PayloadTooLarge, ServerErrors, Unauthenticated,
+};
+use service_kit::{ApiError, AppJson};
+use std::collections::HashSet;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 /// The presence routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(user_joined_node, user_left_node))
+        .routes(routes!(node_presence))
         .routes(routes!(group_presence))
 }
 
-/// A user's first socket on a node
+/// A node's presence changes
 ///
-/// The user is online (created if unknown). `changed` is `true` when they
-/// were offline everywhere before: the calling node announces them.
-#[utoipa::path(put, path = "/node/{id}/users/{up}", tag = DATA_TAG, params(("id" = inline(NodeId), Path, description = "node id"), ("up" = inline(Up), Path)),
-    responses((status = 200, body = PresenceChange), BadRequest, Unauthenticated, ServerErrors))]
-async fn user_joined_node(
+/// `joined`: users whose first socket arrived on the node (created if
+/// unknown); `left`: users whose last socket left it. Applied in that order,
+/// and answered with one change per listed user, in the same order.
+/// `changed` is `true` for exactly one node per cluster-wide transition
+/// (offline everywhere to online, or the last node gone): that node
+/// announces it. A user may appear at most once per list.
+#[utoipa::path(post, path = "/node/{id}/users", tag = DATA_TAG, params(("id" = inline(NodeId), Path, description = "node id")), request_body = PresenceBatch,
+    responses((status = 200, body = PresenceChanges), BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
+async fn node_presence(
     State(state): State<AppState>,
-    Path((id, up)): Path<(String, String)>,
-) -> Result<Json<PresenceChange>, ApiError> {
-    let (node, up) = (parse_node(&id)?, parse_up(&up)?);
-    Ok(Json(state.store.user_joined_node(&node, &up).await?))
+    Path(id): Path<String>,
+    AppJson(batch): AppJson<PresenceBatch>,
+) -> Result<Json<PresenceChanges>, ApiError> {
+    let node = parse_node(&id)?;
+    for (name, list) in [("joined", &batch.joined), ("left", &batch.left)] {
+        check_batch_list(name, list)?;
+    }
+    Ok(Json(PresenceChanges {
+        items: state.store.node_presence(&node, &batch).await?,
+    }))
 }
 
-/// A user's last socket on a node left
-///
-/// `changed` is `true` when this left them without a socket anywhere: they
-/// are offline, with `lastSeen`, and the calling node announces it.
-#[utoipa::path(delete, path = "/node/{id}/users/{up}", tag = DATA_TAG, params(("id" = inline(NodeId), Path, description = "node id"), ("up" = inline(Up), Path)),
-    responses((status = 200, body = PresenceChange), BadRequest, Unauthenticated, ServerErrors))]
-async fn user_left_node(
-    State(state): State<AppState>,
-    Path((id, up)): Path<(String, String)>,
-) -> Result<Json<PresenceChange>, ApiError> {
-    let (node, up) = (parse_node(&id)?, parse_up(&up)?);
-    Ok(Json(state.store.user_left_node(&node, &up).await?))
+/// A list of a presence batch: at most [`MAX_PRESENCE_BATCH`] users, each once.
+fn check_batch_list(name: &str, list: &[Up]) -> Result<(), ApiError> {
+    if list.len() > MAX_PRESENCE_BATCH {
+        return Err(ApiError::InvalidArgument(format!(
+            "`{name}` lists {} users; at most {MAX_PRESENCE_BATCH} are allowed",
+            list.len()
+        )));
+    }
+    let mut seen = HashSet::with_capacity(list.len());
+    if let Some(twice) = list.iter().find(|up| !seen.insert(*up)) {
+        return Err(ApiError::InvalidArgument(format!(
+            "`{name}` lists {twice} more than once"
+        )));
+    }
+    Ok(())
 }
 
 /// Who of a group is online

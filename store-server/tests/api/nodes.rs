@@ -1,7 +1,9 @@
 //! `/node`: the chat nodes' registry, and reaping the nodes that died.
 
 use crate::helpers::{TestApp, expect_error, parse, spawn_app};
-use chat_wire::cluster::{NodeList, NodeRegistration, NodeRemoval, PresenceChange};
+use chat_wire::cluster::{
+    NodeList, NodeRegistration, NodeRemoval, PresenceChange, PresenceChanges,
+};
 use mongodb::bson::{DateTime, doc};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -16,12 +18,13 @@ async fn beat(app: &TestApp, id: &str, draining: bool) -> NodeRegistration {
 }
 
 async fn online_on(app: &TestApp, node: &str, up: &str) -> PresenceChange {
-    parse(
-        app.put_json(&format!("/node/{node}/users/{up}"), &json!({}))
+    let changes: PresenceChanges = parse(
+        app.post_json(&format!("/node/{node}/users"), &json!({"joined": [up]}))
             .await,
         StatusCode::OK,
     )
-    .await
+    .await;
+    changes.items.into_iter().next().expect("one change")
 }
 
 async fn live(app: &TestApp) -> Vec<String> {

@@ -1,27 +1,32 @@
-//! Presence across chat nodes: `/node/{id}/users/{up}` and
+//! Presence across chat nodes: `/node/{id}/users` and
 //! `/group/{id}/presence`.
 
 use crate::helpers::{TestApp, expect_error, parse, spawn_app};
-use chat_wire::cluster::{GroupPresence, PresenceChange};
+use chat_wire::cluster::{GroupPresence, PresenceChange, PresenceChanges};
 use mongodb::bson::{DateTime, doc};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
-async fn joined(app: &TestApp, node: &str, up: &str) -> PresenceChange {
-    parse(
-        app.put_json(&format!("/node/{node}/users/{up}"), &json!({}))
-            .await,
+/// Sends one presence batch of `node`; its changes.
+async fn batch(app: &TestApp, node: &str, body: Value) -> Vec<PresenceChange> {
+    let changes: PresenceChanges = parse(
+        app.post_json(&format!("/node/{node}/users"), &body).await,
         StatusCode::OK,
     )
-    .await
+    .await;
+    changes.items
+}
+
+async fn joined(app: &TestApp, node: &str, up: &str) -> PresenceChange {
+    let mut changes = batch(app, node, json!({"joined": [up]})).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    changes.remove(0)
 }
 
 async fn left(app: &TestApp, node: &str, up: &str) -> PresenceChange {
-    parse(
-        app.delete(&format!("/node/{node}/users/{up}")).await,
-        StatusCode::OK,
-    )
-    .await
+    let mut changes = batch(app, node, json!({"left": [up]})).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    changes.remove(0)
 }
 
 async fn beat(app: &TestApp, node: &str) {
@@ -78,6 +83,57 @@ async fn racing_nodes_announce_one_transition_each_way() {
 }
 
 #[tokio::test]
+async fn a_batch_answers_each_user_in_order_joined_first() {
+    let app = spawn_app().await;
+    joined(&app, "b", "bea").await;
+    joined(&app, "a", "cid").await;
+    let changes = batch(
+        &app,
+        "a",
+        json!({"joined": ["ana", "bea"], "left": ["cid", "dan"]}),
+    )
+    .await;
+    let summary: Vec<(&str, bool, bool)> = changes
+        .iter()
+        .map(|c| (c.up.as_str(), c.online, c.changed))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("ana", true, true),
+            ("bea", true, false),
+            ("cid", false, true),
+            ("dan", false, false),
+        ],
+        "bea was online on b already; dan was never seen"
+    );
+    assert!(changes[2].last_seen.is_some() && changes[3].last_seen.is_none());
+    let empty = batch(&app, "a", json!({})).await;
+    assert!(empty.is_empty());
+}
+
+#[tokio::test]
+async fn a_thousand_users_move_in_one_batch_each_announced_once() {
+    let app = spawn_app().await;
+    let ups: Vec<String> = (0..1000).map(|i| format!("u{i}")).collect();
+    let (first, second) = tokio::join!(
+        batch(&app, "a", json!({"joined": &ups})),
+        batch(&app, "b", json!({"joined": &ups})),
+    );
+    let announced = |changes: &[PresenceChange]| changes.iter().filter(|c| c.changed).count();
+    assert_eq!(
+        announced(&first) + announced(&second),
+        1000,
+        "each user goes online once, on whichever node claimed it"
+    );
+    let out_a = batch(&app, "a", json!({"left": &ups})).await;
+    assert_eq!(announced(&out_a), 0, "still on b");
+    let out_b = batch(&app, "b", json!({"left": &ups})).await;
+    assert_eq!(announced(&out_b), 1000);
+    assert!(out_b.iter().all(|c| !c.online));
+}
+
+#[tokio::test]
 async fn group_presence_counts_members_on_live_nodes_only() {
     let app = spawn_app().await;
     let group = app.create_group("g", &["ana", "bea", "cid"], &[]).await;
@@ -109,13 +165,26 @@ async fn group_presence_counts_members_on_live_nodes_only() {
 #[tokio::test]
 async fn bad_presence_paths_are_refused() {
     let app = spawn_app().await;
+    for body in [
+        json!({"joined": [".."]}),
+        json!({"joined": ["ana", "ana"]}),
+        json!({"left": (0..1001).map(|i| format!("u{i}")).collect::<Vec<_>>()}),
+        json!({"joined": [], "moved": []}),
+        json!({"joined": "ana"}),
+    ] {
+        expect_error(
+            app.post_json("/node/a/users", &body).await,
+            400,
+            "invalid_argument",
+        )
+        .await;
+    }
     expect_error(
-        app.put_json("/node/a/users/..", &json!({})).await,
-        400,
-        "invalid_argument",
+        app.post_json("/node/../users", &json!({})).await,
+        404,
+        "not_found",
     )
     .await;
-    expect_error(app.delete("/node/../users/ana").await, 404, "not_found").await;
     expect_error(
         app.get("/group/nope/presence").await,
         400,
