@@ -68,13 +68,22 @@ struct Users {
 }
 
 impl Users {
-    /// Queues `up` for the next batch if the store is behind on them.
+    /// Queues `up` for the next batch if the store is behind on them, and
+    /// forgets them once they have no socket here and the store agrees.
     fn mark(&mut self, up: &Up) -> bool {
-        let due = self
-            .entries
-            .get(up)
-            .is_some_and(|entry| !entry.in_flight && entry.is_behind());
-        due && self.pending.insert(up.clone())
+        let Some(entry) = self.entries.get(up) else {
+            return false;
+        };
+        if entry.in_flight {
+            return false;
+        }
+        if !entry.is_behind() {
+            if entry.sockets == 0 {
+                self.entries.remove(up);
+            }
+            return false;
+        }
+        self.pending.insert(up.clone())
     }
 }
 
@@ -211,6 +220,9 @@ impl Presence {
                 entry.in_flight = true;
                 list.push(up.clone());
                 users.in_flight += 1;
+            } else if !entry.is_behind() && entry.sockets == 0 {
+                // Came and went before being written: nothing to tell.
+                users.entries.remove(&up);
             }
             users.pending.remove(&up);
         }
@@ -242,11 +254,7 @@ impl Presence {
                 let rooms = entry.rooms.clone();
                 announcements.push(Announcement { change, rooms });
             }
-            if entry.sockets == 0 && !entry.recorded {
-                users.entries.remove(up);
-            } else {
-                self.queue(&mut users, up);
-            }
+            self.queue(&mut users, up);
         }
         announcements
     }
@@ -444,6 +452,17 @@ mod tests {
         assert!(presence.take_batch(true).is_empty(), "not while draining");
         assert_eq!(presence.unsettled(), 0);
         assert!(!presence.is_here(&ana));
+    }
+
+    #[test]
+    fn a_user_who_comes_and_goes_before_a_write_is_forgotten() {
+        let presence = presence();
+        let ana = up("ana");
+        presence.socket_joined(&ana, vec![]);
+        presence.socket_left(&ana, vec![]);
+        assert!(presence.take_batch(false).is_empty(), "nothing to tell");
+        assert!(presence.lock().entries.is_empty());
+        assert_eq!(presence.unsettled(), 0);
     }
 
     #[test]
