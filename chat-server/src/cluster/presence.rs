@@ -65,6 +65,9 @@ struct Users {
     /// Users who may be behind and are in no request: the next batch.
     pending: HashSet<Up>,
     in_flight: usize,
+    /// Users with at least one socket here (kept, not counted, as every
+    /// connect and disconnect reads it).
+    here: usize,
 }
 
 impl Users {
@@ -142,6 +145,9 @@ impl Presence {
         let entry = users.entries.entry(up.clone()).or_default();
         entry.sockets += 1;
         entry.rooms = rooms;
+        if entry.sockets == 1 {
+            users.here += 1;
+        }
         self.queue(&mut users, up);
     }
 
@@ -151,9 +157,13 @@ impl Presence {
         let Some(entry) = users.entries.get_mut(up) else {
             return;
         };
-        entry.sockets = entry.sockets.saturating_sub(1);
+        if entry.sockets == 0 {
+            return;
+        }
+        entry.sockets -= 1;
         if entry.sockets == 0 {
             entry.rooms = rooms;
+            users.here -= 1;
         }
         self.queue(&mut users, up);
     }
@@ -165,8 +175,7 @@ impl Presence {
 
     /// Users with at least one socket here.
     pub fn users_here(&self) -> usize {
-        let users = self.lock();
-        users.entries.values().filter(|e| e.wants_record()).count()
+        self.lock().here
     }
 
     /// Users whose presence is waiting to be written or being written.
@@ -393,6 +402,7 @@ mod tests {
         let ana = up("ana");
         presence.socket_joined(&ana, vec!["g".into()]);
         presence.socket_joined(&ana, vec!["g".into()]);
+        assert_eq!(presence.users_here(), 1);
         let batch = presence.take_batch(false);
         assert_eq!(batch.joined, std::slice::from_ref(&ana));
         assert!(batch.left.is_empty());
