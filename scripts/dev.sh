@@ -9,7 +9,7 @@
 # Secrets: STORE_API_TOKEN / CHAT_JWT_SECRET from the environment, else
 # generated once and kept in .data/dev-secrets.env.
 # Addresses: STORE_ADDR (127.0.0.1:3000), CHAT_ADDR (0.0.0.0:8080); any other
-# variable of DESIGN.md section 6 is passed through to the services.
+# variable of the README's Configuration table is passed through to the services.
 # Ctrl-C (or SIGTERM) stops everything this script started.
 set -euo pipefail
 

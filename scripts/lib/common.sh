@@ -20,7 +20,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DATA_DIR="$ROOT/.data"
 
 # The MongoDB-compatible server used when neither MONGODB_URI nor mongod is
-# available (DESIGN.md section 7).
+# available (docs/architecture.md, the components table).
 SECANTUS_CRATE="secantus-mdb"
 SECANTUS_VERSION="0.5.3-beta.196"
 SECANTUS_BIN="secantusd-rs"

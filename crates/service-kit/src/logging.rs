@@ -147,7 +147,8 @@ fn format_line(service: &str, level: Level, fields: FieldCollector) -> String {
         Value::from(chat_wire::time::format(&chrono::Utc::now())),
     );
     for (key, value) in fields.extra {
-        // An event may name its own service, as the seed's "database" lines do.
+        // An event may name its own service, as the "database" lines do
+        // (docs/operations.md, Logs).
         meta.insert(key, value);
     }
     let mut line = format!("{level}: {}", fields.message);

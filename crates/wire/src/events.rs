@@ -212,7 +212,7 @@ pub struct Kick {
     pub up: Up,
 }
 
-/// `find room`: a matchmaking room of a topic (seed 000).
+/// `find room`: a matchmaking room of a topic (docs/chat-api.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindRoom {
     /// The topic.
@@ -221,7 +221,8 @@ pub struct FindRoom {
     pub capacity: u32,
 }
 
-/// The queues of seed 001: `vent` pairs with `listen`, `talk` with `talk`.
+/// The pairing queues (docs/chat-api.md): `vent` pairs with `listen`,
+/// `talk` with `talk`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum QueueKind {

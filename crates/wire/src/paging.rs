@@ -48,8 +48,8 @@ impl<T> Page<T> {
 
 /// The paging query as received, before validation.
 ///
-/// Values may come as query-string text or as JSON numbers (the seed sends
-/// some GET arguments as a JSON body). The OpenAPI documents describe it
+/// Values may come as query-string text or as JSON numbers (some clients
+/// send GET arguments as a JSON body, docs/store-api.md). The OpenAPI documents describe it
 /// with [`crate::schema::PageParams`] (lists read by page only) and
 /// [`crate::schema::CursorPageParams`] (a group's messages).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -208,7 +208,7 @@ impl ToSchema for NewGroup {
 }
 
 /// `POST /group/match`: a place for `up` in a `match` group of `topic` that
-/// still has space, or a new one (seed 000's matchmaker).
+/// still has space, or a new one (docs/store-api.md, matchmaking).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindMatch {

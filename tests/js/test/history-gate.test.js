@@ -1,5 +1,5 @@
 // A group with `historyMinOnline = N > 0` shows no history, over REST or
-// `sync`, until N of its members are online (seed 004).
+// `sync`, until N of its members are online (docs/chat-api.md, History gate).
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import { eventually, next } from './events.js';

@@ -1,5 +1,5 @@
-// `find room {topic, capacity}` (seed 000) and the pairing queues `queue` /
-// `leave queue` (seed 001).
+// `find room {topic, capacity}` and the pairing queues `queue` /
+// `leave queue` (docs/chat-api.md).
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import { ack, next, QUIET_MS, record, sleep } from './events.js';
