@@ -90,24 +90,6 @@ impl Users {
     }
 }
 
-/// One request's worth of users, taken out of the pending set.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Batch {
-    joined: Vec<Up>,
-    left: Vec<Up>,
-}
-
-impl Batch {
-    fn is_empty(&self) -> bool {
-        self.joined.is_empty() && self.left.is_empty()
-    }
-
-    fn users(&self) -> impl Iterator<Item = (&Up, bool)> {
-        let joined = self.joined.iter().map(|up| (up, true));
-        joined.chain(self.left.iter().map(|up| (up, false)))
-    }
-}
-
 /// A transition the store gave this node to announce.
 #[derive(Debug, PartialEq, Eq)]
 struct Announcement {
@@ -207,40 +189,42 @@ impl Presence {
     /// Takes the next batch out of the pending users. While the node
     /// drains, departures are dropped instead: the store keeps listing this
     /// node for them until it leaves the registry.
-    fn take_batch(&self, draining: bool) -> Batch {
-        let mut users = self.lock();
-        let mut batch = Batch::default();
-        let pending: Vec<Up> = users.pending.iter().cloned().collect();
-        for up in pending {
+    fn take_batch(&self, draining: bool) -> PresenceBatch {
+        let mut guard = self.lock();
+        let users = &mut *guard;
+        let mut batch = PresenceBatch::default();
+        for up in std::mem::take(&mut users.pending) {
             let Some(entry) = users.entries.get_mut(&up) else {
-                users.pending.remove(&up);
                 continue;
             };
-            let list = if entry.wants_record() {
+            if !entry.is_behind() {
+                // Forgets a user who came and went before being written.
+                users.mark(&up);
+                continue;
+            }
+            let joining = entry.wants_record();
+            if draining && !joining {
+                continue;
+            }
+            let list = if joining {
                 &mut batch.joined
             } else {
                 &mut batch.left
             };
             if list.len() == MAX_PRESENCE_BATCH {
+                users.pending.insert(up);
                 continue;
             }
-            let departure_while_draining = draining && !entry.wants_record();
-            if entry.is_behind() && !departure_while_draining {
-                entry.in_flight = true;
-                list.push(up.clone());
-                users.in_flight += 1;
-            } else if !entry.is_behind() && entry.sockets == 0 {
-                // Came and went before being written: nothing to tell.
-                users.entries.remove(&up);
-            }
-            users.pending.remove(&up);
+            entry.in_flight = true;
+            list.push(up);
+            users.in_flight += 1;
         }
         batch
     }
 
     /// Records what the store answered for `batch`; the transitions to
     /// announce, with the rooms to announce them in.
-    fn apply(&self, batch: &Batch, changes: Vec<PresenceChange>) -> Vec<Announcement> {
+    fn apply(&self, batch: &PresenceBatch, changes: Vec<PresenceChange>) -> Vec<Announcement> {
         let mut changes: HashMap<Up, PresenceChange> = changes
             .into_iter()
             .map(|change| (change.up.clone(), change))
@@ -269,7 +253,7 @@ impl Presence {
     }
 
     /// Puts a batch the store did not take back in the pending set.
-    fn release(&self, batch: &Batch) {
+    fn release(&self, batch: &PresenceBatch) {
         let mut users = self.lock();
         for (up, _) in batch.users() {
             users.in_flight -= 1;
@@ -299,11 +283,7 @@ pub async fn write<A: Adapter>(io: SocketIo<A>, state: AppState) {
             presence.queued.notified().await;
             continue;
         }
-        let request = PresenceBatch {
-            joined: batch.joined.clone(),
-            left: batch.left.clone(),
-        };
-        match state.store.node_presence(&presence.node, &request).await {
+        match state.store.node_presence(&presence.node, &batch).await {
             Ok(changes) => {
                 failures = 0;
                 for Announcement { change, rooms } in presence.apply(&batch, changes.items) {
@@ -319,7 +299,7 @@ pub async fn write<A: Adapter>(io: SocketIo<A>, state: AppState) {
                 presence.release(&batch);
                 failures += 1;
                 if failures == 1 || failures.is_multiple_of(10) {
-                    let users = request.joined.len() + request.left.len();
+                    let users = batch.joined.len() + batch.left.len();
                     tracing::warn!(users, failures, error = %err, "cannot record presence; retrying");
                 }
                 let wait = Duration::from_millis(250 * u64::from(failures.min(20)));

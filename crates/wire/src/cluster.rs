@@ -185,6 +185,19 @@ pub struct PresenceBatch {
     pub left: Vec<Up>,
 }
 
+impl PresenceBatch {
+    /// Whether neither list names anyone.
+    pub fn is_empty(&self) -> bool {
+        self.joined.is_empty() && self.left.is_empty()
+    }
+
+    /// Every listed user, the joined first, with `true` for the joined.
+    pub fn users(&self) -> impl Iterator<Item = (&Up, bool)> {
+        let joined = self.joined.iter().map(|up| (up, true));
+        joined.chain(self.left.iter().map(|up| (up, false)))
+    }
+}
+
 /// The answer to `POST /node/{id}/users`: one change per user of the batch,
 /// the joined first, each list in its order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -50,33 +50,22 @@ impl Store {
         if ups.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = ids_of(ups);
-        self.create_missing_users(&ids).await?;
-        let users = self.users.clone_with_type::<Document>();
-        users
-            .update_many(
-                doc! {"_id": {"$in": &ids}},
+        self.create_missing_users(&ids_of(ups)).await?;
+        let moved = self
+            .move_node(
+                ups,
+                doc! {},
                 doc! {"$addToSet": {"nodes": node.as_str()}},
+                doc! {"nodes": node.as_str(), "online": {"$ne": true}},
+                doc! {"online": true},
             )
-            .await
-            .map_err(db_error)?;
-        let claim = ObjectId::new();
-        users
-            .update_many(
-                doc! {"_id": {"$in": &ids}, "nodes": node.as_str(), "online": {"$ne": true}},
-                doc! {"$set": {"online": true, "presenceClaim": claim}},
-            )
-            .await
-            .map_err(db_error)?;
-        let claimed = self.presence_of(&ids).await?;
+            .await?;
         Ok(ups
             .iter()
             .map(|up| PresenceChange {
                 up: up.clone(),
                 online: true,
-                changed: claimed
-                    .get(up.as_str())
-                    .is_some_and(|p| p.claim == Some(claim)),
+                changed: moved.get(up.as_str()).is_some_and(|p| p.claimed),
                 last_seen: None,
             })
             .collect())
@@ -91,31 +80,23 @@ impl Store {
         if ups.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = ids_of(ups);
-        let users = self.users.clone_with_type::<Document>();
-        users
-            .update_many(
-                doc! {"_id": {"$in": &ids}, "nodes": node.as_str()},
-                doc! {"$pull": {"nodes": node.as_str()}},
-            )
-            .await
-            .map_err(db_error)?;
-        let (claim, now) = (ObjectId::new(), DateTime::now());
+        let now = DateTime::now();
         // Offline only if no node is left, nor came in since the pull (the
         // node that came in has announced the user online).
-        users
-            .update_many(
-                doc! {"_id": {"$in": &ids}, "nodes": {"$size": 0}, "online": true},
-                doc! {"$set": {"online": false, "lastSeen": now, "presenceClaim": claim}},
+        let moved = self
+            .move_node(
+                ups,
+                doc! {"nodes": node.as_str()},
+                doc! {"$pull": {"nodes": node.as_str()}},
+                doc! {"nodes": {"$size": 0}, "online": true},
+                doc! {"online": false, "lastSeen": now},
             )
-            .await
-            .map_err(db_error)?;
-        let after = self.presence_of(&ids).await?;
+            .await?;
         Ok(ups
             .iter()
             .map(|up| {
-                let state = after.get(up.as_str());
-                let changed = state.is_some_and(|p| p.claim == Some(claim));
+                let state = moved.get(up.as_str());
+                let changed = state.is_some_and(|p| p.claimed);
                 PresenceChange {
                     up: up.clone(),
                     online: state.is_some_and(|p| p.online),
@@ -126,10 +107,42 @@ impl Store {
             .collect())
     }
 
+    /// Among `ups`: applies `update` to those matching `filter`, then
+    /// `$set`s `transition` on those matching `claim`, stamped with this
+    /// call's own mark. Answers each existing user's presence afterwards,
+    /// `claimed` when this call made their transition.
+    async fn move_node(
+        &self,
+        ups: &[Up],
+        filter: Document,
+        update: Document,
+        claim: Document,
+        mut transition: Document,
+    ) -> Result<HashMap<String, UserPresence>, ApiError> {
+        let ids = ids_of(ups);
+        let users = self.users.clone_with_type::<Document>();
+        let among = |condition: Document| {
+            let mut filter = doc! {"_id": {"$in": &ids}};
+            filter.extend(condition);
+            filter
+        };
+        users
+            .update_many(among(filter), update)
+            .await
+            .map_err(db_error)?;
+        let mark = ObjectId::new();
+        transition.insert("presenceClaim", mark);
+        users
+            .update_many(among(claim), doc! {"$set": transition})
+            .await
+            .map_err(db_error)?;
+        self.presence_of(&ids, Some(mark)).await
+    }
+
     /// Creates the users of `ids` that do not exist yet, offline; a user
     /// created meanwhile by someone else is left as it is.
     async fn create_missing_users(&self, ids: &[&str]) -> Result<(), ApiError> {
-        let known = self.presence_of(ids).await?;
+        let known = self.presence_of(ids, None).await?;
         let missing: Vec<Document> = ids
             .iter()
             .filter(|id| !known.contains_key(**id))
@@ -150,8 +163,13 @@ impl Store {
         }
     }
 
-    /// The presence fields of the existing users among `ids`.
-    async fn presence_of(&self, ids: &[&str]) -> Result<HashMap<String, UserPresence>, ApiError> {
+    /// The presence of the existing users among `ids`; `claimed` when
+    /// their last transition carries `mark`.
+    async fn presence_of(
+        &self,
+        ids: &[&str],
+        mark: Option<ObjectId>,
+    ) -> Result<HashMap<String, UserPresence>, ApiError> {
         let found: Vec<Document> = self
             .users
             .clone_with_type::<Document>()
@@ -165,9 +183,10 @@ impl Store {
         Ok(found
             .iter()
             .filter_map(|user| {
+                let claim = user.get_object_id("presenceClaim").ok();
                 let presence = UserPresence {
                     online: user.get_bool("online").unwrap_or(false),
-                    claim: user.get_object_id("presenceClaim").ok(),
+                    claimed: mark.is_some() && claim == mark,
                 };
                 Some((user.get_str("_id").ok()?.to_owned(), presence))
             })
@@ -239,8 +258,8 @@ impl Store {
 /// What a batch reads back of a user.
 struct UserPresence {
     online: bool,
-    /// The batch that made the user's last transition.
-    claim: Option<ObjectId>,
+    /// Whether this batch made the user's last transition.
+    claimed: bool,
 }
 
 fn ids_of(ups: &[Up]) -> Vec<&str> {
