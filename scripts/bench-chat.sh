@@ -79,12 +79,11 @@ bench_dir="$DATA_DIR/bench"
 mkdir -p "$bench_dir"
 results="$bench_dir/results.jsonl"
 : >"$results"
-random_hex() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 export CHAT_JWT_SECRET STORE_API_TOKEN
-CHAT_JWT_SECRET=$(random_hex)
-STORE_API_TOKEN=$(random_hex)
+CHAT_JWT_SECRET=$(random_hex 16)
+STORE_API_TOKEN=$(random_hex 16)
 # Given to the cluster's chat nodes only: it enables POST /admin/drain.
-admin_token=$(random_hex)
+admin_token=$(random_hex 16)
 
 wait_ready() { # URL NAME
     for _ in $(seq 1 150); do

@@ -22,8 +22,6 @@ DEV_USER="up201905678"
 DEV_PEER="up201905679"
 READY_TIMEOUT="${DEV_READY_TIMEOUT:-120}"
 
-random_hex() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
-
 # addr_port HOST:PORT -> PORT
 addr_port() { printf '%s\n' "${1##*:}"; }
 # addr_host HOST:PORT -> HOST ("[::1]" stays bracketed)
@@ -63,7 +61,7 @@ load_dev_secrets() {
     if [[ ! -s "$file" ]]; then
         (
             umask 077
-            printf 'STORE_API_TOKEN=%s\nCHAT_JWT_SECRET=%s\n' "$(random_hex)" "$(random_hex)" >"$file"
+            printf 'STORE_API_TOKEN=%s\nCHAT_JWT_SECRET=%s\n' "$(random_hex 32)" "$(random_hex 32)" >"$file"
         )
         log "generated dev secrets in ${file#"$ROOT"/}"
     fi
@@ -73,8 +71,8 @@ load_dev_secrets() {
             CHAT_JWT_SECRET) [[ -n "${CHAT_JWT_SECRET:-}" ]] || CHAT_JWT_SECRET=$value ;;
         esac
     done <"$file"
-    [[ -n "${STORE_API_TOKEN:-}" ]] || STORE_API_TOKEN=$(random_hex)
-    [[ -n "${CHAT_JWT_SECRET:-}" ]] || CHAT_JWT_SECRET=$(random_hex)
+    [[ -n "${STORE_API_TOKEN:-}" ]] || STORE_API_TOKEN=$(random_hex 32)
+    [[ -n "${CHAT_JWT_SECRET:-}" ]] || CHAT_JWT_SECRET=$(random_hex 32)
 }
 
 # start_service NAME BINARY: run BINARY in the background; its output goes to

@@ -57,31 +57,13 @@ ST="$VENV/bin/st"
     die "MONGODB_URI is required (e.g. MONGODB_URI=mongodb://127.0.0.1:27017 $0)"
 
 _started=$SECONDS
-_names=()
-_results=()
-_failures=0
-
-fmt_duration() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 
 print_summary() {
-    local status=$1 i
-    ((${#_names[@]})) || return 0
-    banner "Summary ($(fmt_duration $((SECONDS - _started))) in total, seed $SEED, $MAX_EXAMPLES examples)"
-    for i in "${!_names[@]}"; do
-        printf '  %s  %s\n' "${_results[i]}" "${_names[i]}"
-    done
-    if ((_failures == 0 && status == 0)); then
-        echo "Both documents match their servers."
-    else
-        echo "FAILED (exit status $status); logs in ${WORK#"$ROOT"/}/"
-    fi
+    print_step_summary "$1" \
+        "Summary ($(fmt_duration $((SECONDS - _started))) in total, seed $SEED, $MAX_EXAMPLES examples)" \
+        "Both documents match their servers." "FAILED (exit status $1); logs in ${WORK#"$ROOT"/}/"
 }
 register_exit_hook print_summary
-
-# random_hex BYTES: a random token.
-random_hex() {
-    python3 -c 'import secrets, sys; print(secrets.token_hex(int(sys.argv[1])))' "$1"
-}
 
 # schemathesis_installed: the venv holds exactly SCHEMATHESIS_REQUIREMENTS.
 schemathesis_installed() {
@@ -142,26 +124,18 @@ run_schemathesis() {
                 --report junit --report-dir "$WORK/report-$name" \
                 --no-color
     ) 2>&1 | tee "$out" || rc=$?
-    local took
-    took=$(fmt_duration $((SECONDS - start)))
-    if ((rc == 0)); then
-        _results+=("$(printf 'PASS %8s' "$took")")
-    else
-        _results+=("$(printf 'FAIL %8s' "$took")")
-        _failures=$((_failures + 1))
-    fi
     # From st's summary: "N generated, N passed, ..." and "N failures in Xs".
     local cases verdict
     cases=$(grep -E '^Test cases:' -A1 "$out" | tail -n 1 | sed 's/^ *//') || true
     verdict=$(tail -n 1 "$out" | tr -d '=' | sed 's/^ *//; s/ *$//') || true
-    _names+=("$name: ${cases:-no test cases} ($verdict)")
+    local result=FAIL
+    ((rc == 0)) && result=PASS
+    record "$name: ${cases:-no test cases} ($verdict)" "$result" $((SECONDS - start))
     if [[ -s "$filtered" ]]; then
         # What the hook dropped, by operation and rule (ids and users folded).
-        _names+=("  documented 400s dropped by the hook: $(wc -l <"$filtered")")
-        _results+=("             ")
+        record_note "  documented 400s dropped by the hook: $(wc -l <"$filtered")"
         while read -r count line; do
-            _names+=("    $count x $line")
-            _results+=("             ")
+            record_note "    $count x $line"
         done < <(sed -E 's/[0-9a-f]{24}/<id>/g; s/: 400 [^ ]+ is in [0-9]+ matchmaking/: 400 <up> is in <n> matchmaking/; s/[0-9]+ users do not fit a group of capacity [0-9]+/<n> users do not fit a group of capacity <c>/' "$filtered" |
             sort | uniq -c | sort -rn)
     fi
@@ -236,6 +210,6 @@ values = ["$member_group", "$other_group"]
 EOF
 run_schemathesis chat-server "http://127.0.0.1:$chat_port/api-docs/openapi.json" "$user_token" "$chat_config"
 
-if ((_failures)); then
+if ((_step_failures)); then
     exit 1
 fi

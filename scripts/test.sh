@@ -35,35 +35,11 @@ if [[ "${CI:-}" == true ]]; then
 fi
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
 
-_step_names=()
-_step_results=()
-_failures=0
 _started=$SECONDS
 
-# fmt_duration SECONDS -> "1m05s"
-fmt_duration() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
-
-# record NAME RESULT ELAPSED
-record() {
-    _step_names+=("$1")
-    _step_results+=("$(printf '%-4s %8s' "$2" "$(fmt_duration "$3")")")
-    if [[ "$2" != PASS ]]; then
-        _failures=$((_failures + 1))
-    fi
-}
-
 print_summary() {
-    local status=$1 i
-    ((${#_step_names[@]})) || return 0
-    banner "Summary ($(fmt_duration $((SECONDS - _started))) in total)"
-    for i in "${!_step_names[@]}"; do
-        printf '  %s  %s\n' "${_step_results[i]}" "${_step_names[i]}"
-    done
-    if ((_failures == 0 && status == 0)); then
-        echo "All steps passed."
-    else
-        echo "FAILED (exit status $status)."
-    fi
+    print_step_summary "$1" "Summary ($(fmt_duration $((SECONDS - _started))) in total)" \
+        "All steps passed." "FAILED (exit status $1)."
 }
 register_exit_hook print_summary
 
@@ -151,6 +127,6 @@ fi
 
 step "npm test (tests/web, Chromium)" run_web_tests
 
-if ((_failures)); then
+if ((_step_failures)); then
     exit 1
 fi

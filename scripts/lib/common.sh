@@ -2,7 +2,7 @@
 # MONGO_PID / MONGO_LOG / DETACH are read by the sourcing scripts:
 # shellcheck disable=SC2034
 #
-# Helpers shared by scripts/dev.sh and scripts/test.sh. Source it, do not run it:
+# Helpers shared by the scripts in scripts/. Source it, do not run it:
 #
 #     source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 #
@@ -233,6 +233,51 @@ if command -v setsid >/dev/null 2>&1; then
 else
     DETACH=()
 fi
+
+# ---------------------------------------------------------------------------
+# Steps: PASS/FAIL per step, and the summary printed on exit; tokens
+# ---------------------------------------------------------------------------
+
+_step_names=()
+_step_results=()
+_step_failures=0
+
+# fmt_duration SECONDS -> "1m05s"
+fmt_duration() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+
+# record NAME RESULT ELAPSED: a step's line in the summary; RESULT is PASS or FAIL.
+record() {
+    _step_names+=("$1")
+    _step_results+=("$(printf '%-4s %8s' "$2" "$(fmt_duration "$3")")")
+    if [[ "$2" != PASS ]]; then
+        _step_failures=$((_step_failures + 1))
+    fi
+}
+
+# record_note TEXT: a line of the summary under the last step, without a result.
+record_note() {
+    _step_names+=("$1")
+    _step_results+=("             ")
+}
+
+# print_step_summary STATUS TITLE PASSED FAILED: the recorded steps under a
+# banner TITLE, then PASSED if no step failed and STATUS is 0, else FAILED.
+print_step_summary() {
+    local status=$1 title=$2 passed=$3 failed=$4 i
+    ((${#_step_names[@]})) || return 0
+    banner "$title"
+    for i in "${!_step_names[@]}"; do
+        printf '  %s  %s\n' "${_step_results[i]}" "${_step_names[i]}"
+    done
+    if ((_step_failures == 0 && status == 0)); then
+        echo "$passed"
+    else
+        echo "$failed"
+    fi
+}
+
+# random_hex [BYTES]: BYTES (default 32) random bytes as hex, for tokens and secrets.
+random_hex() { od -An -N"${1:-32}" -tx1 /dev/urandom | tr -d ' \n'; }
 
 # ---------------------------------------------------------------------------
 # MongoDB
