@@ -143,7 +143,7 @@ impl ChatConfig {
             return Err(ConfigError::Invalid {
                 name: "CHAT_PUBLIC_URL",
                 value: public_url,
-                expected: "a URL of 1 to 2048 printable ASCII characters, without spaces",
+                expected: chat_wire::cluster::NODE_URL_RULE,
             });
         }
         Ok(Self {
@@ -156,7 +156,7 @@ impl ChatConfig {
             max_message_chars: config::parsed(
                 env,
                 "CHAT_MAX_MESSAGE_CHARS",
-                4000,
+                chat_wire::requests::DEFAULT_MAX_MESSAGE_CHARS,
                 "a positive whole number",
             )?,
             msg_rate: config::parsed(

@@ -5,10 +5,11 @@
 //! NotFound, ServerErrors)`. Every error has the contract's body
 //! (`ErrorBody`, which each document registers as a component).
 
+use chat_wire::ErrorBody;
 use std::collections::BTreeMap;
-use utoipa::IntoResponses;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+use utoipa::{IntoResponses, ToSchema};
 
 fn error_response(description: &str) -> RefOr<Response> {
     ResponseBuilder::new()
@@ -16,7 +17,7 @@ fn error_response(description: &str) -> RefOr<Response> {
         .content(
             "application/json",
             ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .schema(Some(Ref::from_schema_name(ErrorBody::name())))
                 .build(),
         )
         .build()

@@ -7,7 +7,6 @@
 use crate::events::QueueKind;
 use crate::ids::Up;
 use crate::model::Group;
-use crate::requests::MAX_NODE_URL_CHARS;
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -115,6 +114,11 @@ pub struct NodeHeartbeat {
     #[schema(schema_with = connections_schema)]
     pub connections: u64,
 }
+
+/// The longest node URL, in characters (printable ASCII, so also in bytes).
+pub const MAX_NODE_URL_CHARS: usize = 2048;
+/// What [`is_valid_node_url`] accepts, for error messages.
+pub const NODE_URL_RULE: &str = "a URL of 1 to 2048 printable ASCII characters, without spaces";
 
 /// Whether `url` may be a node's public URL: 1 to [`MAX_NODE_URL_CHARS`]
 /// printable ASCII characters, no spaces (a URL percent-encodes the rest).
@@ -323,6 +327,7 @@ mod tests {
     fn node_urls_are_printable_ascii() {
         assert!(is_valid_node_url("http://chat-a:8080/x?y=%C3%A9"));
         assert!(is_valid_node_url(&"x".repeat(MAX_NODE_URL_CHARS)));
+        assert!(NODE_URL_RULE.contains(&MAX_NODE_URL_CHARS.to_string()));
         for bad in [
             "",
             "http://a b",

@@ -25,8 +25,6 @@ pub const MAX_CAPACITY: u32 = 1000;
 /// The longest message text by default, in characters (after trimming);
 /// the store's `STORE_MAX_MESSAGE_CHARS` sets it.
 pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 4000;
-/// The longest node URL, in characters (printable ASCII, so also in bytes).
-pub const MAX_NODE_URL_CHARS: usize = 2048;
 
 /// `POST /group`: a new group.
 ///

@@ -6,6 +6,7 @@
 //! client (or a fuzzer) reading the document sends nothing the services
 //! refuse, and learns what they refuse.
 
+use crate::cluster::MAX_PRESENCE_BATCH;
 use crate::paging::{DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE};
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
@@ -234,33 +235,30 @@ impl utoipa::IntoParams for CursorPageParams {
     }
 }
 
-/// The users of a direct conversation: exactly two different users.
-pub fn two_users() -> RefOr<Schema> {
+/// A list of users, each inlined with its pattern.
+fn up_list(description: &str) -> ArrayBuilder {
     ArrayBuilder::new()
         .items(crate::ids::Up::schema())
+        .description(Some(description))
+}
+
+/// The users of a direct conversation: exactly two different users.
+pub fn two_users() -> RefOr<Schema> {
+    up_list("Exactly two different users, in any order.")
         .min_items(Some(2))
         .max_items(Some(2))
         .unique_items(true)
-        .description(Some("Exactly two different users, in any order."))
         .into()
 }
 
-/// A list of a presence batch: at most 1,000 different users.
+/// A list of a presence batch: at most [`MAX_PRESENCE_BATCH`] different users.
 pub fn presence_batch_users() -> RefOr<Schema> {
-    ArrayBuilder::new()
-        .items(crate::ids::Up::schema())
-        .max_items(Some(crate::cluster::MAX_PRESENCE_BATCH))
-        .unique_items(true)
-        .description(Some("At most 1,000 different users; none by default."))
-        .into()
-}
-
-/// Registers the schemas these pieces refer to.
-pub fn referenced_schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-    schemas.push((
-        crate::ids::Up::name().into_owned(),
-        crate::ids::Up::schema(),
-    ));
+    up_list(&format!(
+        "At most {MAX_PRESENCE_BATCH} different users; none by default."
+    ))
+    .max_items(Some(MAX_PRESENCE_BATCH))
+    .unique_items(true)
+    .into()
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use chat_wire::cluster::{
-    NodeHeartbeat, NodeId, NodeList, NodeRegistration, NodeRemoval, is_valid_node_url,
+    NODE_URL_RULE, NodeHeartbeat, NodeId, NodeList, NodeRegistration, NodeRemoval,
+    is_valid_node_url,
 };
-use chat_wire::requests::MAX_NODE_URL_CHARS;
 use service_kit::responses::{BadRequest, PayloadTooLarge, ServerErrors, Unauthenticated};
 use service_kit::{ApiError, AppJson};
 use utoipa_axum::router::OpenApiRouter;
@@ -38,8 +38,7 @@ async fn heartbeat(
     let id = parse_node(&id)?;
     if !is_valid_node_url(&beat.url) {
         return Err(ApiError::InvalidArgument(format!(
-            "`url` must be 1 to {MAX_URL_CHARS} printable ASCII characters, without spaces",
-            MAX_URL_CHARS = MAX_NODE_URL_CHARS
+            "`url` must be {NODE_URL_RULE}"
         )));
     }
     Ok(Json(state.store.heartbeat(&id, &beat).await?))
