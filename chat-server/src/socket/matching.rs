@@ -1,4 +1,4 @@
-//! `find room` (seed 000) and `queue` / `leave queue` (seed 001).
+//! `find room` and `queue` / `leave queue` (docs/chat-api.md).
 //!
 //! The queues live in the store, shared by every node: two users queued on
 //! different nodes are paired, and the store creates their room in the

@@ -98,7 +98,7 @@ pub fn require_member(group: &Group, up: &Up) -> Result<(), ApiError> {
 }
 
 /// Whether a group's history may be shown: its `historyMinOnline` members
-/// (seed 004's "N users connected") are online, on any live node.
+/// (docs/chat-api.md, History gate) are online, on any live node.
 pub async fn history_visible(state: &AppState, group: &Group) -> Result<bool, ApiError> {
     let needed = group.history_min_online as usize;
     if needed == 0 {

@@ -1,4 +1,4 @@
-//! Matchmaking rooms (seed 000): a place in a `match` group of a topic that
+//! Matchmaking rooms (docs/store-api.md): a place in a `match` group of a topic that
 //! still has space, or a new group.
 //!
 //! The place is taken with one conditional update: the filter only matches a

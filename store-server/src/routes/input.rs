@@ -42,7 +42,7 @@ pub fn pages_only(query: &PageQuery) -> Result<PageRequest, ApiError> {
 }
 
 /// Arguments a GET route takes in its query string and, for compatibility
-/// with the seed's clients, in a JSON body; the query string wins.
+/// with older clients, in a JSON body (docs/store-api.md); the query string wins.
 pub trait MergeArgs: Default + DeserializeOwned {
     /// Fields of `self`, else those of `fallback`.
     fn or(self, fallback: Self) -> Self;

@@ -5,7 +5,7 @@ use crate::helpers::{TestApp, expect_error, parse, send, spawn_app, unknown_id};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// Every data route of DESIGN.md section 4, with a body that would be valid,
+/// Every data route of docs/store-api.md, with a body that would be valid,
 /// in an order in which each succeeds with the token.
 fn data_routes(group: &str, message: &str) -> Vec<(Method, String, Option<Value>)> {
     let body = |v: Value| Some(v);

@@ -1,5 +1,5 @@
 //! Paging of every list: page numbers, `before`/`after` cursors, the
-//! envelope, and the arguments as a JSON body (the seed's style).
+//! envelope, and the arguments as a JSON body (as older clients send them).
 
 use crate::helpers::{expect_error, ids, parse, send, spawn_app, texts, unknown_id};
 use chat_wire::model::Message;
