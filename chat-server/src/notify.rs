@@ -1,4 +1,4 @@
-//! Offline notifications (seeds 000 and 003): each new message is posted to
+//! Offline notifications (docs/chat-api.md): each new message is posted to
 //! `CHAT_NOTIFY_URL` as `{"to": up, "message": Message}` once for every member
 //! of its group who is offline, the hook for push notifications.
 //!
