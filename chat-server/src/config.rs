@@ -1,209 +1,254 @@
-//! The chat-server's configuration, read once from the environment in `main`.
+//! The chat-server's configuration: every setting is an environment
+//! variable (and the same flag on the command line), declared once here
+//! with its default and its range, read once in `main`. `chat-server
+//! --help` lists them all; README's table is the reference for operators.
+//!
+//! A missing or invalid setting stops the server at start with one line
+//! that names it (see `service_kit::config`); secrets never appear in that
+//! line, in `--help`, nor in a `Debug` print.
 
-use chat_wire::cluster::NodeId;
-use service_kit::config::{self, ConfigError, Env};
+use chat_wire::cluster::{NODE_URL_RULE, NodeId, is_valid_node_url};
+use clap::builder::TypedValueParser;
+use clap::{Parser, ValueEnum};
+use secrecy::SecretString;
+use service_kit::config::{SecretUrl, secret_of_at_least};
 use std::hash::{BuildHasher, Hasher};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The shortest JWT secret accepted, in bytes.
-pub const MIN_JWT_SECRET_BYTES: usize = 32;
-
-/// The shortest admin token accepted: a drain stops a node, so the token
-/// must not be guessable.
-const MIN_ADMIN_TOKEN_CHARS: usize = 16;
+/// The shortest JWT secret and store token accepted, in bytes: a shorter
+/// one can be brute-forced (from any token, for the JWT secret).
+pub const MIN_SECRET_BYTES: usize = 32;
 
 /// How chat nodes share rooms (`CHAT_ADAPTER`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AdapterKind {
-    /// `local`: one node; rooms live in this process.
+    /// One node; rooms live in this process.
     Local,
-    /// `mongodb`: several nodes share rooms through the MongoDB adapter.
+    /// Several nodes share rooms through the MongoDB adapter.
+    #[value(name = "mongodb")]
     MongoDb,
 }
 
 /// Everything the chat-server needs to start.
-#[derive(Clone)]
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "chat-server",
+    version,
+    about = "Public Socket.IO and REST gateway of the chat",
+    after_help = "`chat-server token <up> [--ttl 24h]` prints a development token signed with CHAT_JWT_SECRET (see `chat-server token --help`).",
+    args_override_self = true
+)]
 pub struct ChatConfig {
-    /// Where to listen (`CHAT_ADDR`, default `0.0.0.0:8080`; port 0 picks one).
+    /// Where to listen (port 0 picks a free one).
+    #[arg(
+        long,
+        env = "CHAT_ADDR",
+        value_name = "CHAT_ADDR",
+        default_value = "0.0.0.0:8080"
+    )]
     pub addr: String,
-    /// This node's public URL (`CHAT_PUBLIC_URL`).
+
+    /// Where to serve the internal routes (`/metrics`, `/admin/drain`,
+    /// `/docs`); when set, the public address no longer serves them.
+    #[arg(long, env = "CHAT_INTERNAL_ADDR", value_name = "CHAT_INTERNAL_ADDR")]
+    pub internal_addr: Option<String>,
+
+    /// This node's public URL, where its clients connect.
+    #[arg(long, env = "CHAT_PUBLIC_URL", value_name = "CHAT_PUBLIC_URL",
+        default_value = "http://localhost:8080", value_parser = parse_node_url)]
     pub public_url: String,
-    /// Public URLs of every node (`CHAT_NODES`, comma-separated; may be empty).
+
+    /// Public URLs of every node, comma-separated (the dispatcher's
+    /// fallback when the registry is out of reach).
+    #[arg(long, env = "CHAT_NODES", value_name = "CHAT_NODES", value_delimiter = ',',
+        value_parser = parse_node_url)]
     pub nodes: Vec<String>,
-    /// The store's base URL (`STORE_URL`).
-    pub store_url: String,
-    /// The store's service token (`STORE_API_TOKEN`, required).
-    pub store_token: String,
-    /// The HS256 secret of user tokens (`CHAT_JWT_SECRET`, required).
-    pub jwt_secret: String,
-    /// Longest message, in characters (`CHAT_MAX_MESSAGE_CHARS`).
+
+    /// The store-server's base URL.
+    #[arg(
+        long,
+        env = "STORE_URL",
+        value_name = "STORE_URL",
+        hide_env_values = true,
+        default_value = "http://127.0.0.1:3000"
+    )]
+    pub store_url: SecretUrl,
+
+    /// The store's service token (required; at least 32 bytes).
+    #[arg(long, env = "STORE_API_TOKEN", value_name = "STORE_API_TOKEN", hide_env_values = true,
+        value_parser = secret_of_at_least::<MIN_SECRET_BYTES>)]
+    pub store_token: SecretString,
+
+    /// The HS256 secret of user tokens (required; at least 32 bytes).
+    #[arg(long, env = "CHAT_JWT_SECRET", value_name = "CHAT_JWT_SECRET", hide_env_values = true,
+        value_parser = secret_of_at_least::<MIN_SECRET_BYTES>)]
+    pub jwt_secret: SecretString,
+
+    /// Longest message, in characters.
+    #[arg(long, env = "CHAT_MAX_MESSAGE_CHARS", value_name = "CHAT_MAX_MESSAGE_CHARS",
+        default_value_t = chat_wire::requests::DEFAULT_MAX_MESSAGE_CHARS,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|n| n as usize))]
     pub max_message_chars: usize,
-    /// Messages a user may send per second (`CHAT_MSG_RATE`).
+
+    /// Messages a user may send per second.
+    #[arg(long, env = "CHAT_MSG_RATE", value_name = "CHAT_MSG_RATE", default_value_t = 20,
+        value_parser = clap::value_parser!(u32).range(1..))]
     pub msg_rate: u32,
-    /// Burst above the rate (`CHAT_MSG_BURST`).
+
+    /// Messages a user may send at once above that rate.
+    #[arg(long, env = "CHAT_MSG_BURST", value_name = "CHAT_MSG_BURST", default_value_t = 40,
+        value_parser = clap::value_parser!(u32).range(1..))]
     pub msg_burst: u32,
-    /// Client events of any kind a user may send per second (`CHAT_EVENT_RATE`).
+
+    /// Client events of any kind a user may send per second.
+    #[arg(long, env = "CHAT_EVENT_RATE", value_name = "CHAT_EVENT_RATE", default_value_t = 50,
+        value_parser = clap::value_parser!(u32).range(1..))]
     pub event_rate: u32,
-    /// Burst above that rate (`CHAT_EVENT_BURST`).
+
+    /// Client events a user may send at once above that rate.
+    #[arg(long, env = "CHAT_EVENT_BURST", value_name = "CHAT_EVENT_BURST", default_value_t = 100,
+        value_parser = clap::value_parser!(u32).range(1..))]
     pub event_burst: u32,
-    /// Sockets a user may hold on this node (`CHAT_MAX_SOCKETS_PER_USER`).
+
+    /// Sockets a user may hold on this node.
+    #[arg(long, env = "CHAT_MAX_SOCKETS_PER_USER", value_name = "CHAT_MAX_SOCKETS_PER_USER",
+        default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=10_000).map(|n| n as usize))]
     pub max_sockets_per_user: usize,
-    /// `local` or `mongodb` (`CHAT_ADAPTER`).
+
+    /// Seconds an engine session may stay without a connected socket
+    /// (a refused token, or no CONNECT) before it is closed.
+    #[arg(long, env = "CHAT_CONNECT_TIMEOUT_SECONDS", value_name = "CHAT_CONNECT_TIMEOUT_SECONDS",
+        default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub connect_timeout_seconds: u64,
+
+    /// Engine sessions without a connected socket the node holds at once.
+    #[arg(long, env = "CHAT_MAX_PENDING_SESSIONS", value_name = "CHAT_MAX_PENDING_SESSIONS",
+        default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    pub max_pending_sessions: usize,
+
+    /// Engine sessions without a connected socket one client address
+    /// holds at once.
+    #[arg(long, env = "CHAT_MAX_PENDING_PER_ADDRESS", value_name = "CHAT_MAX_PENDING_PER_ADDRESS",
+        default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize))]
+    pub max_pending_per_address: usize,
+
+    /// Proxies whose `X-Forwarded-For` names the client address,
+    /// comma-separated IP addresses.
+    #[arg(
+        long,
+        env = "CHAT_TRUSTED_PROXIES",
+        value_name = "CHAT_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<IpAddr>,
+
+    /// How chat nodes share rooms: `local` (one node) or `mongodb`.
+    #[arg(
+        long,
+        env = "CHAT_ADAPTER",
+        value_name = "CHAT_ADAPTER",
+        value_enum,
+        default_value = "local"
+    )]
     pub adapter: AdapterKind,
-    /// MongoDB, for the multi-node adapter (`MONGODB_URI`).
-    pub mongodb_uri: String,
-    /// MongoDB database, for the multi-node adapter (`MONGODB_DB`).
+
+    /// MongoDB, for the multi-node adapter's own collection.
+    #[arg(
+        long,
+        env = "MONGODB_URI",
+        value_name = "MONGODB_URI",
+        hide_env_values = true,
+        default_value = "mongodb://127.0.0.1:27017"
+    )]
+    pub mongodb_uri: SecretUrl,
+
+    /// MongoDB database, for the multi-node adapter.
+    #[arg(
+        long,
+        env = "MONGODB_DB",
+        value_name = "MONGODB_DB",
+        default_value = "chat"
+    )]
     pub mongodb_db: String,
-    /// This node's id in the registry (`CHAT_NODE_ID`; random by default).
-    pub node_id: NodeId,
-    /// How long a drain spreads the closing of its sockets
-    /// (`CHAT_DRAIN_SECONDS`).
-    pub drain_spread: Duration,
-    /// The bearer token of `POST /admin/drain` (`CHAT_ADMIN_TOKEN`; unset:
-    /// the admin routes answer 404).
-    pub admin_token: Option<String>,
-    /// Push-notification hook (`CHAT_NOTIFY_URL`; empty: none).
-    pub notify_url: Option<String>,
-    /// Where the log files go (`CHAT_LOG_DIR`).
+
+    /// This node's id in the registry (random when unset).
+    #[arg(long, env = "CHAT_NODE_ID", value_name = "CHAT_NODE_ID", value_parser = parse_node_id)]
+    pub node_id: Option<NodeId>,
+
+    /// Seconds a drain spreads the closing of its sockets over.
+    #[arg(long, env = "CHAT_DRAIN_SECONDS", value_name = "CHAT_DRAIN_SECONDS",
+        default_value_t = 10.0, value_parser = parse_drain_seconds)]
+    pub drain_seconds: f64,
+
+    /// The bearer token of `POST /admin/drain` (at least 16 characters;
+    /// unset: the admin routes do not exist).
+    #[arg(long, env = "CHAT_ADMIN_TOKEN", value_name = "CHAT_ADMIN_TOKEN", hide_env_values = true,
+        value_parser = secret_of_at_least::<16>)]
+    pub admin_token: Option<SecretString>,
+
+    /// Where offline notifications are posted (unset: none).
+    #[arg(
+        long,
+        env = "CHAT_NOTIFY_URL",
+        value_name = "CHAT_NOTIFY_URL",
+        hide_env_values = true
+    )]
+    pub notify_url: Option<SecretUrl>,
+
+    /// Where the log files go.
+    #[arg(
+        long,
+        env = "CHAT_LOG_DIR",
+        value_name = "CHAT_LOG_DIR",
+        default_value = "logs/chat"
+    )]
     pub log_dir: PathBuf,
-    /// Console log filter (`RUST_LOG`).
+
+    /// Console log filter.
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        value_name = "RUST_LOG",
+        default_value = "info"
+    )]
     pub rust_log: String,
 }
 
-impl std::fmt::Debug for ChatConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Secrets stay out of every log line.
-        f.debug_struct("ChatConfig")
-            .field("addr", &self.addr)
-            .field("public_url", &self.public_url)
-            .field("nodes", &self.nodes)
-            .field("store_url", &self.store_url)
-            .field("adapter", &self.adapter)
-            .field("node_id", &self.node_id)
-            .field("drain_spread", &self.drain_spread)
-            .finish_non_exhaustive()
+impl ChatConfig {
+    /// How long a drain spreads the closing of its sockets.
+    pub fn drain_spread(&self) -> Duration {
+        Duration::from_secs_f64(self.drain_seconds)
+    }
+
+    /// How long an engine session may stay without a connected socket.
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout_seconds)
+    }
+
+    /// This node's id: the configured one, or one made up for this process.
+    pub fn node_id(&self) -> NodeId {
+        self.node_id.clone().unwrap_or_else(random_node_id)
     }
 }
 
-impl ChatConfig {
-    /// Reads the configuration; missing secrets are errors.
-    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        let nodes = config::or_default(env, "CHAT_NODES", "")
-            .split(',')
-            .map(str::trim)
-            .filter(|node| !node.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let adapter = match config::or_default(env, "CHAT_ADAPTER", "local").as_str() {
-            "local" => AdapterKind::Local,
-            "mongodb" => AdapterKind::MongoDb,
-            other => {
-                return Err(ConfigError::Invalid {
-                    name: "CHAT_ADAPTER",
-                    value: other.to_owned(),
-                    expected: "`local` or `mongodb`",
-                });
-            }
-        };
-        let node_id = match env.get("CHAT_NODE_ID") {
-            Some(id) => NodeId::parse(id.clone()).map_err(|_| ConfigError::Invalid {
-                name: "CHAT_NODE_ID",
-                value: id,
-                expected: "1 to 64 characters of A-Z a-z 0-9 . _ -",
-            })?,
-            None => random_node_id(),
-        };
-        let drain_seconds: f64 = config::parsed(
-            env,
-            "CHAT_DRAIN_SECONDS",
-            10.0,
-            "a number of seconds, 0 to 3600",
-        )?;
-        if !(0.0..=3600.0).contains(&drain_seconds) {
-            return Err(ConfigError::Invalid {
-                name: "CHAT_DRAIN_SECONDS",
-                value: drain_seconds.to_string(),
-                expected: "a number of seconds, 0 to 3600",
-            });
-        }
-        let admin_token = env.get("CHAT_ADMIN_TOKEN");
-        if let Some(token) = &admin_token
-            && token.chars().count() < MIN_ADMIN_TOKEN_CHARS
-        {
-            return Err(ConfigError::Invalid {
-                name: "CHAT_ADMIN_TOKEN",
-                value: "(hidden)".to_owned(),
-                expected: "at least 16 characters",
-            });
-        }
-        // The node registry keeps it; the store takes only such URLs.
-        let public_url = config::or_default(env, "CHAT_PUBLIC_URL", "http://localhost:8080");
-        if !chat_wire::cluster::is_valid_node_url(&public_url) {
-            return Err(ConfigError::Invalid {
-                name: "CHAT_PUBLIC_URL",
-                value: public_url,
-                expected: chat_wire::cluster::NODE_URL_RULE,
-            });
-        }
-        Ok(Self {
-            addr: config::or_default(env, "CHAT_ADDR", "0.0.0.0:8080"),
-            public_url,
-            nodes,
-            store_url: config::or_default(env, "STORE_URL", "http://127.0.0.1:3000"),
-            store_token: config::required(env, "STORE_API_TOKEN")?,
-            jwt_secret: Self::jwt_secret_from_env(env)?,
-            max_message_chars: config::parsed(
-                env,
-                "CHAT_MAX_MESSAGE_CHARS",
-                chat_wire::requests::DEFAULT_MAX_MESSAGE_CHARS,
-                "a positive whole number",
-            )?,
-            msg_rate: config::parsed(
-                env,
-                "CHAT_MSG_RATE",
-                20,
-                "a whole number of messages per second",
-            )?,
-            msg_burst: config::parsed(env, "CHAT_MSG_BURST", 40, "a whole number of messages")?,
-            event_rate: config::parsed(
-                env,
-                "CHAT_EVENT_RATE",
-                50,
-                "a whole number of events per second",
-            )?,
-            event_burst: config::parsed(env, "CHAT_EVENT_BURST", 100, "a whole number of events")?,
-            max_sockets_per_user: config::parsed(
-                env,
-                "CHAT_MAX_SOCKETS_PER_USER",
-                16,
-                "a whole number of sockets",
-            )?,
-            adapter,
-            node_id,
-            drain_spread: Duration::from_secs_f64(drain_seconds),
-            admin_token,
-            mongodb_uri: config::or_default(env, "MONGODB_URI", "mongodb://127.0.0.1:27017"),
-            mongodb_db: config::or_default(env, "MONGODB_DB", "chat"),
-            notify_url: env.get("CHAT_NOTIFY_URL"),
-            log_dir: config::or_default(env, "CHAT_LOG_DIR", "logs/chat").into(),
-            rust_log: config::or_default(env, "RUST_LOG", "info"),
-        })
+fn parse_node_url(url: &str) -> Result<String, String> {
+    match is_valid_node_url(url.trim()) {
+        true => Ok(url.trim().to_owned()),
+        false => Err(format!("expected {NODE_URL_RULE}")),
     }
+}
 
-    /// Reads only what `chat-server token` needs. A secret shorter than
-    /// [`MIN_JWT_SECRET_BYTES`] is refused: HS256 with a short secret can
-    /// be brute-forced from any token.
-    pub fn jwt_secret_from_env(env: &impl Env) -> Result<String, ConfigError> {
-        let secret = config::required(env, "CHAT_JWT_SECRET")?;
-        if secret.len() < MIN_JWT_SECRET_BYTES {
-            return Err(ConfigError::Invalid {
-                name: "CHAT_JWT_SECRET",
-                value: "(hidden)".to_owned(),
-                expected: "at least 32 bytes (e.g. `openssl rand -hex 32`)",
-            });
-        }
-        Ok(secret)
+fn parse_node_id(id: &str) -> Result<NodeId, String> {
+    NodeId::parse(id.to_owned())
+        .map_err(|_| "expected 1 to 64 characters of A-Z a-z 0-9 . _ -".to_owned())
+}
+
+fn parse_drain_seconds(seconds: &str) -> Result<f64, String> {
+    match seconds.trim().parse::<f64>() {
+        Ok(seconds) if (0.0..=3600.0).contains(&seconds) => Ok(seconds),
+        _ => Err("expected a number of seconds, 0 to 3600".to_owned()),
     }
 }
 
@@ -219,51 +264,65 @@ fn random_node_id() -> NodeId {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use secrecy::ExposeSecret;
+    use service_kit::config::parse_from;
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
-    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+    /// The configuration from `args` (besides the two required secrets).
+    /// Flags stand for the variables: a test must not set the process's
+    /// environment, which the other tests share.
+    fn with(args: &[&str]) -> Result<ChatConfig, String> {
+        let mut all = vec![
+            "chat-server",
+            "--store-token",
+            SECRET,
+            "--jwt-secret",
+            SECRET,
+        ];
+        all.extend_from_slice(args);
+        parse_from::<ChatConfig, _, _>(all)
     }
 
     #[test]
-    fn secrets_are_required_and_named() {
-        let err = ChatConfig::from_env(&env(&[("CHAT_JWT_SECRET", SECRET)])).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "missing required environment variable STORE_API_TOKEN"
+    fn secrets_are_required_named_and_never_shown() {
+        let err = parse_from::<ChatConfig, _, _>(["chat-server", "--jwt-secret", SECRET]);
+        if std::env::var_os("STORE_API_TOKEN").is_none() {
+            assert_eq!(
+                err.unwrap_err(),
+                "missing required environment variable STORE_API_TOKEN"
+            );
+        }
+        let short = "s".repeat(31);
+        let err = with(&["--jwt-secret", &short]).unwrap_err();
+        assert!(
+            err.contains("CHAT_JWT_SECRET") && err.contains("32 bytes"),
+            "{err}"
         );
-        let err = ChatConfig::from_env(&env(&[("STORE_API_TOKEN", "s")])).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "missing required environment variable CHAT_JWT_SECRET"
+        assert!(!err.contains(&short), "{err}");
+        let err = with(&["--store-token", "short-token"]).unwrap_err();
+        assert!(
+            err.contains("STORE_API_TOKEN") && !err.contains("short-token"),
+            "{err}"
         );
+        let config = with(&["--admin-token", "0123456789abcdef"]).unwrap();
+        let printed = format!("{config:?}");
+        assert!(
+            !printed.contains(SECRET) && !printed.contains("0123456789abcdef"),
+            "{printed}"
+        );
+        assert_eq!(config.jwt_secret.expose_secret(), SECRET);
     }
 
     #[test]
     fn defaults_follow_the_contract() {
-        let config = ChatConfig::from_env(&env(&[
-            ("STORE_API_TOKEN", "s"),
-            ("CHAT_JWT_SECRET", SECRET),
-        ]))
-        .unwrap();
+        let config = with(&[]).unwrap();
         assert_eq!(config.addr, "0.0.0.0:8080");
-        assert_eq!(config.store_url, "http://127.0.0.1:3000");
+        assert_eq!(config.store_url.expose(), "http://127.0.0.1:3000");
         assert_eq!(
             (config.max_message_chars, config.msg_rate, config.msg_burst),
             (4000, 20, 40)
         );
-        assert!(config.nodes.is_empty());
-        assert!(config.notify_url.is_none());
-        assert_eq!(config.adapter, AdapterKind::Local);
-        assert_eq!(config.drain_spread, Duration::from_secs(10));
-        assert!(config.admin_token.is_none());
-        assert!(config.node_id.as_str().starts_with("chat-"));
-        assert!(!format!("{config:?}").contains(SECRET));
         assert_eq!(
             (
                 config.event_rate,
@@ -272,71 +331,68 @@ mod tests {
             ),
             (50, 100, 16)
         );
+        assert_eq!(config.drain_spread(), Duration::from_secs(10));
+        assert_eq!(config.connect_timeout(), Duration::from_secs(10));
+        assert!(config.node_id().as_str().starts_with("chat-"));
     }
 
     #[test]
-    fn nodes_are_a_comma_separated_list_and_the_adapter_is_checked() {
-        let config = ChatConfig::from_env(&env(&[
-            ("STORE_API_TOKEN", "s"),
-            ("CHAT_JWT_SECRET", SECRET),
-            ("CHAT_NODES", "http://a:8080, http://b:8080,"),
-        ]))
-        .unwrap();
+    fn a_rate_size_or_count_of_zero_is_refused_in_one_line() {
+        for (flag, variable) in [
+            ("--msg-rate", "CHAT_MSG_RATE"),
+            ("--msg-burst", "CHAT_MSG_BURST"),
+            ("--event-rate", "CHAT_EVENT_RATE"),
+            ("--event-burst", "CHAT_EVENT_BURST"),
+            ("--max-message-chars", "CHAT_MAX_MESSAGE_CHARS"),
+            ("--max-sockets-per-user", "CHAT_MAX_SOCKETS_PER_USER"),
+            ("--max-pending-sessions", "CHAT_MAX_PENDING_SESSIONS"),
+            ("--max-pending-per-address", "CHAT_MAX_PENDING_PER_ADDRESS"),
+            ("--connect-timeout-seconds", "CHAT_CONNECT_TIMEOUT_SECONDS"),
+        ] {
+            let err = with(&[flag, "0"]).unwrap_err();
+            assert!(
+                err.starts_with(&format!("environment variable {variable}=\"0\" is invalid")),
+                "{flag}: {err}"
+            );
+            assert!(!err.contains('\n'), "{err}");
+        }
+    }
+
+    #[test]
+    fn nodes_are_absolute_web_urls_and_the_adapter_is_checked() {
+        let config = with(&["--nodes", "http://a:8080, http://b:8080"]).unwrap();
         assert_eq!(config.nodes, vec!["http://a:8080", "http://b:8080"]);
-        let bad = ChatConfig::from_env(&env(&[
-            ("STORE_API_TOKEN", "s"),
-            ("CHAT_JWT_SECRET", SECRET),
-            ("CHAT_ADAPTER", "redis"),
-        ]));
-        assert!(bad.is_err());
-    }
-
-    #[test]
-    fn a_short_jwt_secret_is_refused_without_being_shown() {
-        let short = "s".repeat(31);
-        let err = ChatConfig::from_env(&env(&[
-            ("STORE_API_TOKEN", "s"),
-            ("CHAT_JWT_SECRET", &short),
-        ]))
-        .unwrap_err()
-        .to_string();
+        for bad in ["javascript:alert(1)", "http://u:p@a:8080", "a:8080"] {
+            let err = with(&["--nodes", bad]).unwrap_err();
+            assert!(err.contains("CHAT_NODES"), "{err}");
+            let err = with(&["--public-url", bad]).unwrap_err();
+            assert!(err.contains("CHAT_PUBLIC_URL"), "{err}");
+        }
+        let err = with(&["--adapter", "redis"]).unwrap_err();
         assert!(
-            err.contains("CHAT_JWT_SECRET") && err.contains("32 bytes"),
+            err.contains("CHAT_ADAPTER") && err.contains("mongodb"),
             "{err}"
         );
-        assert!(!err.contains(&short));
+        assert_eq!(
+            with(&["--adapter", "mongodb"]).unwrap().adapter,
+            AdapterKind::MongoDb
+        );
     }
 
     #[test]
     fn cluster_settings_are_checked() {
-        let base = [("STORE_API_TOKEN", "s"), ("CHAT_JWT_SECRET", SECRET)];
-        let with = |extra: (&str, &str)| {
-            let mut pairs = base.to_vec();
-            pairs.push(extra);
-            ChatConfig::from_env(&env(&pairs))
-        };
-        let config = with(("CHAT_NODE_ID", "chat-a")).unwrap();
-        assert_eq!(config.node_id.as_str(), "chat-a");
-        assert!(with(("CHAT_NODE_ID", "a/b")).is_err());
-        let config = with(("CHAT_DRAIN_SECONDS", "0.5")).unwrap();
-        assert_eq!(config.drain_spread, Duration::from_millis(500));
-        assert!(with(("CHAT_DRAIN_SECONDS", "-1")).is_err());
-        let short = with(("CHAT_ADMIN_TOKEN", "short")).unwrap_err().to_string();
+        let config = with(&["--node-id", "chat-a"]).unwrap();
+        assert_eq!(config.node_id().as_str(), "chat-a");
+        assert!(with(&["--node-id", "a/b"]).is_err());
+        let config = with(&["--drain-seconds", "0.5"]).unwrap();
+        assert_eq!(config.drain_spread(), Duration::from_millis(500));
+        assert!(with(&["--drain-seconds", "-1"]).is_err());
+        let short = with(&["--admin-token", "short"]).unwrap_err();
         assert!(
-            short.contains("CHAT_ADMIN_TOKEN") && !short.contains("short\""),
+            short.contains("CHAT_ADMIN_TOKEN") && !short.contains("\"short\""),
             "{short}"
         );
-        let config = with(("CHAT_ADMIN_TOKEN", "0123456789abcdef")).unwrap();
-        assert_eq!(config.admin_token.as_deref(), Some("0123456789abcdef"));
-        assert_eq!(
-            with(("CHAT_ADAPTER", "mongodb")).unwrap().adapter,
-            AdapterKind::MongoDb
-        );
-        let config = with(("CHAT_PUBLIC_URL", "https://chat.example:8443/a")).unwrap();
-        assert_eq!(config.public_url, "https://chat.example:8443/a");
-        for bad in ["http://chat a", "http://chät", "http://a\tb"] {
-            let err = with(("CHAT_PUBLIC_URL", bad)).unwrap_err().to_string();
-            assert!(err.contains("CHAT_PUBLIC_URL"), "{err}");
-        }
+        let config = with(&["--trusted-proxies", "10.0.0.1,::1"]).unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
     }
 }

@@ -2,9 +2,12 @@
 //! events and messages (rates come from Prometheus' `rate()`), and the time
 //! from an event's arrival to its ack.
 
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
@@ -35,6 +38,8 @@ pub struct ChatMetrics {
     pub sockets_refused: Counter,
     /// Broadcast packets dropped because a recipient's buffer was full.
     pub broadcast_drops: Counter,
+    /// New engine sessions refused: too many were waiting to authenticate.
+    pub sessions_refused: Counter,
     events: Family<EventLabels, Counter>,
     ack_latency: Family<EventLabels, Histogram, fn() -> Histogram>,
 }
@@ -55,6 +60,7 @@ impl ChatMetrics {
             events_over_budget: Counter::default(),
             sockets_refused: Counter::default(),
             broadcast_drops: Counter::default(),
+            sessions_refused: Counter::default(),
             events: Family::default(),
             ack_latency: Family::new_with_constructor(latency_histogram),
         };
@@ -89,6 +95,11 @@ impl ChatMetrics {
             metrics.broadcast_drops.clone(),
         );
         registry.register(
+            "sessions_refused",
+            "New engine sessions refused because their address (CHAT_MAX_PENDING_PER_ADDRESS) or the node (CHAT_MAX_PENDING_SESSIONS) held the most sessions waiting to authenticate",
+            metrics.sessions_refused.clone(),
+        );
+        registry.register(
             "events",
             "Socket events handled, by event and outcome",
             metrics.events.clone(),
@@ -101,6 +112,21 @@ impl ChatMetrics {
         metrics
     }
 
+    /// Registers a gauge whose value is read from the node's own
+    /// structures at each scrape.
+    pub fn register_reading(
+        registry: &mut Registry,
+        name: &'static str,
+        help: &'static str,
+        read: impl Fn() -> usize + Send + Sync + 'static,
+    ) {
+        registry.register_collector(Box::new(Reading {
+            name,
+            help,
+            read: Box::new(read),
+        }));
+    }
+
     /// Counts an answered event and its latency.
     pub fn observe_event(&self, event: &'static str, outcome: &'static str, started: Instant) {
         let labels = EventLabels { event, outcome };
@@ -108,5 +134,26 @@ impl ChatMetrics {
         self.ack_latency
             .get_or_create(&labels)
             .observe(started.elapsed().as_secs_f64());
+    }
+}
+
+/// A gauge of [`ChatMetrics::register_reading`].
+struct Reading {
+    name: &'static str,
+    help: &'static str,
+    read: Box<dyn Fn() -> usize + Send + Sync>,
+}
+
+impl std::fmt::Debug for Reading {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reading").field("name", &self.name).finish()
+    }
+}
+
+impl Collector for Reading {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let gauge = ConstGauge::new(i64::try_from((self.read)()).unwrap_or(i64::MAX));
+        let metric = encoder.encode_descriptor(self.name, self.help, None, gauge.metric_type())?;
+        gauge.encode(metric)
     }
 }

@@ -5,13 +5,19 @@
 //! Messages wait in a bounded queue that never blocks delivery: when it is
 //! full the notification is dropped, counted and logged. A few messages are
 //! handled at once, at most 32 posts are in flight, each post has 5 s, and
-//! a post is retried with back-off only when it may succeed later (network
-//! errors, 5xx, 408, 429; not other 4xx); an endpoint that stays down is
-//! counted and logged, never fatal. Offline means "no socket on any live chat node": the store answers
-//! who of the group is online when the message is handled, and the node that
-//! stored the message is the one that notifies.
+//! a post is retried with a jittered back-off only when it may succeed
+//! later (network errors, 5xx, 408, 429; not other 4xx), at most
+//! [`TRIES`] times in all; an endpoint that stays down is counted and
+//! logged, never fatal. Offline means "no socket on any live chat node":
+//! the store answers who of the group is online when the message is
+//! handled, and the node that stored the message is the one that notifies.
+//!
+//! A notification carries the message as its group's readers may see it:
+//! while the group's history gate is closed, without its text
+//! (`events::gate`). The URL may carry credentials: it is never logged.
 
 use crate::store_client::StoreClient;
+use backon::{ExponentialBuilder, Retryable};
 use chat_wire::ids::Up;
 use chat_wire::model::Message;
 use futures::StreamExt;
@@ -20,6 +26,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use serde::Serialize;
+use service_kit::config::SecretUrl;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,12 +36,8 @@ use tokio::sync::{Semaphore, mpsc};
 const QUEUE_CAPACITY: usize = 10_000;
 /// Posts in flight at once.
 const CONCURRENT_POSTS: usize = 32;
-/// Waits before the 2nd, 3rd and 4th try of a post.
-const BACK_OFF: [Duration; 3] = [
-    Duration::from_millis(200),
-    Duration::from_secs(1),
-    Duration::from_secs(5),
-];
+/// Tries of one post, the first included.
+const TRIES: usize = 4;
 /// Time allowed for one post.
 const POST_TIMEOUT: Duration = Duration::from_secs(5);
 /// Messages whose group is read at the same time.
@@ -70,7 +73,11 @@ pub struct Notifier {
 
 impl Notifier {
     /// A notifier posting to `url` (none: disabled), registering its counters.
-    pub fn spawn(url: Option<String>, store: StoreClient, registry: &mut Registry) -> Self {
+    pub fn spawn(
+        url: Option<SecretUrl>,
+        store: StoreClient,
+        registry: &mut Registry,
+    ) -> anyhow::Result<Self> {
         let counts = Family::<OutcomeLabels, Counter>::default();
         registry.register(
             "notifications",
@@ -78,27 +85,24 @@ impl Notifier {
             counts.clone(),
         );
         let Some(url) = url else {
-            return Self {
+            return Ok(Self {
                 queue: None,
                 counts,
-            };
+            });
         };
         let (queue, messages) = mpsc::channel(QUEUE_CAPACITY);
         let worker = Worker {
             url,
-            http: reqwest::Client::builder()
-                .timeout(POST_TIMEOUT)
-                .build()
-                .unwrap_or_default(),
+            http: reqwest::Client::builder().timeout(POST_TIMEOUT).build()?,
             store,
             counts: counts.clone(),
             in_flight: Arc::new(Semaphore::new(CONCURRENT_POSTS)),
         };
         tokio::spawn(worker.run(messages));
-        Self {
+        Ok(Self {
             queue: Some(queue),
             counts,
-        }
+        })
     }
 
     /// Queues a new message for its offline members; never waits.
@@ -114,7 +118,7 @@ impl Notifier {
 }
 
 struct Worker {
-    url: String,
+    url: SecretUrl,
     http: reqwest::Client,
     store: StoreClient,
     counts: Family<OutcomeLabels, Counter>,
@@ -149,6 +153,10 @@ impl Worker {
                 return;
             }
         };
+        let message = match presence.history_visible() {
+            true => message,
+            false => message.without_text(),
+        };
         let online: HashSet<&Up> = presence.online.iter().collect();
         let message = Arc::new(message);
         let offline = presence
@@ -171,34 +179,44 @@ impl Worker {
 
     async fn post_with_retries(&self, to: &Up, message: &Message) {
         let body = Notification { to, message };
-        let mut waits = BACK_OFF.iter();
-        loop {
-            let result = self.http.post(&self.url).json(&body).send().await;
-            let (failure, worth_retrying) = match result {
-                Ok(response) if response.status().is_success() => {
-                    self.counts
-                        .get_or_create(&OutcomeLabels { outcome: "sent" })
-                        .inc();
-                    return;
-                }
-                Ok(response) => (
-                    format!("status {}", response.status()),
-                    may_succeed_later(response.status()),
-                ),
-                Err(err) => (err.to_string(), true),
-            };
-            match waits.next().filter(|_| worth_retrying) {
-                Some(wait) => tokio::time::sleep(*wait).await,
-                None => {
-                    self.counts
-                        .get_or_create(&OutcomeLabels { outcome: "failed" })
-                        .inc();
-                    tracing::warn!(to = %to, id = %message.id, error = %failure, "notification failed after retries");
-                    return;
-                }
+        let post = || async {
+            match self.http.post(self.url.expose()).json(&body).send().await {
+                Ok(response) if response.status().is_success() => Ok(()),
+                Ok(response) => Err(PostFailure {
+                    why: format!("status {}", response.status()),
+                    worth_retrying: may_succeed_later(response.status()),
+                }),
+                // Without the URL, which may carry credentials.
+                Err(err) => Err(PostFailure {
+                    why: err.without_url().to_string(),
+                    worth_retrying: true,
+                }),
             }
-        }
+        };
+        let backoff = ExponentialBuilder::new()
+            .with_jitter()
+            .with_min_delay(Duration::from_millis(200))
+            .with_max_delay(Duration::from_secs(5))
+            .with_max_times(TRIES - 1);
+        let outcome = match post
+            .retry(backoff)
+            .when(|failure| failure.worth_retrying)
+            .await
+        {
+            Ok(()) => "sent",
+            Err(failure) => {
+                tracing::warn!(to = %to, id = %message.id, error = %failure.why, "notification failed after retries");
+                "failed"
+            }
+        };
+        self.counts.get_or_create(&OutcomeLabels { outcome }).inc();
     }
+}
+
+/// Why a post failed, and whether trying again may help.
+struct PostFailure {
+    why: String,
+    worth_retrying: bool,
 }
 
 #[cfg(test)]

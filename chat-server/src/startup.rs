@@ -1,67 +1,83 @@
 //! Building and running the chat-server: [`Application::build`] binds the
-//! listener (port 0 picks a free one, for tests) and wires Socket.IO, the
+//! listeners (port 0 picks a free one, for tests) and wires Socket.IO, the
 //! REST gateway and the store client; [`Application::run_until_stopped`]
-//! serves until it is asked to stop, then drains: every client moves to
-//! another node, every acked message is stored, and the node leaves the
-//! registry.
+//! starts the node's tasks and serves until it is asked to stop, then
+//! drains: every client moves to another node, every acked message is
+//! stored, and the node leaves the registry.
 
-use crate::cluster::adapter::AdapterHealth;
+use crate::cluster::drain::drain;
 use crate::cluster::lifecycle::{Lifecycle, StopReason};
-use crate::cluster::presence::Presence;
+use crate::cluster::presence::{self, Presence};
 use crate::cluster::transports::Transports;
+use crate::cluster::{Cluster, Node, registry};
 use crate::config::ChatConfig;
+use crate::engine::Engine;
+use crate::expiry::{self, ExpiryWatch};
 use crate::http;
 use crate::jwt::JwtKeys;
+use crate::limits::pending::{PendingLimits, PendingSessions};
 use crate::limits::rate::UserRate;
 use crate::limits::sockets::SocketQuota;
 use crate::location::NodeLocator;
 use crate::metrics::ChatMetrics;
 use crate::notify::Notifier;
-use crate::socket::expiry::ExpiryWatch;
-use crate::socket::server::SocketServer;
 use crate::state::AppState;
 use crate::store_client::StoreClient;
 use anyhow::Context;
 use axum::Router;
 use prometheus_client::registry::Registry;
+use secrecy::ExposeSecret;
 use service_kit::metrics::HttpMetrics;
 use service_kit::server::{Limits, serve, with_common_layers};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 /// The largest REST request body, in bytes.
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// The longest a REST request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// A chat-server bound to its port, ready to run.
+/// A chat-server bound to its ports, ready to run.
 pub struct Application {
+    public: Listening,
+    internal: Option<Listening>,
+    engine: Engine,
+    cluster: Cluster,
+    drain_spread: Duration,
+}
+
+/// A bound listener and the routes it serves.
+struct Listening {
     listener: TcpListener,
     router: Router,
-    sockets: SocketServer,
-    state: AppState,
-    drain_spread: Duration,
-    port: u16,
 }
 
 impl Application {
-    /// Wires every part and binds `config.addr`.
+    /// Wires every part and binds `config.addr` (and
+    /// `config.internal_addr`, when set).
     pub async fn build(config: ChatConfig) -> anyhow::Result<Self> {
         let mut registry = Registry::with_prefix("chat");
         let http_metrics = HttpMetrics::register(&mut registry);
+        let metrics = ChatMetrics::register(&mut registry);
         let store = StoreClient::new(&config.store_url, &config.store_token, &mut registry)
             .context("cannot build the store client")?;
-        let notifier = Notifier::spawn(config.notify_url.clone(), store.clone(), &mut registry);
-        let (expiry, expiry_queue) = ExpiryWatch::new();
-        let state = AppState {
-            store,
-            notifier,
-            jwt: JwtKeys::new(&config.jwt_secret),
-            presence: Presence::new(config.node_id.clone()),
-            metrics: ChatMetrics::register(&mut registry),
+        let notifier = Notifier::spawn(config.notify_url.clone(), store.clone(), &mut registry)
+            .context("cannot build the notification client")?;
+        let (expiry_watch, expiry_queue) = ExpiryWatch::new();
+        let node = Node {
+            presence: Presence::new(config.node_id()),
+            lifecycle: Lifecycle::default(),
             locator: NodeLocator::new(config.nodes.clone(), config.public_url.clone()),
+            transports: Transports::new(config.connect_timeout()),
+        };
+        let state = AppState {
+            store: store.clone(),
+            notifier,
+            jwt: JwtKeys::new(config.jwt_secret.expose_secret()),
+            metrics: metrics.clone(),
             message_rate: UserRate::new(
                 config.msg_rate,
                 config.msg_burst,
@@ -73,75 +89,158 @@ impl Application {
                 "you are sending events too fast; slow down",
             ),
             socket_quota: SocketQuota::new(config.max_sockets_per_user),
+            pending: PendingSessions::new(PendingLimits {
+                per_node: config.max_pending_sessions,
+                per_address: config.max_pending_per_address,
+                timeout: config.connect_timeout(),
+            }),
+            trusted_proxies: config.trusted_proxies.clone().into(),
             max_message_chars: config.max_message_chars,
-            lifecycle: Lifecycle::default(),
-            transports: Transports::default(),
-            adapter: AdapterHealth::default(),
+            expiry: expiry_watch,
             admin_token: config.admin_token.clone(),
-            expiry,
+            node: node.clone(),
         };
         state.message_rate.spawn_cleanup();
         state.event_rate.spawn_cleanup();
-        let (router, _) = http::router(state.clone(), Arc::new(registry));
+        let pending = state.pending.clone();
+        ChatMetrics::register_reading(
+            &mut registry,
+            "sessions_pending",
+            "Engine sessions whose socket has not connected yet (new ones are refused beyond CHAT_MAX_PENDING_SESSIONS)",
+            move || pending.count(),
+        );
+        let transports = node.transports.clone();
+        ChatMetrics::register_reading(
+            &mut registry,
+            "transports_tracked",
+            "Sessions whose transport's connection is remembered for drains: connected sockets, and sessions not connected yet until their deadline",
+            move || {
+                let (connected, pending) = transports.held();
+                connected + pending
+            },
+        );
+        let (routes, _) = http::routes(state.clone(), Arc::new(registry));
         let limits = Limits {
             timeout: REQUEST_TIMEOUT,
             body_limit: BODY_LIMIT,
         };
-        let router = with_common_layers(router, http_metrics, limits);
-        let (sockets, router) = SocketServer::build(&config, &state, router).await?;
-        sockets.spawn_expiry(expiry_queue);
-        let listener = TcpListener::bind(&config.addr)
-            .await
-            .with_context(|| format!("cannot listen on CHAT_ADDR={}", config.addr))?;
-        let port = listener.local_addr()?.port();
+        let layered = |router: Router| with_common_layers(router, http_metrics.clone(), limits);
+        let (public, internal) = match &config.internal_addr {
+            Some(_) => (
+                routes.public.merge(routes.probes.clone()),
+                Some(routes.operators.merge(routes.probes)),
+            ),
+            None => (
+                routes.public.merge(routes.probes).merge(routes.operators),
+                None,
+            ),
+        };
+        let (engine, public) = Engine::build(&config, &state, layered(public)).await?;
+        node.lifecycle.spawn_essential(
+            "token expiry",
+            expiry::run(engine.rooms.clone(), expiry_queue),
+        );
+        let public = Listening {
+            listener: bind(&config.addr, "CHAT_ADDR").await?,
+            router: public,
+        };
+        let internal = match (&config.internal_addr, internal) {
+            (Some(addr), Some(router)) => Some(Listening {
+                listener: bind(addr, "CHAT_INTERNAL_ADDR").await?,
+                router: layered(router),
+            }),
+            _ => None,
+        };
+        let cluster = Cluster {
+            node,
+            store,
+            metrics,
+            rooms: engine.rooms.clone(),
+        };
         Ok(Self {
-            listener,
-            router,
-            sockets,
-            state,
-            drain_spread: config.drain_spread,
-            port,
+            public,
+            internal,
+            engine,
+            cluster,
+            drain_spread: config.drain_spread(),
         })
     }
 
-    /// The port it listens on.
+    /// The port of the public listener.
     pub fn port(&self) -> u16 {
-        self.port
+        port_of(&self.public.listener)
+    }
+
+    /// The port of the internal listener, when there is one.
+    pub fn internal_port(&self) -> Option<u16> {
+        self.internal.as_ref().map(|l| port_of(&l.listener))
     }
 
     /// Serves until `shutdown` resolves or the node is asked to stop
     /// (`POST /admin/drain`, or a fault that leaves it unable to work with
     /// the other nodes); then drains and lets in-flight requests finish.
-    /// Fails only on such a fault.
+    /// The internal listener serves until the drain is over. Fails only on
+    /// such a fault.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let Self {
+            public,
+            internal,
+            engine,
+            cluster,
+            drain_spread,
+        } = self;
+        let lifecycle = cluster.node.lifecycle.clone();
         tracing::info!(
-            port = self.port,
-            node = %self.state.presence.node(),
+            port = port_of(&public.listener),
+            internal_port = internal.as_ref().map(|l| port_of(&l.listener)),
+            node = %cluster.node.presence.node(),
             "chat-server listening on port {}",
-            self.port
+            port_of(&public.listener)
         );
-        let (sockets, state, spread) = (self.sockets, self.state, self.drain_spread);
-        let registry = sockets.spawn_registry(&state);
-        let lifecycle = state.lifecycle.clone();
-        let stop = async move {
-            tokio::select! {
-                () = shutdown => {}
-                reason = state.lifecycle.stop_requested() => {
-                    if let StopReason::Fatal(why) = &reason {
-                        tracing::error!(reason = %why, "this node cannot go on; draining it");
+        let heartbeat = lifecycle.spawn_essential("node registry", registry::run(cluster.clone()));
+        lifecycle.spawn_essential("presence writer", presence::writer::run(cluster.clone()));
+        let drained = CancellationToken::new();
+        let stop = {
+            let drained = drained.clone();
+            async move {
+                tokio::select! {
+                    () = shutdown => {}
+                    reason = cluster.node.lifecycle.stop_requested() => {
+                        if let StopReason::Fatal(why) = &reason {
+                            tracing::error!(reason = %why, "this node cannot go on; draining it");
+                        }
                     }
                 }
+                drain(&cluster, drain_spread, heartbeat).await;
+                engine.close().await;
+                drained.cancel();
             }
-            sockets.drain(&state, spread, registry).await;
-            sockets.close().await;
         };
-        serve(self.listener, self.router, stop).await?;
+        let internal = async move {
+            match internal {
+                Some(Listening { listener, router }) => {
+                    serve(listener, router, drained.cancelled_owned()).await
+                }
+                None => Ok(()),
+            }
+        };
+        tokio::try_join!(serve(public.listener, public.router, stop), internal)?;
         match lifecycle.stop_reason() {
             Some(StopReason::Fatal(why)) => Err(anyhow::anyhow!(why)),
             _ => Ok(()),
         }
     }
+}
+
+async fn bind(addr: &str, variable: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {variable}={addr}"))
+}
+
+fn port_of(listener: &TcpListener) -> u16 {
+    listener.local_addr().map(|addr| addr.port()).unwrap_or(0)
 }

@@ -1,16 +1,18 @@
-//! The state shared by socket handlers and HTTP handlers: cheap clones.
+//! The state shared by socket events and HTTP handlers: cheap clones of
+//! the node's handles, built once in `startup`.
 
-use crate::cluster::adapter::AdapterHealth;
-use crate::cluster::lifecycle::Lifecycle;
-use crate::cluster::presence::Presence;
-use crate::cluster::transports::Transports;
+use crate::cluster::Node;
+use crate::expiry::ExpiryWatch;
 use crate::jwt::JwtKeys;
+use crate::limits::pending::PendingSessions;
 use crate::limits::rate::UserRate;
 use crate::limits::sockets::SocketQuota;
-use crate::location::NodeLocator;
 use crate::metrics::ChatMetrics;
 use crate::notify::Notifier;
 use crate::store_client::StoreClient;
+use secrecy::SecretString;
+use std::net::IpAddr;
+use std::sync::Arc;
 
 /// Shared handles of the running chat-server.
 #[derive(Debug, Clone)]
@@ -19,12 +21,8 @@ pub struct AppState {
     pub store: StoreClient,
     /// User-token verification.
     pub jwt: JwtKeys,
-    /// Who is online, here and in the cluster.
-    pub presence: Presence,
     /// Real-time metrics.
     pub metrics: ChatMetrics,
-    /// Node assignment for `/chat/location` and `migrate`.
-    pub locator: NodeLocator,
     /// Offline notifications.
     pub notifier: Notifier,
     /// Per-user message rate.
@@ -33,29 +31,17 @@ pub struct AppState {
     pub event_rate: UserRate,
     /// Sockets per user.
     pub socket_quota: SocketQuota,
+    /// Engine sessions that have not connected their socket yet.
+    pub pending: PendingSessions,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<[IpAddr]>,
     /// Longest message, in characters.
     pub max_message_chars: usize,
-    /// Registered, draining, stopping; work in flight.
-    pub lifecycle: Lifecycle,
-    /// The connections of the sockets' transports, for drains.
-    pub transports: Transports,
-    /// Whether the adapter hears the other nodes (always, on one node).
-    pub adapter: AdapterHealth,
     /// Sockets whose token expiry is watched.
-    pub expiry: crate::socket::expiry::ExpiryWatch,
-    /// The bearer token of the admin routes; `None`: they answer 404.
-    pub admin_token: Option<String>,
-}
-
-impl AppState {
-    /// `Ok` when the node may take new sockets, else why not.
-    pub fn accepts_sockets(&self) -> Result<(), &'static str> {
-        if self.lifecycle.is_draining() {
-            return Err("this chat node is draining: connect to another node");
-        }
-        if !self.lifecycle.is_registered() {
-            return Err("this chat node is not in the node registry yet");
-        }
-        self.adapter.check()
-    }
+    pub expiry: ExpiryWatch,
+    /// The bearer token of the admin routes; `None`: they do not exist.
+    pub admin_token: Option<SecretString>,
+    /// This node's part in the cluster: presence, lifecycle, locator,
+    /// transports.
+    pub node: Node,
 }

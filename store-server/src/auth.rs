@@ -8,22 +8,27 @@ use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use secrecy::{ExposeSecret, SecretString};
 use service_kit::ApiError;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
 /// The expected bearer token.
 #[derive(Clone)]
-pub struct ServiceToken(Arc<str>);
+pub struct ServiceToken(Arc<SecretString>);
 
 impl ServiceToken {
     /// Wraps the configured token.
-    pub fn new(token: &str) -> Self {
-        Self(token.into())
+    pub fn new(token: &SecretString) -> Self {
+        Self(Arc::new(token.clone()))
     }
 
     fn matches(&self, presented: &str) -> bool {
-        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+        self.0
+            .expose_secret()
+            .as_bytes()
+            .ct_eq(presented.as_bytes())
+            .into()
     }
 }
 

@@ -1,76 +1,120 @@
-//! The store-server's configuration, read once from the environment in `main`.
+//! The store-server's configuration: every setting is an environment
+//! variable (and the same flag on the command line), declared once here
+//! with its default and its range, read once in `main`. `store-server
+//! --help` lists them all; README's table is the reference for operators.
+//!
+//! A missing or invalid setting stops the server at start with one line
+//! that names it (see `service_kit::config`); the token never appears in
+//! that line, in `--help`, nor in a `Debug` print.
 
-use service_kit::config::{self, ConfigError, Env};
+use clap::Parser;
+use clap::builder::TypedValueParser;
+use secrecy::SecretString;
+use service_kit::config::{SecretUrl, secret_of_at_least};
 use std::path::PathBuf;
 
+/// The shortest service token accepted, in bytes.
+pub const MIN_TOKEN_BYTES: usize = 32;
+
 /// Everything the store-server needs to start.
-#[derive(Clone)]
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "store-server",
+    version,
+    about = "Internal data service of the chat, over MongoDB"
+)]
 pub struct StoreConfig {
-    /// Where to listen (`STORE_ADDR`, default `127.0.0.1:3000`; port 0 picks one).
+    /// Where to listen (port 0 picks a free one); keep it private.
+    #[arg(
+        long,
+        env = "STORE_ADDR",
+        value_name = "STORE_ADDR",
+        default_value = "127.0.0.1:3000"
+    )]
     pub addr: String,
-    /// MongoDB connection string (`MONGODB_URI`).
-    pub mongodb_uri: String,
-    /// Database name (`MONGODB_DB`, default `chat`).
+
+    /// MongoDB connection string.
+    #[arg(
+        long,
+        env = "MONGODB_URI",
+        value_name = "MONGODB_URI",
+        hide_env_values = true,
+        default_value = "mongodb://127.0.0.1:27017"
+    )]
+    pub mongodb_uri: SecretUrl,
+
+    /// Database name.
+    #[arg(
+        long,
+        env = "MONGODB_DB",
+        value_name = "MONGODB_DB",
+        default_value = "chat"
+    )]
     pub mongodb_db: String,
-    /// The bearer token every data route requires (`STORE_API_TOKEN`, required).
-    pub api_token: String,
-    /// Where the three log files go (`STORE_LOG_DIR`, default `logs/store`).
+
+    /// The bearer token every data route requires (required; at least 32
+    /// bytes).
+    #[arg(long, env = "STORE_API_TOKEN", value_name = "STORE_API_TOKEN", hide_env_values = true,
+        value_parser = secret_of_at_least::<MIN_TOKEN_BYTES>)]
+    pub api_token: SecretString,
+
+    /// Where the three log files go.
+    #[arg(
+        long,
+        env = "STORE_LOG_DIR",
+        value_name = "STORE_LOG_DIR",
+        default_value = "logs/store"
+    )]
     pub log_dir: PathBuf,
-    /// Longest message in characters (`STORE_MAX_MESSAGE_CHARS`, default 4000).
+
+    /// Longest message, in characters.
+    #[arg(long, env = "STORE_MAX_MESSAGE_CHARS", value_name = "STORE_MAX_MESSAGE_CHARS",
+        default_value_t = chat_wire::requests::DEFAULT_MAX_MESSAGE_CHARS,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|n| n as usize))]
     pub max_message_chars: usize,
-    /// Console log filter (`RUST_LOG`, default `info`).
+
+    /// Console log filter.
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        value_name = "RUST_LOG",
+        default_value = "info"
+    )]
     pub rust_log: String,
-}
-
-impl std::fmt::Debug for StoreConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The token stays out of every log line, including a debug print of the config.
-        f.debug_struct("StoreConfig")
-            .field("addr", &self.addr)
-            .field("mongodb_db", &self.mongodb_db)
-            .field("log_dir", &self.log_dir)
-            .field("max_message_chars", &self.max_message_chars)
-            .finish_non_exhaustive()
-    }
-}
-
-impl StoreConfig {
-    /// Reads the configuration; a missing `STORE_API_TOKEN` is an error.
-    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
-        Ok(Self {
-            addr: config::or_default(env, "STORE_ADDR", "127.0.0.1:3000"),
-            mongodb_uri: config::or_default(env, "MONGODB_URI", "mongodb://127.0.0.1:27017"),
-            mongodb_db: config::or_default(env, "MONGODB_DB", "chat"),
-            api_token: config::required(env, "STORE_API_TOKEN")?,
-            log_dir: config::or_default(env, "STORE_LOG_DIR", "logs/store").into(),
-            max_message_chars: config::parsed(
-                env,
-                "STORE_MAX_MESSAGE_CHARS",
-                chat_wire::requests::DEFAULT_MAX_MESSAGE_CHARS,
-                "a positive whole number",
-            )?,
-            rust_log: config::or_default(env, "RUST_LOG", "info"),
-        })
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use service_kit::config::parse_from;
+
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
     #[test]
-    fn the_token_is_required_and_everything_else_has_a_default() {
-        let mut env = HashMap::new();
-        assert_eq!(
-            StoreConfig::from_env(&env).unwrap_err().to_string(),
-            "missing required environment variable STORE_API_TOKEN"
-        );
-        env.insert("STORE_API_TOKEN".to_owned(), "s3cret".to_owned());
-        let config = StoreConfig::from_env(&env).unwrap();
+    fn the_token_is_required_long_and_hidden_and_everything_else_has_a_default() {
+        if std::env::var_os("STORE_API_TOKEN").is_none() {
+            assert_eq!(
+                parse_from::<StoreConfig, _, _>(["store-server"]).unwrap_err(),
+                "missing required environment variable STORE_API_TOKEN"
+            );
+        }
+        let err =
+            parse_from::<StoreConfig, _, _>(["store-server", "--api-token", "s3cret"]).unwrap_err();
+        assert!(err.contains("32 bytes") && !err.contains("s3cret"), "{err}");
+        let config =
+            parse_from::<StoreConfig, _, _>(["store-server", "--api-token", TOKEN]).unwrap();
         assert_eq!(config.addr, "127.0.0.1:3000");
         assert_eq!(config.mongodb_db, "chat");
         assert_eq!(config.max_message_chars, 4000);
-        assert!(!format!("{config:?}").contains("s3cret"));
+        assert!(!format!("{config:?}").contains(TOKEN));
+        let err = parse_from::<StoreConfig, _, _>([
+            "store-server",
+            "--api-token",
+            TOKEN,
+            "--max-message-chars",
+            "0",
+        ])
+        .unwrap_err();
+        assert!(err.contains("STORE_MAX_MESSAGE_CHARS=\"0\""), "{err}");
     }
 }

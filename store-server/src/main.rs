@@ -1,7 +1,6 @@
-//! The store-server binary: reads the environment, starts logging, serves
-//! until SIGINT or SIGTERM.
+//! The store-server binary: reads its settings (`store-server --help`),
+//! starts logging, serves until SIGINT or SIGTERM.
 
-use service_kit::config::ProcessEnv;
 use std::process::ExitCode;
 use store_server::config::StoreConfig;
 use store_server::startup::Application;
@@ -14,10 +13,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match StoreConfig::from_env(&ProcessEnv) {
+    let config = match service_kit::config::parse::<StoreConfig>() {
         Ok(config) => config,
-        Err(err) => {
-            eprintln!("store-server: {err}");
+        Err(line) => {
+            eprintln!("store-server: {line}");
             return ExitCode::FAILURE;
         }
     };

@@ -10,6 +10,7 @@ use crate::routes;
 use crate::state::AppState;
 use anyhow::Context;
 use axum::Router;
+use backon::{ExponentialBuilder, Retryable};
 use prometheus_client::registry::Registry;
 use service_kit::metrics::HttpMetrics;
 use service_kit::server::{Limits, serve, with_common_layers};
@@ -23,7 +24,8 @@ use tokio::net::TcpListener;
 pub const BODY_LIMIT: usize = 64 * 1024;
 /// The longest a request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// Pause between attempts at creating the indexes while MongoDB is down.
+/// The longest pause between attempts at creating the indexes while
+/// MongoDB is down.
 const INDEX_RETRY: Duration = Duration::from_secs(2);
 
 /// A store-server bound to its port, ready to run.
@@ -38,7 +40,7 @@ impl Application {
     /// Connects to MongoDB (without waiting for it), creates the indexes in
     /// the background, and binds `config.addr`.
     pub async fn build(config: StoreConfig) -> anyhow::Result<Self> {
-        let store = Store::connect(&config.mongodb_uri, &config.mongodb_db)
+        let store = Store::connect(config.mongodb_uri.expose(), &config.mongodb_db)
             .await
             .context("invalid MONGODB_URI")?;
         let indexes_ready = Arc::new(AtomicBool::new(false));
@@ -104,19 +106,28 @@ impl Application {
     }
 }
 
-/// Creates the indexes, retrying while MongoDB is unreachable.
+/// Creates the indexes, retrying without end (jittered, so store
+/// instances started together do not retry in step) while MongoDB is
+/// unreachable: until then the store is not ready.
 async fn create_indexes(store: Store, ready: Arc<AtomicBool>) {
-    loop {
-        match store.ensure_indexes().await {
-            Ok(()) => {
-                ready.store(true, Ordering::Release);
-                tracing::info!(service = "database", "indexes ready");
-                return;
-            }
-            Err(err) => {
-                tracing::warn!(service = "database", error = %err, "cannot create indexes yet; retrying");
-                tokio::time::sleep(INDEX_RETRY).await;
-            }
+    let backoff = ExponentialBuilder::new()
+        .with_jitter()
+        .with_min_delay(INDEX_RETRY / 4)
+        .with_max_delay(INDEX_RETRY)
+        .without_max_times();
+    let created = (|| store.ensure_indexes())
+        .retry(backoff)
+        .notify(|err, wait| {
+            tracing::warn!(service = "database", error = %err, retry_in = ?wait, "cannot create indexes yet; retrying");
+        })
+        .await;
+    match created {
+        Ok(()) => {
+            ready.store(true, Ordering::Release);
+            tracing::info!(service = "database", "indexes ready");
+        }
+        Err(err) => {
+            tracing::error!(service = "database", error = %err, "cannot create the indexes");
         }
     }
 }

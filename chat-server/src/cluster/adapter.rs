@@ -16,6 +16,7 @@
 
 use super::lifecycle::{Lifecycle, StopReason};
 use super::publisher::Publisher;
+use backon::{ExponentialBuilder, Retryable};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use mongodb::bson::{Binary, DateTime, Document, doc, spec::BinarySubtype};
@@ -30,9 +31,8 @@ use socketioxide_mongodb::drivers::{Driver, Item, ItemHeader};
 use socketioxide_mongodb::{
     CustomMongoDbAdapter, MessageExpirationStrategy, MongoDbAdapterConfig, MongoDbAdapterCtr,
 };
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::future::IntoFuture;
+use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// The adapter the chat-server runs with several nodes.
@@ -57,31 +57,11 @@ const SERVER_SELECTION_TIMEOUT: Duration = Duration::from_secs(5);
 /// Events read from the stream ahead of the adapter.
 const EVENT_BUFFER: usize = 1024;
 
-/// Whether the adapter hears the other nodes; cheap to clone.
-#[derive(Debug, Clone, Default)]
-pub struct AdapterHealth(Arc<AtomicBool>);
-
-impl AdapterHealth {
-    /// `Err` with why while the change stream is down.
-    pub fn check(&self) -> Result<(), &'static str> {
-        if self.0.load(Ordering::Acquire) {
-            Err("the adapter's change stream is down: this node does not hear the other nodes")
-        } else {
-            Ok(())
-        }
-    }
-
-    fn set_deaf(&self, deaf: bool) {
-        self.0.store(deaf, Ordering::Release);
-    }
-}
-
 /// The adapter's constructor, connected to `$MONGODB_URI`, and the
 /// publisher it sends through (flushed before the node exits).
 pub async fn connect(
     uri: &str,
     database: &str,
-    health: AdapterHealth,
     lifecycle: Lifecycle,
 ) -> anyhow::Result<(MongoDbAdapterCtr<WatchedDriver>, Publisher)> {
     let mut options = ClientOptions::parse(uri).await?;
@@ -108,7 +88,6 @@ pub async fn connect(
     let driver = WatchedDriver {
         publisher: publisher.clone(),
         collection,
-        health,
         lifecycle,
     };
     Ok((
@@ -162,7 +141,6 @@ impl StoredItem {
 pub struct WatchedDriver {
     collection: Collection<Document>,
     publisher: Publisher,
-    health: AdapterHealth,
     lifecycle: Lifecycle,
 }
 
@@ -188,7 +166,6 @@ impl Driver for WatchedDriver {
         let follower = Follower {
             collection: self.collection.clone(),
             pipeline,
-            health: self.health.clone(),
             lifecycle: self.lifecycle.clone(),
             events,
         };
@@ -214,7 +191,6 @@ impl Driver for WatchedDriver {
 struct Follower {
     collection: Collection<Document>,
     pipeline: Vec<Document>,
-    health: AdapterHealth,
     lifecycle: Lifecycle,
     events: mpsc::Sender<Result<Item, mongodb::error::Error>>,
 }
@@ -232,12 +208,12 @@ impl Follower {
                 Some(Err(err)) => err.to_string(),
                 None => "the change stream ended".to_owned(),
             };
-            self.health.set_deaf(true);
+            self.lifecycle.set_deaf(true);
             tracing::error!(error = %failure, "the adapter's change stream failed; resuming it");
             match self.resume(stream.resume_token()).await {
                 Ok(resumed) => {
                     stream = resumed;
-                    self.health.set_deaf(false);
+                    self.lifecycle.set_deaf(false);
                     tracing::info!("the adapter's change stream is resumed; nothing was missed");
                 }
                 Err(reason) => {
@@ -274,27 +250,30 @@ impl Follower {
         token: Option<ResumeToken>,
     ) -> Result<ChangeStream<ChangeStreamEvent<Document>>, String> {
         let token = token.ok_or("no resume token was received")?;
-        let deadline = Instant::now() + RECOVERY_LIMIT;
-        let mut wait = Duration::from_millis(250);
-        loop {
-            let opened = self
-                .collection
+        let open = || {
+            self.collection
                 .watch()
                 .pipeline(self.pipeline.clone())
                 .start_after(token.clone())
-                .await;
-            match opened {
-                Ok(stream) => return Ok(stream),
-                Err(err) if history_lost(&err) => return Err(err.to_string()),
-                Err(err) if Instant::now() + wait >= deadline => {
-                    return Err(format!("still failing after {RECOVERY_LIMIT:?}: {err}"));
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot resume the adapter's change stream yet");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(2));
-                }
-            }
+                .into_future()
+        };
+        let backoff = ExponentialBuilder::new()
+            .with_jitter()
+            .with_min_delay(Duration::from_millis(250))
+            .with_max_delay(Duration::from_secs(2))
+            .without_max_times();
+        let resumed = open
+            .retry(backoff)
+            .when(|err| !history_lost(err))
+            .notify(|err, wait| {
+                tracing::warn!(error = %err, retry_in = ?wait, "cannot resume the adapter's change stream yet");
+            });
+        // The limit is on the whole recovery, attempts included: each one
+        // may wait the driver's server selection timeout.
+        match tokio::time::timeout(RECOVERY_LIMIT, resumed).await {
+            Ok(Ok(stream)) => Ok(stream),
+            Ok(Err(err)) => Err(err.to_string()),
+            Err(_) => Err(format!("still failing after {RECOVERY_LIMIT:?}")),
         }
     }
 }

@@ -17,11 +17,10 @@
 //!    moment to reconnect elsewhere, then leaves the registry: only the
 //!    users who have no socket anywhere by then are announced offline.
 
-use super::registry;
-use crate::state::AppState;
+use super::{Cluster, registry};
+use crate::rooms::outgoing::Outgoing;
 use chat_wire::events::Migrate;
-use socketioxide::SocketIo;
-use socketioxide::adapter::Adapter;
+use socketioxide_core::Sid;
 use std::time::Duration;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
@@ -42,54 +41,53 @@ const RECONNECT_GRACE: Duration = Duration::from_secs(3);
 /// Drains the node; `spread` is `CHAT_DRAIN_SECONDS`. The heartbeat goes
 /// on meanwhile (saying "draining") and is stopped before the node leaves
 /// the registry, so that no late heartbeat registers it again.
-pub async fn drain<A: Adapter>(
-    io: &SocketIo<A>,
-    state: &AppState,
-    spread: Duration,
-    heartbeat: AbortHandle,
-) {
+pub async fn drain(cluster: &Cluster, spread: Duration, heartbeat: AbortHandle) {
     let started = Instant::now();
-    state.lifecycle.set_draining();
-    if let Err(err) = registry::beat(state).await {
+    let node = &cluster.node;
+    node.lifecycle.set_draining();
+    if let Err(err) = registry::beat(cluster).await {
         tracing::warn!(error = %err, "cannot tell the registry this node is draining");
     }
-    let sockets = io.sockets();
+    let sockets = cluster.rooms.local_sockets();
     tracing::info!(
         sockets = sockets.len(),
         spread_seconds = spread.as_secs_f64(),
         "draining: moving every socket to another node"
     );
-    let live = state.store.live_nodes().await.unwrap_or_else(|err| {
+    let live = cluster.store.live_nodes().await.unwrap_or_else(|err| {
         tracing::warn!(error = %err, "cannot read the registry; clients are sent to the configured nodes");
         Vec::new()
     });
     let elsewhere: Vec<_> = live
         .into_iter()
-        .filter(|node| node.id != *state.presence.node())
+        .filter(|other| other.id != *node.presence.node())
         .collect();
-    for socket in &sockets {
-        let Some(session) = socket.extensions.get::<crate::socket::session::Session>() else {
+    for &socket in &sockets {
+        let Some(session) = cluster.rooms.session(socket) else {
             continue;
         };
-        let url = state.locator.node_for(&session.up, &elsewhere).to_owned();
-        if let Err(err) = socket.emit("migrate", &Migrate { url }) {
+        let url = node.locator.node_for(&session.up, &elsewhere).to_owned();
+        if let Err(err) = cluster
+            .rooms
+            .emit_to(socket, &Outgoing::Migrate(Migrate { url }))
+        {
             tracing::debug!(error = %err, "could not tell a socket where to go");
         }
     }
-    close_in_batches(&sockets, state, spread).await;
-    wait_until(CLOSE_GRACE, || io.sockets().is_empty()).await;
-    if !state.lifecycle.settle(WORK_GRACE).await {
+    close_in_batches(cluster, &sockets, spread).await;
+    wait_until(CLOSE_GRACE, || cluster.rooms.local_sockets().is_empty()).await;
+    if !node.lifecycle.settle(WORK_GRACE).await {
         tracing::warn!("gave up waiting for the events still being handled");
     }
-    wait_until(PRESENCE_GRACE, || state.presence.unsettled() == 0).await;
+    wait_until(PRESENCE_GRACE, || node.presence.unsettled() == 0).await;
     if !sockets.is_empty() {
         tokio::time::sleep(RECONNECT_GRACE).await;
     }
     heartbeat.abort();
-    leave_registry(io, state).await;
+    leave_registry(cluster).await;
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
-        left = io.sockets().len(),
+        left = cluster.rooms.local_sockets().len(),
         "drained"
     );
 }
@@ -97,20 +95,17 @@ pub async fn drain<A: Adapter>(
 /// Closes the transports of `sockets`, an equal share every
 /// [`BATCH_EVERY`] over `spread`. The first batch waits one step too, which
 /// gives a load balancer's health check a moment to see the node draining.
-async fn close_in_batches<A: Adapter>(
-    sockets: &[socketioxide::extract::SocketRef<A>],
-    state: &AppState,
-    spread: Duration,
-) {
+async fn close_in_batches(cluster: &Cluster, sockets: &[Sid], spread: Duration) {
     let batches = (spread.as_millis() / BATCH_EVERY.as_millis()).max(1) as usize;
     let per_batch = sockets.len().div_ceil(batches).max(1);
     let start = Instant::now();
     for (index, batch) in sockets.chunks(per_batch).enumerate() {
         let at = start + spread.mul_f64((index + 1) as f64 / batches as f64);
         tokio::time::sleep_until(at).await;
-        for socket in batch {
-            if !state.transports.close(socket) {
-                tracing::debug!(socket = %socket.id, "no connection known for a socket; it goes when the node closes");
+        for &socket in batch {
+            let handshake = || cluster.rooms.handshake_connection(socket);
+            if !cluster.node.transports.close(socket, handshake) {
+                tracing::debug!(socket = %socket, "no connection known for a socket; it goes when the node closes");
             }
         }
     }
@@ -118,9 +113,13 @@ async fn close_in_batches<A: Adapter>(
 
 /// Takes this node out of the registry; the users it alone held are
 /// announced offline.
-async fn leave_registry<A: Adapter>(io: &SocketIo<A>, state: &AppState) {
-    match state.store.remove_node(state.presence.node()).await {
-        Ok(removal) => registry::announce_removal(io, state, removal).await,
+async fn leave_registry(cluster: &Cluster) {
+    match cluster
+        .store
+        .remove_node(cluster.node.presence.node())
+        .await
+    {
+        Ok(removal) => registry::announce_removal(cluster, removal).await,
         Err(err) => {
             tracing::warn!(error = %err, "cannot leave the node registry; the other nodes will reap this one")
         }

@@ -2,48 +2,62 @@
 //! reaping the nodes whose heartbeat stopped.
 //!
 //! Until its first heartbeat is recorded the node takes no sockets (see
-//! `cluster::transports`), so the registry knows every node that holds
-//! presence. A node started again with the same `CHAT_NODE_ID` first clears
-//! what its previous life left behind. Every node reaps: the store hands
-//! each user of a dead node to exactly one reaper, which announces them
-//! offline, within about 20 s of the node's last heartbeat.
+//! [`super::lifecycle::Lifecycle::accepts_sockets`]), so the registry knows
+//! every node that holds presence. A node started again with the same
+//! `CHAT_NODE_ID` first clears what its previous life left behind. Every
+//! node reaps: the store hands each user of a dead node to exactly one
+//! reaper, which announces them offline, within about 20 s of the node's
+//! last heartbeat.
 
-use super::presence::{self, announce_offline};
-use crate::state::AppState;
+use super::Cluster;
+use super::presence::announce;
+use backon::{ExponentialBuilder, Retryable};
 use chat_wire::cluster::{NodeHeartbeat, NodeRemoval};
 use futures::StreamExt;
 use service_kit::ApiError;
-use socketioxide::SocketIo;
-use socketioxide::adapter::Adapter;
 use std::time::Duration;
 
 /// Time between two heartbeats (the registry counts a node live for 15 s).
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
-/// Time between two attempts while the store cannot be reached at start.
-const START_RETRY: Duration = Duration::from_secs(1);
 /// Users of a removed node whose groups are looked up at once.
 const CONCURRENT_ANNOUNCES: usize = 8;
 
-/// Registers this node, then beats, reaps and writes its users' presence
-/// (`presence::write`) until the task is aborted.
-pub async fn run<A: Adapter>(io: SocketIo<A>, state: AppState) {
-    while let Err(err) = clear_previous_life(&io, &state).await {
-        tracing::warn!(error = %err, "cannot reach the node registry; retrying");
-        tokio::time::sleep(START_RETRY).await;
-    }
-    tokio::join!(
-        beat_and_reap(&io, &state),
-        presence::write(io.clone(), state.clone())
-    );
+/// The waits between attempts at registering while the store is out of
+/// reach at start: jittered, so nodes started together do not retry in
+/// step, and without end (the node is not ready until it is registered).
+fn start_backoff() -> ExponentialBuilder {
+    ExponentialBuilder::new()
+        .with_jitter()
+        .with_min_delay(Duration::from_millis(250))
+        .with_max_delay(Duration::from_secs(5))
+        .without_max_times()
 }
 
-async fn beat_and_reap<A: Adapter>(io: &SocketIo<A>, state: &AppState) {
+/// Registers this node, then beats and reaps until the task is aborted.
+pub async fn run(cluster: Cluster) {
+    let registered = (|| clear_previous_life(&cluster))
+        .retry(start_backoff())
+        .when(ApiError::may_succeed_later)
+        .notify(|err, wait| {
+            tracing::warn!(error = %err, retry_in = ?wait, "cannot reach the node registry; retrying");
+        })
+        .await;
+    if let Err(err) = registered {
+        // The store refused the registration itself: nothing will change
+        // that; the task ends and the node stays unready with the reason.
+        tracing::error!(error = %err, "the node registry refused this node");
+        return;
+    }
+    beat_and_reap(&cluster).await;
+}
+
+async fn beat_and_reap(cluster: &Cluster) {
     let mut ticks = tokio::time::interval(HEARTBEAT_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failing = false;
     loop {
         ticks.tick().await;
-        match beat(state).await {
+        match beat(cluster).await {
             Ok(()) if failing => {
                 tracing::info!("the node registry answers again");
                 failing = false;
@@ -55,7 +69,7 @@ async fn beat_and_reap<A: Adapter>(io: &SocketIo<A>, state: &AppState) {
             }
             Err(_) => {}
         }
-        if !failing && let Err(err) = reap(io, state).await {
+        if !failing && let Err(err) = reap(cluster).await {
             tracing::warn!(error = %err, "cannot reap the dead nodes");
         }
     }
@@ -63,71 +77,69 @@ async fn beat_and_reap<A: Adapter>(io: &SocketIo<A>, state: &AppState) {
 
 /// Sends a heartbeat now (also when the node starts draining, so that the
 /// dispatcher stops choosing it at once).
-pub async fn beat(state: &AppState) -> Result<(), ApiError> {
+pub async fn beat(cluster: &Cluster) -> Result<(), ApiError> {
+    let node = &cluster.node;
     let heartbeat = NodeHeartbeat {
-        url: state.locator.own_url().to_owned(),
-        draining: state.lifecycle.is_draining(),
-        connections: u64::try_from(state.metrics.sockets.get()).unwrap_or(0),
+        url: node.locator.own_url().to_owned(),
+        draining: node.lifecycle.is_draining(),
+        connections: u64::try_from(cluster.metrics.sockets.get()).unwrap_or(0),
     };
-    let registration = state
+    let registration = cluster
         .store
-        .heartbeat(state.presence.node(), &heartbeat)
+        .heartbeat(node.presence.node(), &heartbeat)
         .await?;
-    if registration.created && state.lifecycle.is_registered() {
+    if registration.created && node.lifecycle.is_registered() {
         // Taken for dead while alive (a long pause): its users were taken
         // offline, and are recorded again here.
-        let users = state.presence.forget_recorded();
+        let users = node.presence.forget_recorded();
         tracing::warn!(
             users,
             "this node had been reaped as dead; recording its users again"
         );
     }
-    state.lifecycle.set_registered();
+    node.lifecycle.set_registered();
     Ok(())
 }
 
 /// A node started with the id of an earlier one takes its place cleanly.
-async fn clear_previous_life<A: Adapter>(
-    io: &SocketIo<A>,
-    state: &AppState,
-) -> Result<(), ApiError> {
-    let removal = state.store.remove_node(state.presence.node()).await?;
+async fn clear_previous_life(cluster: &Cluster) -> Result<(), ApiError> {
+    let removal = cluster
+        .store
+        .remove_node(cluster.node.presence.node())
+        .await?;
     if !removal.offline.is_empty() {
         tracing::info!(
             users = removal.offline.len(),
             "cleared the presence left by an earlier run of this node"
         );
     }
-    announce_removal(io, state, removal).await;
-    beat(state).await
+    announce_removal(cluster, removal).await;
+    beat(cluster).await
 }
 
 /// Reaps the nodes whose heartbeat stopped and announces their users offline.
-async fn reap<A: Adapter>(io: &SocketIo<A>, state: &AppState) -> Result<(), ApiError> {
-    let removal = state.store.reap_nodes().await?;
+async fn reap(cluster: &Cluster) -> Result<(), ApiError> {
+    let removal = cluster.store.reap_nodes().await?;
     if !removal.offline.is_empty() {
         tracing::info!(
             users = removal.offline.len(),
             "users of a dead node went offline"
         );
     }
-    announce_removal(io, state, removal).await;
+    announce_removal(cluster, removal).await;
     Ok(())
 }
 
 /// Announces offline each user a node removal left without a socket, to
 /// the groups the store lists for them.
-pub async fn announce_removal<A: Adapter>(
-    io: &SocketIo<A>,
-    state: &AppState,
-    removal: NodeRemoval,
-) {
+pub async fn announce_removal(cluster: &Cluster, removal: NodeRemoval) {
     futures::stream::iter(removal.offline)
         .for_each_concurrent(CONCURRENT_ANNOUNCES, |user| async move {
-            match state.store.groups_of_user(&user.up).await {
+            match cluster.store.groups_of_user(&user.up).await {
                 Ok(groups) => {
                     let rooms = groups.iter().map(|g| g.id.to_string()).collect();
-                    announce_offline(io, &state.metrics, &user.up, rooms, user.last_seen).await;
+                    announce::offline(&*cluster.rooms, &cluster.metrics, &user.up, rooms, user.last_seen)
+                        .await;
                 }
                 Err(err) => {
                     tracing::warn!(up = %user.up, error = %err, "cannot announce a user of a removed node offline");

@@ -1,5 +1,5 @@
-//! Closing one socket's transport, so that its client reconnects by itself,
-//! and keeping new sessions off a node that cannot take them.
+//! The connection each socket's transport runs on, so that a drain can
+//! close it and the client reconnects by itself.
 //!
 //! socketioxide closes transports only all at once (`SocketIo::close`), and
 //! `disconnect` sends a Socket.IO DISCONNECT, after which `socket.io-client`
@@ -11,26 +11,22 @@
 //! the one of its handshake request, which the socket keeps; for a socket
 //! that upgraded from long-polling, the one of the upgrade request; for a
 //! long-polling socket, the one of its latest poll. The last two are
-//! remembered here, from the requests themselves.
+//! remembered here, from the requests themselves (`socket::gate`).
+//!
+//! Nothing here outlives its session: a session that has not connected its
+//! socket yet is held only until its deadline (an engine session that is
+//! refused, or never sends its CONNECT, is closed by then), and a
+//! connected socket's entry goes when the socket leaves ([`Transports::forget`]).
 
-use crate::state::AppState;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{Method, StatusCode};
-use axum::middleware::Next;
-use axum::response::Response;
-use service_kit::connection::{ConnectionHandle, Peer};
-use service_kit::health::readiness;
-use socketioxide::adapter::Adapter;
-use socketioxide::socket::Socket;
-use std::collections::HashMap;
+use service_kit::connection::ConnectionHandle;
+use socketioxide_core::Sid;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-
-/// Where the engine listens.
-const SOCKET_PATH: &str = "/socket.io";
+use std::time::{Duration, Instant};
 
 /// The connection carrying a socket's transport.
 #[derive(Debug, Clone)]
-enum Carrier {
+pub enum Carrier {
     /// A long-polling socket's latest poll.
     Poll(ConnectionHandle),
     /// An upgraded socket's WebSocket: final, whatever polls come after.
@@ -45,27 +41,80 @@ impl Carrier {
     }
 }
 
-/// The connections of upgraded and long-polling sockets; cheap to clone.
-#[derive(Debug, Clone, Default)]
+/// The carriers of the sessions of this node; cheap to clone.
+#[derive(Debug, Clone)]
 pub struct Transports {
-    by_socket: Arc<Mutex<HashMap<String, Carrier>>>,
+    inner: Arc<Mutex<Inner>>,
+    /// How long an engine session may stay without a connected socket.
+    pending_for: Duration,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Sessions whose socket is connected, with their latest carrier.
+    connected: HashMap<Sid, Option<Carrier>>,
+    /// Sessions whose socket is not connected (yet), until their deadline.
+    pending: HashMap<Sid, Carrier>,
+    /// Deadlines of the pending sessions, oldest first.
+    deadlines: VecDeque<(Instant, Sid)>,
 }
 
 impl Transports {
-    /// Closes the connection of `socket`'s transport; `false` when it is
-    /// not known (the socket then goes when the node closes).
-    pub fn close<A: Adapter>(&self, socket: &Socket<A>) -> bool {
+    /// Carriers of this node; a session without a connected socket is held
+    /// at most `pending_for`.
+    pub fn new(pending_for: Duration) -> Self {
+        Self {
+            inner: Arc::default(),
+            pending_for,
+        }
+    }
+
+    /// Records the connection of a request of session `sid`. A poll that
+    /// arrives after the upgrade (the client's last one races the
+    /// WebSocket's handshake) does not replace the WebSocket.
+    pub fn remember(&self, sid: Sid, carrier: Carrier) {
+        let mut inner = self.lock();
+        let now = Instant::now();
+        inner.expire(now);
+        if let Some(current) = inner.connected.get_mut(&sid) {
+            if !is_late_poll(&carrier, current.as_ref()) {
+                *current = Some(carrier);
+            }
+            return;
+        }
+        let current = inner.pending.get(&sid);
+        if current.is_none() {
+            inner.deadlines.push_back((now + self.pending_for, sid));
+        } else if is_late_poll(&carrier, current) {
+            return;
+        }
+        inner.pending.insert(sid, carrier);
+    }
+
+    /// The socket of session `sid` connected: its carrier is kept until
+    /// it leaves.
+    pub fn adopt(&self, sid: Sid) {
+        let mut inner = self.lock();
+        let carrier = inner.pending.remove(&sid);
+        inner.connected.insert(sid, carrier);
+    }
+
+    /// Forgets session `sid` (its socket left, or a request of it failed).
+    pub fn forget(&self, sid: Sid) {
+        let mut inner = self.lock();
+        inner.connected.remove(&sid);
+        inner.pending.remove(&sid);
+    }
+
+    /// Closes the connection of `socket`'s transport, or else the one of
+    /// its handshake; `false` when neither is known (the socket then goes
+    /// when the node closes).
+    pub fn close(&self, socket: Sid, handshake: impl FnOnce() -> Option<ConnectionHandle>) -> bool {
         let remembered = self
             .lock()
-            .get(&socket.id.to_string())
-            .map(|carrier| carrier.connection().clone());
-        let handshake = || {
-            socket
-                .req_parts()
-                .extensions
-                .get::<ConnectInfo<Peer>>()
-                .map(|ConnectInfo(peer)| peer.connection.clone())
-        };
+            .connected
+            .get(&socket)
+            .and_then(|carrier| carrier.as_ref().map(|c| c.connection().clone()));
         match remembered.or_else(handshake) {
             Some(connection) => {
                 connection.close();
@@ -75,124 +124,112 @@ impl Transports {
         }
     }
 
-    /// Forgets a socket that left.
-    pub fn forget(&self, socket: &str) {
-        self.lock().remove(socket);
+    /// Sessions held: `(connected, pending)`.
+    pub fn held(&self) -> (usize, usize) {
+        let mut inner = self.lock();
+        inner.expire(Instant::now());
+        (inner.connected.len(), inner.pending.len())
     }
 
-    /// Records the connection of a request of `socket`. A poll that
-    /// arrives after the upgrade (the client's last one races the
-    /// WebSocket's handshake) does not replace the WebSocket.
-    fn remember(&self, socket: &str, carrier: Carrier) {
-        let mut by_socket = self.lock();
-        if let (Carrier::Poll(_), Some(Carrier::WebSocket(_))) = (&carrier, by_socket.get(socket)) {
-            return;
-        }
-        by_socket.insert(socket.to_owned(), carrier);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Carrier>> {
-        self.by_socket
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-/// The engine.io parameters of a request that matter here.
-struct EngineQuery {
-    sid: Option<String>,
-    polling: bool,
+/// Whether `carrier` is a poll arriving after the session's WebSocket.
+fn is_late_poll(carrier: &Carrier, current: Option<&Carrier>) -> bool {
+    matches!(
+        (carrier, current),
+        (Carrier::Poll(_), Some(Carrier::WebSocket(_)))
+    )
 }
 
-fn engine_query(query: Option<&str>) -> EngineQuery {
-    let mut parsed = EngineQuery {
-        sid: None,
-        polling: false,
-    };
-    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        match &*key {
-            "sid" => parsed.sid = Some(value.into_owned()),
-            "transport" => parsed.polling = value == "polling",
-            _ => {}
+impl Inner {
+    /// Drops the pending sessions whose deadline passed.
+    fn expire(&mut self, now: Instant) {
+        while let Some(&(deadline, sid)) = self.deadlines.front() {
+            if deadline > now {
+                break;
+            }
+            self.deadlines.pop_front();
+            self.pending.remove(&sid);
+        }
+        if self.pending.is_empty() && self.deadlines.capacity() > 64 {
+            self.deadlines.shrink_to_fit();
         }
     }
-    parsed
-}
-
-/// Middleware on the Socket.IO path: refuses new sessions while the node
-/// is not registered or is draining (`503`, which clients retry), and
-/// remembers the connection of each upgrade and each poll.
-pub async fn track_transports(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if !request.uri().path().starts_with(SOCKET_PATH) {
-        return next.run(request).await;
-    }
-    let query = engine_query(request.uri().query());
-    let Some(sid) = query.sid else {
-        if let Err(why) = state.accepts_sockets() {
-            // Expected while draining and polled by every reconnecting
-            // client: answered like a failed readiness probe, not logged
-            // as an error.
-            return readiness(Err(why.to_owned()));
-        }
-        return next.run(request).await;
-    };
-    // A WebSocket, or a long poll: a POST only brings packets in.
-    let carries_transport = !query.polling || request.method() == Method::GET;
-    let carrier = request
-        .extensions()
-        .get::<ConnectInfo<Peer>>()
-        .filter(|_| carries_transport)
-        .map(|ConnectInfo(peer)| match query.polling {
-            true => Carrier::Poll(peer.connection.clone()),
-            false => Carrier::WebSocket(peer.connection.clone()),
-        });
-    // Remembered before the request runs: a poll is answered only when
-    // there is something to send, and may be the one to close.
-    if let Some(carrier) = &carrier {
-        state.transports.remember(&sid, carrier.clone());
-    }
-    let response = next.run(request).await;
-    let accepted = matches!(
-        response.status(),
-        StatusCode::OK | StatusCode::SWITCHING_PROTOCOLS
-    );
-    if carrier.is_some() && !accepted {
-        state.transports.forget(&sid);
-    }
-    response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_late_poll_does_not_replace_the_websocket() {
-        let transports = Transports::default();
-        let (poll, websocket) = (ConnectionHandle::default(), ConnectionHandle::default());
-        transports.remember("s1", Carrier::Poll(poll.clone()));
-        transports.remember("s1", Carrier::WebSocket(websocket.clone()));
-        transports.remember("s1", Carrier::Poll(poll));
-        let kept = transports.lock().get("s1").unwrap().connection().clone();
-        kept.close();
-        assert!(
-            websocket.is_closed(),
-            "the WebSocket's connection is the one kept"
-        );
+    fn sid() -> Sid {
+        Sid::new()
     }
 
     #[test]
-    fn the_session_and_the_transport_are_read_from_the_query() {
-        let upgrade = engine_query(Some("EIO=4&transport=websocket&sid=abc"));
-        assert_eq!(upgrade.sid.as_deref(), Some("abc"));
-        assert!(!upgrade.polling);
-        let handshake = engine_query(Some("EIO=4&transport=polling&t=x"));
-        assert_eq!(handshake.sid, None);
-        assert!(handshake.polling);
-        assert_eq!(engine_query(None).sid, None);
+    fn a_late_poll_does_not_replace_the_websocket() {
+        let transports = Transports::new(Duration::from_secs(10));
+        let s1 = sid();
+        let (poll, websocket) = (ConnectionHandle::default(), ConnectionHandle::default());
+        transports.remember(s1, Carrier::Poll(poll.clone()));
+        transports.adopt(s1);
+        transports.remember(s1, Carrier::WebSocket(websocket.clone()));
+        transports.remember(s1, Carrier::Poll(poll.clone()));
+        assert!(transports.close(s1, || None));
+        assert!(
+            websocket.is_closed(),
+            "the WebSocket's connection is closed"
+        );
+        assert!(!poll.is_closed());
+    }
+
+    #[test]
+    fn a_session_that_never_connects_is_let_go_at_its_deadline() {
+        let transports = Transports::new(Duration::from_millis(20));
+        for _ in 0..100 {
+            transports.remember(sid(), Carrier::Poll(ConnectionHandle::default()));
+        }
+        let connected = sid();
+        transports.remember(connected, Carrier::Poll(ConnectionHandle::default()));
+        transports.adopt(connected);
+        assert_eq!(transports.held(), (1, 100));
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(
+            transports.held(),
+            (1, 0),
+            "only the connected socket is held"
+        );
+        transports.forget(connected);
+        assert_eq!(transports.held(), (0, 0));
+    }
+
+    #[test]
+    fn a_poll_after_the_connect_is_kept_for_the_socket() {
+        let transports = Transports::new(Duration::from_millis(20));
+        let s1 = sid();
+        transports.adopt(s1);
+        let poll = ConnectionHandle::default();
+        transports.remember(s1, Carrier::Poll(poll.clone()));
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(transports.held(), (1, 0));
+        assert!(transports.close(s1, || None));
+        assert!(poll.is_closed());
+    }
+
+    #[test]
+    fn a_pending_session_is_not_closed_by_a_drain() {
+        let transports = Transports::new(Duration::from_secs(10));
+        let pending = sid();
+        let poll = ConnectionHandle::default();
+        transports.remember(pending, Carrier::Poll(poll.clone()));
+        assert!(
+            !transports.close(pending, || None),
+            "drains close sockets only"
+        );
+        assert!(!poll.is_closed());
     }
 }

@@ -1,7 +1,8 @@
 //! The admin routes: `POST /admin/drain`, behind `CHAT_ADMIN_TOKEN`.
 //!
-//! Without the variable the routes do not exist (`404`), so a node is
-//! never drainable by a guess.
+//! Without the variable the routes are not mounted at all (`404`, and
+//! absent from the OpenAPI document), so a node is never drainable by a
+//! guess.
 
 use crate::cluster::lifecycle::StopReason;
 use crate::state::AppState;
@@ -9,7 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
-use chat_wire::ErrorBody;
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use service_kit::ApiError;
 use service_kit::responses::{ServerErrors, Unauthenticated};
@@ -40,16 +41,15 @@ pub struct Draining {
 /// batches over `CHAT_DRAIN_SECONDS` (clients reconnect by themselves),
 /// then the process exits. Answers at once with `202`; asking again
 /// changes nothing. Needs `Authorization: Bearer $CHAT_ADMIN_TOKEN`; the
-/// route answers `404` when that variable is unset.
+/// route exists only when that variable is set.
 #[utoipa::path(post, path = "/admin/drain", tag = ADMIN_TAG, security(("admin_token" = [])),
-    responses((status = 202, body = Draining), Unauthenticated,
-        (status = 404, body = ErrorBody, description = "`not_found`: `CHAT_ADMIN_TOKEN` is not set, so the route is off"),
-        ServerErrors))]
+    responses((status = 202, body = Draining), Unauthenticated, ServerErrors))]
 async fn drain(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<(StatusCode, Json<Draining>), ApiError> {
     let Some(expected) = &state.admin_token else {
+        // Not mounted without a token; answered as an unknown route anyway.
         return Err(ApiError::NotFound("no route for /admin/drain".into()));
     };
     let given = headers
@@ -57,12 +57,17 @@ async fn drain(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if !bool::from(given.trim().as_bytes().ct_eq(expected.as_bytes())) {
+    if !bool::from(
+        given
+            .trim()
+            .as_bytes()
+            .ct_eq(expected.expose_secret().as_bytes()),
+    ) {
         return Err(ApiError::Unauthenticated(
             "`Authorization: Bearer <CHAT_ADMIN_TOKEN>` is required".into(),
         ));
     }
     tracing::info!("drain requested through /admin/drain");
-    state.lifecycle.stop(StopReason::DrainRequested);
+    state.node.lifecycle.stop(StopReason::DrainRequested);
     Ok((StatusCode::ACCEPTED, Json(Draining { draining: true })))
 }

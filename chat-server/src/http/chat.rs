@@ -2,7 +2,8 @@
 
 use super::PUBLIC_TAG;
 use super::auth::AuthUser;
-use crate::socket::recovery::{hidden_page, history_visible, require_member};
+use crate::events::gate::{hidden_page, history_visible};
+use crate::events::require_member;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -52,7 +53,7 @@ async fn location(State(state): State<AppState>, AuthUser(up): AuthUser) -> Json
         Vec::new()
     });
     Json(Location {
-        url: state.locator.node_for(&up, &live).to_owned(),
+        url: state.node.locator.node_for(&up, &live).to_owned(),
     })
 }
 

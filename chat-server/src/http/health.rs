@@ -10,8 +10,8 @@ use service_kit::health::readiness;
 /// `GET /readyz`: `200` when this node can serve new clients; `503
 /// unavailable` with why not otherwise.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let ready = match state.accepts_sockets() {
-        Err(why) => Err(why.to_owned()),
+    let ready = match state.node.lifecycle.accepts_sockets() {
+        Err(why) => Err(why),
         Ok(()) => state
             .store
             .ready()

@@ -1,21 +1,10 @@
-//! The Socket.IO side: namespace `/`, handshake auth, rooms, presence and
-//! chat events. Handlers are generic over the socketioxide adapter, so the
-//! same code runs on one node (local adapter) or many (MongoDB adapter);
-//! [`server`] builds the engine on the adapter the configuration chose.
+//! A socket's connection, outside of its events: the HTTP gate of the
+//! engine ([`gate`]: who may open a session, and each session's carrier),
+//! the handshake ([`auth`]), what an arrival and a departure change on the
+//! node ([`arrival`]), and the request head each socket keeps
+//! ([`request_head`]).
 
-pub mod ack;
-pub mod budget;
-pub mod connect;
-pub mod direct;
-pub mod edits;
-pub mod expiry;
-pub mod matching;
-pub mod messages;
-pub mod moderation;
-pub mod receipts;
-pub mod recovery;
-pub mod relay;
+pub mod arrival;
+pub mod auth;
+pub mod gate;
 pub mod request_head;
-pub mod rooms;
-pub mod server;
-pub mod session;

@@ -25,9 +25,12 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use reqwest::header::HeaderValue;
 use reqwest::{Method, RequestBuilder, Url};
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use service_kit::ApiError;
+use service_kit::config::{SecretUrl, redact_credentials};
 use std::time::{Duration, Instant};
 
 /// Time allowed to open a connection to the store.
@@ -43,22 +46,38 @@ struct CallLabels {
 }
 
 /// The store-server client; cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StoreClient {
     http: reqwest::Client,
     base: Url,
-    authorization: String,
+    /// `Bearer <STORE_API_TOKEN>`, marked sensitive (never printed).
+    authorization: HeaderValue,
     latency: Family<CallLabels, Histogram, fn() -> Histogram>,
+}
+
+impl std::fmt::Debug for StoreClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreClient")
+            .field("base", &redact_credentials(self.base.as_str()))
+            .finish_non_exhaustive()
+    }
 }
 
 impl StoreClient {
     /// A client of the store at `base_url`, registering its call latency in `registry`.
-    pub fn new(base_url: &str, token: &str, registry: &mut Registry) -> anyhow::Result<Self> {
-        let base = Url::parse(base_url)
+    pub fn new(
+        base_url: &SecretUrl,
+        token: &SecretString,
+        registry: &mut Registry,
+    ) -> anyhow::Result<Self> {
+        let base = Url::parse(base_url.expose())
             .map_err(|err| anyhow::anyhow!("STORE_URL={base_url} is not a URL: {err}"))?;
         if base.cannot_be_a_base() {
             anyhow::bail!("STORE_URL={base_url} cannot be a base URL");
         }
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| anyhow::anyhow!("STORE_API_TOKEN is not a valid header value"))?;
+        authorization.set_sensitive(true);
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(CALL_TIMEOUT)
@@ -77,7 +96,7 @@ impl StoreClient {
         Ok(Self {
             http,
             base,
-            authorization: format!("Bearer {token}"),
+            authorization,
             latency,
         })
     }
@@ -157,7 +176,8 @@ impl StoreClient {
 
 /// A transport failure: the store is down, slow or unreachable.
 fn unreachable(err: reqwest::Error) -> ApiError {
-    ApiError::Unavailable(anyhow::Error::new(err).context("store-server call"))
+    // Without the URL: STORE_URL may carry credentials, and logs keep this.
+    ApiError::Unavailable(anyhow::Error::new(err.without_url()).context("store-server call"))
 }
 
 /// The body of a success, or the store's error with its code.
@@ -185,7 +205,18 @@ mod tests {
     use super::*;
 
     fn client(base: &str) -> StoreClient {
-        StoreClient::new(base, "t", &mut Registry::default()).unwrap()
+        let token = SecretString::from("a-store-token-of-thirty-two-bytes!");
+        StoreClient::new(&base.parse().unwrap(), &token, &mut Registry::default()).unwrap()
+    }
+
+    #[test]
+    fn the_token_is_never_printed() {
+        let store = client("http://u:p@store.internal:3000");
+        let printed = format!("{store:?}");
+        assert!(
+            !printed.contains("thirty-two") && !printed.contains(":p@"),
+            "{printed}"
+        );
     }
 
     #[test]

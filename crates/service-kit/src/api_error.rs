@@ -59,6 +59,12 @@ impl ApiError {
         }
     }
 
+    /// Whether asking again, unchanged, may succeed: only when a dependency
+    /// was out of reach. Every other error is the same answer next time.
+    pub fn may_succeed_later(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+
     /// The body a client sees. For 5xx this logs the cause and hides it.
     pub fn to_body(&self) -> ErrorBody {
         let message = match self {

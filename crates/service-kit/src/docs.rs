@@ -32,8 +32,8 @@ impl Modify for BearerScheme {
     }
 }
 
-/// `routes` plus the open operational routes and the Swagger UI serving
-/// `openapi`; `readyz` is the service's own readiness check.
+/// `routes` plus the open operational routes ([`probes`] and
+/// [`operator_routes`]); `readyz` is the service's own readiness check.
 pub fn with_operational_routes(
     routes: Router,
     readyz: MethodRouter,
@@ -41,8 +41,22 @@ pub fn with_operational_routes(
     openapi: OpenApi,
 ) -> Router {
     routes
+        .merge(probes(readyz))
+        .merge(operator_routes(registry, openapi))
+}
+
+/// `/healthz` and `/readyz` (the service's own readiness check), for
+/// whatever routes traffic: open, and answered on every listener.
+pub fn probes(readyz: MethodRouter) -> Router {
+    Router::new()
         .route("/healthz", get(crate::health::healthz))
         .route("/readyz", readyz)
+}
+
+/// What operators read: `/metrics`, the Swagger UI (`/docs/`) and its
+/// OpenAPI document (`/api-docs/openapi.json`).
+pub fn operator_routes(registry: Arc<Registry>, openapi: OpenApi) -> Router {
+    Router::new()
         .route(
             "/metrics",
             get(crate::metrics::metrics_handler).with_state(registry),

@@ -1,7 +1,7 @@
 //! What both services share about being an HTTP service, and nothing about chat.
 //!
-//! - [`config`]: reading environment variables, with one clear line when a
-//!   required one is missing.
+//! - [`config`]: configuration with clap: one clear line when a variable is
+//!   missing or invalid, and the types of secret settings.
 //! - [`api_error`]: the one error type every handler returns, answered with the
 //!   contract's error body; 5xx causes are logged, never sent.
 //! - [`docs`]: operational routes, Swagger UI and the bearer scheme.
@@ -13,10 +13,12 @@
 //! - [`metrics`]: Prometheus request counters and latency histograms.
 //! - [`health`]: `/healthz` and the `/readyz` answer.
 //! - [`process`]: logging, running and the exit code of a service binary.
-//! - [`server`]: the middleware stack, trailing-slash handling and graceful
-//!   serving; [`connection`]: accepted connections that can be closed on
-//!   purpose; [`shutdown`]: the ctrl-c / SIGTERM future.
+//! - [`server`]: the middleware stack, trailing-slash handling, graceful
+//!   serving and the limits of a connection; [`activity`]: what a
+//!   connection is doing; [`connection`]: accepted connections that can be
+//!   closed on purpose; [`shutdown`]: the ctrl-c / SIGTERM future.
 
+pub mod activity;
 pub mod api_error;
 pub mod config;
 pub mod connection;

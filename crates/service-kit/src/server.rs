@@ -1,4 +1,5 @@
-//! The HTTP stack both services share, and serving it until shutdown.
+//! The HTTP stack both services share, and serving it until shutdown, with
+//! limits on what a connection may hold ([`ConnectionLimits`]).
 //!
 //! Layers, outermost first: request log, metrics, timeout, body limit. Paths
 //! are matched with and without a trailing slash (the slash is trimmed before
@@ -6,6 +7,7 @@
 //! assets relative to it). Unknown routes and methods are answered with the
 //! contract's error body.
 
+use crate::activity::Activity;
 use crate::api_error::ApiError;
 use crate::connection::{ClosableListener, Peer};
 use crate::metrics::{HttpMetrics, track_request};
@@ -22,13 +24,15 @@ use axum::serve::Listener;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnectionBuilder;
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use std::convert::Infallible;
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower::util::MapRequestLayer;
-use tower::{BoxError, Layer, ServiceBuilder, ServiceExt};
+use tower::{BoxError, Layer, ServiceBuilder, ServiceExt, service_fn};
 
 /// The Swagger UI page, which must keep its trailing slash.
 pub const DOCS_PAGE: &str = "/docs/";
@@ -87,16 +91,56 @@ pub const MAX_REQUEST_HEAD: usize = 32 * 1024;
 /// The most header fields in one request.
 const MAX_HEADERS: usize = 64;
 
+/// What a connection may hold, whatever it is used for.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// A connection that has not completed a request head by then is
+    /// closed, whatever its protocol: HTTP/1, HTTP/2 (h2c, prior
+    /// knowledge), or nothing at all. HTTP/1 applies the same limit to
+    /// each later head (hyper's header-read timeout).
+    pub first_request: Duration,
+    /// An HTTP/2 connection with no exchange open for this long is closed
+    /// (a `GOAWAY`, then the close).
+    pub http2_idle: Duration,
+    /// How often an HTTP/2 connection is pinged; a ping unanswered for as
+    /// long again closes it (a peer that vanished without a word).
+    pub http2_keep_alive: Duration,
+    /// Streams one HTTP/2 connection may have open at once.
+    pub http2_max_streams: u32,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            first_request: HEADER_READ_TIMEOUT,
+            http2_idle: Duration::from_secs(300),
+            http2_keep_alive: Duration::from_secs(20),
+            http2_max_streams: 256,
+        }
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` resolves, then lets
 /// in-flight requests finish. Requests carry `ConnectInfo<Peer>`.
 ///
-/// This is `axum::serve` with the HTTP/1 limits it does not expose: a
-/// header-read timeout ([`HEADER_READ_TIMEOUT`]) and a request head size
-/// limit ([`MAX_REQUEST_HEAD`]).
+/// This is `axum::serve` with the limits it does not expose: those of
+/// [`ConnectionLimits::default`], a header-read timeout
+/// ([`HEADER_READ_TIMEOUT`]) and a request head size limit
+/// ([`MAX_REQUEST_HEAD`]).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with(listener, router, shutdown, ConnectionLimits::default()).await
+}
+
+/// [`serve`] with the given connection limits.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: ConnectionLimits,
 ) -> std::io::Result<()> {
     let app = MapRequestLayer::new(trim_trailing_slash).layer(router);
     let mut listener = ClosableListener::new(listener);
@@ -104,15 +148,19 @@ pub async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(limits.first_request)
         .max_buf_size(MAX_REQUEST_HEAD)
         .max_headers(MAX_HEADERS);
     builder
         .http2()
         .timer(TokioTimer::new())
         .max_header_list_size(MAX_REQUEST_HEAD as u32)
+        .max_concurrent_streams(limits.http2_max_streams)
+        .keep_alive_interval(Some(limits.http2_keep_alive))
+        .keep_alive_timeout(limits.http2_keep_alive)
         .enable_connect_protocol();
-    let connections = GracefulShutdown::new();
+    let stopping = CancellationToken::new();
+    let connections = TaskTracker::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (io, addr) = tokio::select! {
@@ -123,25 +171,104 @@ pub async fn serve(
             addr,
             connection: io.handle().clone(),
         };
+        let activity = Activity::new();
+        let tracked = activity.clone();
         let service = app
             .clone()
             .map_request(move |mut request: Request<Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(peer.clone()));
                 request.map(Body::new)
             });
+        let service = service_fn(move |request: Request<Incoming>| {
+            let exchange = tracked.exchange(&request);
+            let response = service.clone().oneshot(request);
+            async move { Ok::<_, Infallible>(exchange.hold_until_sent(response.await.into_response())) }
+        });
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service))
             .into_owned();
-        let connection = connections.watch(connection);
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(error = %err, "a connection ended with an error");
-            }
-        });
+        connections.spawn(watch_connection(
+            connection,
+            activity,
+            limits,
+            stopping.clone(),
+        ));
     }
     drop(listener);
-    connections.shutdown().await;
+    stopping.cancel();
+    connections.close();
+    connections.wait().await;
     Ok(())
+}
+
+/// Drives one connection to its end, closing it when it breaks a limit
+/// (see [`ConnectionLimits`]) and shutting it down gracefully when the
+/// server stops.
+async fn watch_connection<C>(
+    connection: C,
+    activity: std::sync::Arc<Activity>,
+    limits: ConnectionLimits,
+    stopping: CancellationToken,
+) where
+    C: Future<Output = Result<(), BoxError>> + GracefulConnection,
+{
+    let mut connection = std::pin::pin!(connection);
+    let started = Instant::now();
+    let mut next_check = started + limits.first_request;
+    let mut stopped = false;
+    loop {
+        tokio::select! {
+            ended = connection.as_mut() => {
+                if let Err(err) = ended {
+                    tracing::debug!(error = %err, "a connection ended with an error");
+                }
+                return;
+            }
+            () = stopping.cancelled(), if !stopped => {
+                stopped = true;
+                connection.as_mut().graceful_shutdown();
+            }
+            () = tokio::time::sleep_until(next_check.into()) => {
+                let now = Instant::now();
+                if !activity.seen_request() {
+                    tracing::debug!("closing a connection that sent no whole request head in time");
+                    return;
+                }
+                if !activity.is_http2() {
+                    // HTTP/1: hyper times out each later head itself.
+                    next_check = now + Duration::from_secs(3600 * 24 * 365);
+                    continue;
+                }
+                match activity.idle_for(now) {
+                    Some(idle) if idle >= limits.http2_idle => {
+                        tracing::debug!("closing an idle HTTP/2 connection");
+                        connection.as_mut().graceful_shutdown();
+                        next_check = now + limits.first_request;
+                    }
+                    Some(idle) => next_check = now + (limits.http2_idle - idle),
+                    None => next_check = now + limits.http2_idle.min(Duration::from_secs(1)),
+                }
+            }
+        }
+    }
+}
+
+/// A connection that can be asked to finish what it serves and close.
+trait GracefulConnection {
+    fn graceful_shutdown(self: std::pin::Pin<&mut Self>);
+}
+
+impl<I, S, E> GracefulConnection
+    for hyper_util::server::conn::auto::UpgradeableConnection<'static, I, S, E>
+where
+    S: hyper::service::HttpService<Incoming, ResBody = Body>,
+    S::Error: Into<BoxError>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    E: hyper::rt::bounds::Http2ServerConnExec<S::Future, Body>,
+{
+    fn graceful_shutdown(self: std::pin::Pin<&mut Self>) {
+        hyper_util::server::conn::auto::UpgradeableConnection::graceful_shutdown(self);
+    }
 }
 
 /// `/group/` is routed as `/group`; `/docs/` stays as it is.
@@ -219,6 +346,121 @@ mod tests {
         let _ = client.read_to_end(&mut answer).await;
         let answer = String::from_utf8_lossy(&answer);
         assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    }
+
+    /// A server of one route with short connection limits.
+    async fn limited(limits: ConnectionLimits) -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new().route("/", axum::routing::get(|| async { "hi" }));
+        tokio::spawn(serve_with(listener, router, std::future::pending(), limits));
+        addr
+    }
+
+    fn short_limits() -> ConnectionLimits {
+        ConnectionLimits {
+            first_request: Duration::from_millis(600),
+            http2_idle: Duration::from_millis(600),
+            http2_keep_alive: Duration::from_millis(200),
+            http2_max_streams: 7,
+        }
+    }
+
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    /// An empty SETTINGS frame.
+    const SETTINGS: &[u8] = &[0, 0, 0, 4, 0, 0, 0, 0, 0];
+
+    /// Reads until the server closes; `Err` if it is still open after `limit`.
+    async fn closed_within(stream: &mut TcpStream, limit: Duration) -> Result<Vec<u8>, String> {
+        let mut received = Vec::new();
+        match tokio::time::timeout(limit, stream.read_to_end(&mut received)).await {
+            Ok(_) => Ok(received),
+            Err(_) => Err(format!("still open after {limit:?}")),
+        }
+    }
+
+    #[tokio::test]
+    async fn connections_that_never_complete_a_request_head_are_closed_whatever_the_protocol() {
+        let addr = limited(short_limits()).await;
+        let silent = TcpStream::connect(addr).await.unwrap();
+        let mut partial_preface = TcpStream::connect(addr).await.unwrap();
+        partial_preface.write_all(&PREFACE[..10]).await.unwrap();
+        let mut settings_only = TcpStream::connect(addr).await.unwrap();
+        settings_only.write_all(PREFACE).await.unwrap();
+        settings_only.write_all(SETTINGS).await.unwrap();
+        let mut partial_head = TcpStream::connect(addr).await.unwrap();
+        partial_head
+            .write_all(b"GET / HTTP/1.1\r\nHost")
+            .await
+            .unwrap();
+        for (name, mut stream) in [
+            ("silent", silent),
+            ("part of the HTTP/2 preface", partial_preface),
+            ("the preface and an empty SETTINGS frame", settings_only),
+            ("part of an HTTP/1 head", partial_head),
+        ] {
+            let closed = closed_within(&mut stream, Duration::from_secs(3)).await;
+            assert!(closed.is_ok(), "{name}: {closed:?}");
+        }
+    }
+
+    /// The frames of an HTTP/2 byte stream: `(type, payload)`.
+    fn frames(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
+        let mut frames = Vec::new();
+        while bytes.len() >= 9 {
+            let length =
+                usize::from(bytes[0]) << 16 | usize::from(bytes[1]) << 8 | usize::from(bytes[2]);
+            if bytes.len() < 9 + length {
+                break;
+            }
+            frames.push((bytes[3], bytes[9..9 + length].to_vec()));
+            bytes = &bytes[9 + length..];
+        }
+        frames
+    }
+
+    #[tokio::test]
+    async fn an_http2_connection_is_told_its_stream_cap_and_is_pinged() {
+        let addr = limited(short_limits()).await;
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client.write_all(PREFACE).await.unwrap();
+        client.write_all(SETTINGS).await.unwrap();
+        let received = closed_within(&mut client, Duration::from_secs(3))
+            .await
+            .unwrap();
+        let frames = frames(&received);
+        let settings = &frames.first().expect("a SETTINGS frame").1;
+        let max_streams = settings
+            .chunks(6)
+            .find(|setting| setting[..2] == [0, 3])
+            .map(|setting| u32::from_be_bytes(setting[2..6].try_into().unwrap()));
+        assert_eq!(max_streams, Some(7), "MAX_CONCURRENT_STREAMS");
+        assert!(
+            frames.iter().any(|(kind, _)| *kind == 6),
+            "a PING before the connection closed: {frames:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_idle_http2_connection_is_closed_after_its_last_exchange() {
+        let addr = limited(short_limits()).await;
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (mut sender, connection) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .unwrap();
+        let driven = tokio::spawn(connection);
+        for _ in 0..3 {
+            // Busier than the idle limit: each exchange starts it again.
+            let request = axum::http::Request::get(format!("http://{addr}/"))
+                .body(http_body_util::Empty::<axum::body::Bytes>::new())
+                .unwrap();
+            let response = sender.send_request(request).await.unwrap();
+            assert_eq!(response.status(), 200);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let ended = tokio::time::timeout(Duration::from_secs(3), driven).await;
+        assert!(ended.is_ok(), "the idle connection is still open");
     }
 
     fn trimmed(uri: &str) -> String {

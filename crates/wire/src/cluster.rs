@@ -103,9 +103,14 @@ cluster_key!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeHeartbeat {
-    /// The node's public URL, where clients connect: 1 to 2048 printable
-    /// ASCII characters (non-ASCII is percent-encoded in a URL).
-    #[schema(pattern = "^[!-~]{1,2048}$", min_length = 1, max_length = 2048)]
+    /// The node's public URL, where clients connect: an absolute `http` or
+    /// `https` URL with a host and no user information, of at most 2048
+    /// printable ASCII characters.
+    #[schema(
+        pattern = r"^https?://[A-Za-z0-9._~%:\[\]-]+(/[!-~]*)?$",
+        min_length = 8,
+        max_length = 2048
+    )]
     pub url: String,
     /// Whether it is draining: live, but no longer taking users.
     pub draining: bool,
@@ -118,12 +123,29 @@ pub struct NodeHeartbeat {
 /// The longest node URL, in characters (printable ASCII, so also in bytes).
 pub const MAX_NODE_URL_CHARS: usize = 2048;
 /// What [`is_valid_node_url`] accepts, for error messages.
-pub const NODE_URL_RULE: &str = "a URL of 1 to 2048 printable ASCII characters, without spaces";
+pub const NODE_URL_RULE: &str = "an absolute http:// or https:// URL with a host and no \
+     user information, of at most 2048 printable ASCII characters";
+/// [`is_valid_node_url`] as a regular expression, for the OpenAPI document.
+pub const NODE_URL_PATTERN: &str = r"^https?://[A-Za-z0-9._~%:\[\]-]+(/[!-~]*)?$";
 
-/// Whether `url` may be a node's public URL: 1 to [`MAX_NODE_URL_CHARS`]
-/// printable ASCII characters, no spaces (a URL percent-encodes the rest).
+/// Whether `url` may be a node's public URL, which clients are sent to
+/// (`migrate`, `/chat/location`) with their token: an absolute `http` or
+/// `https` URL (never `javascript:` or the like), whose host part has no
+/// user information (a credential would be handed to every client), of at
+/// most [`MAX_NODE_URL_CHARS`] printable ASCII characters.
 pub fn is_valid_node_url(url: &str) -> bool {
-    (1..=MAX_NODE_URL_CHARS).contains(&url.len()) && url.bytes().all(|b| b.is_ascii_graphic())
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let authority_ok = !authority.is_empty()
+        && authority
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._~%:[]-".contains(&b));
+    url.len() <= MAX_NODE_URL_CHARS && authority_ok && path.bytes().all(|b| b.is_ascii_graphic())
 }
 
 fn connections_schema() -> utoipa::openapi::schema::Object {
@@ -263,6 +285,15 @@ pub struct GroupPresence {
     pub online: Vec<Up>,
 }
 
+impl GroupPresence {
+    /// Whether the group shows its history now: it has no history gate
+    /// (`historyMinOnline` 0), or that many of its members are online.
+    pub fn history_visible(&self) -> bool {
+        let needed = self.group.history_min_online as usize;
+        needed == 0 || self.online.len() >= needed
+    }
+}
+
 /// `POST /queue`: a socket waits to be paired.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -324,19 +355,44 @@ mod tests {
     }
 
     #[test]
-    fn node_urls_are_printable_ascii() {
-        assert!(is_valid_node_url("http://chat-a:8080/x?y=%C3%A9"));
-        assert!(is_valid_node_url(&"x".repeat(MAX_NODE_URL_CHARS)));
+    fn node_urls_are_absolute_web_urls_without_credentials() {
+        for good in [
+            "http://chat-a:8080/x?y=%C3%A9",
+            "https://chat.example.edu",
+            "http://[::1]:8080/",
+            "http://127.0.0.1:8080",
+        ] {
+            assert!(is_valid_node_url(good), "{good:?} must be accepted");
+        }
+        let long = format!("http://a/{}", "x".repeat(MAX_NODE_URL_CHARS - 9));
+        assert!(is_valid_node_url(&long));
         assert!(NODE_URL_RULE.contains(&MAX_NODE_URL_CHARS.to_string()));
         for bad in [
             "",
+            "javascript:alert(1)",
+            "javascript://chat-a/%0Aalert(1)",
+            "data:text/html,hi",
+            "//chat-a:8080",
+            "chat-a:8080",
+            "http://",
+            "http://user:pass@chat-a",
             "http://a b",
             "http://é",
-            "http://a\n",
-            &"x".repeat(2049),
+            "http://a/\n",
+            &format!("{long}x"),
         ] {
             assert!(!is_valid_node_url(bad), "{bad:?} must be refused");
         }
+        let schema =
+            serde_json::to_value(<NodeHeartbeat as utoipa::PartialSchema>::schema()).unwrap();
+        assert_eq!(
+            schema["properties"]["url"]["pattern"], NODE_URL_PATTERN,
+            "the document states the rule the store applies"
+        );
+        let pattern = regex::Regex::new(NODE_URL_PATTERN).unwrap();
+        assert!(pattern.is_match("http://chat-a:8080/x?y=1"));
+        assert!(!pattern.is_match("http://u@chat-a"));
+        assert!(!pattern.is_match("javascript:alert(1)"));
     }
 
     #[test]

@@ -94,6 +94,22 @@ pub struct Message {
     pub deleted: bool,
     /// Who reacted with what: emoji to the users, in the order they reacted.
     pub reactions: BTreeMap<String, Vec<Up>>,
+    /// Whether its text is withheld because its group's history is hidden
+    /// now (docs/chat-api.md, "History gate"): `message` is then empty, and
+    /// a client keeps the text it already shows. Only on the chat-server's
+    /// answers; never stored.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
+}
+
+impl Message {
+    /// The message without its text, for a reader its group's history gate
+    /// hides it from: `message` empty and `hidden` set.
+    pub fn without_text(mut self) -> Self {
+        self.message = String::new();
+        self.hidden = true;
+        self
+    }
 }
 
 /// A user as the chat knows them.
@@ -136,6 +152,7 @@ mod tests {
             changed_at: None,
             deleted: false,
             reactions: BTreeMap::from([("👍".to_owned(), vec![Up::parse("up2").unwrap()])]),
+            hidden: false,
         };
         assert_eq!(
             serde_json::to_value(&message).unwrap(),

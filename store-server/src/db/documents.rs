@@ -178,6 +178,7 @@ impl From<MessageDoc> for Message {
             changed_at: doc.changed_at.map(to_chrono),
             deleted: doc.deleted,
             reactions,
+            hidden: false,
         }
     }
 }

@@ -249,16 +249,10 @@ struct Writer {
 
 impl Writer {
     async fn run(self, mut queue: mpsc::Receiver<Job>, batch_sizes: Histogram) {
-        while let Some(first) = queue.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match queue.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
-            }
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
             batch_sizes.observe(batch.len() as f64);
-            self.write_batch(batch).await;
+            self.write_batch(std::mem::take(&mut batch)).await;
         }
     }
 

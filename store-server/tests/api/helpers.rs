@@ -10,6 +10,7 @@ use futures::TryStreamExt;
 use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -21,7 +22,7 @@ use tokio::sync::oneshot;
 pub use crate::assertions::{expect_error, ids, parse, send, texts, unknown_id};
 
 /// The service token every test app is started with.
-pub const TOKEN: &str = "test-service-token-5f1c9a";
+pub const TOKEN: &str = "test-service-token-5f1c9a-0123456789";
 
 /// How long a fresh store may take to create its indexes.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -66,7 +67,7 @@ pub fn temp_dir(prefix: &str) -> PathBuf {
 pub fn test_config() -> StoreConfig {
     StoreConfig {
         addr: "127.0.0.1:0".into(),
-        mongodb_uri: mongodb_uri(),
+        mongodb_uri: mongodb_uri().parse().expect("any text is a URL setting"),
         mongodb_db: unique("test"),
         api_token: TOKEN.into(),
         // Never written: the in-process app installs no log subscriber.
@@ -92,7 +93,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut StoreConfig)) -> TestApp
 pub async fn spawn_app_unready(configure: impl FnOnce(&mut StoreConfig)) -> TestApp {
     let mut config = test_config();
     configure(&mut config);
-    let token = config.api_token.clone();
+    let token = config.api_token.expose_secret().to_owned();
     let application = Application::build(config)
         .await
         .expect("failed to build the application");

@@ -5,5 +5,6 @@
 mod adapter_publisher;
 mod client;
 mod rest_gateway;
+mod silent_peers;
 mod sockets;
 mod stack;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use store_server::config::StoreConfig;
 use tokio::sync::oneshot;
 
-const STORE_TOKEN: &str = "e2e-store-token";
+const STORE_TOKEN: &str = "e2e-store-token-0123456789abcdef-0123";
 const JWT_SECRET: &str = "e2e-jwt-secret-0123456789abcdef-0123";
 
 /// A running stack.
@@ -32,7 +32,7 @@ pub async fn spawn_stack() -> Stack {
     let logs = std::env::temp_dir().join(format!("chat-e2e-{}", ObjectId::new().to_hex()));
     let store_config = StoreConfig {
         addr: "127.0.0.1:0".into(),
-        mongodb_uri: mongodb_uri(),
+        mongodb_uri: mongodb_uri().parse().expect("any text is a URL setting"),
         mongodb_db: format!("e2e_{}", ObjectId::new().to_hex()),
         api_token: STORE_TOKEN.into(),
         log_dir: logs.join("store"),
@@ -47,20 +47,24 @@ pub async fn spawn_stack() -> Stack {
     tokio::spawn(store.run_until_stopped(async move {
         let _ = store_stopped.await;
     }));
-    let env: std::collections::HashMap<String, String> = [
-        ("CHAT_ADDR", "127.0.0.1:0".to_owned()),
-        ("STORE_URL", store_url.clone()),
-        ("STORE_API_TOKEN", STORE_TOKEN.to_owned()),
-        ("CHAT_JWT_SECRET", JWT_SECRET.to_owned()),
-        ("CHAT_LOG_DIR", logs.join("chat").display().to_string()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let chat =
-        chat_server::startup::Application::build(ChatConfig::from_env(&env).expect("config"))
-            .await
-            .expect("chat builds");
+    let chat_log_dir = logs.join("chat").display().to_string();
+    let config = service_kit::config::parse_from::<ChatConfig, _, _>([
+        "chat-server",
+        "--addr",
+        "127.0.0.1:0",
+        "--store-url",
+        &store_url,
+        "--store-token",
+        STORE_TOKEN,
+        "--jwt-secret",
+        JWT_SECRET,
+        "--log-dir",
+        &chat_log_dir,
+    ])
+    .expect("config");
+    let chat = chat_server::startup::Application::build(config)
+        .await
+        .expect("chat builds");
     let chat_url = format!("http://127.0.0.1:{}", chat.port());
     let (stop_chat, chat_stopped) = oneshot::channel::<()>();
     tokio::spawn(chat.run_until_stopped(async move {

@@ -1,5 +1,5 @@
-//! Who is online: this node's sockets per user, and the cluster's view in
-//! the store kept in step with them.
+//! Who is online: this node's sockets per user, and what the store has
+//! been told of them: the state of the node's presence, with no I/O.
 //!
 //! A user's first socket here records this node in their presence in the
 //! store; their last socket leaving takes it out. The store answers whether
@@ -7,33 +7,24 @@
 //! and only then `online` or `offline` is announced to their groups: once
 //! per transition, whatever the number of nodes and devices.
 //!
-//! One task per node, [`write`], sends these changes, as many users per
-//! request as are waiting (up to [`MAX_PRESENCE_BATCH`] each way): a connect
-//! storm of thousands of users costs the store a few requests, not one per
-//! user, and messages sent meanwhile do not queue behind them. A user is in
-//! at most one request at a time, so the writes of a user who flaps never
-//! race; whatever changed while a request was out is sent in the next.
-//! While the node drains, departures are not written: the node leaves the
-//! registry at the end, which takes offline only the users who did not
-//! reconnect elsewhere.
+//! - [`writer`]: the task that sends the changes, a batch at a time (up to
+//!   [`MAX_PRESENCE_BATCH`] users each way): a connect storm of thousands of
+//!   users costs the store a few requests, not one per user. A user is in
+//!   at most one request at a time, so the writes of a user who flaps never
+//!   race; whatever changed while a request was out is sent in the next.
+//!   While the node drains, departures are not written: the node leaves the
+//!   registry at the end, which takes offline only the users who did not
+//!   reconnect elsewhere.
+//! - [`announce`]: the `online` and `offline` notices.
 
-use crate::metrics::ChatMetrics;
-use crate::socket::relay::delivery;
-use crate::socket::session::user_room;
-use crate::state::AppState;
+pub mod announce;
+pub mod writer;
+
 use chat_wire::cluster::{MAX_PRESENCE_BATCH, NodeId, PresenceBatch, PresenceChange};
-use chat_wire::events::{OfflineNotice, OnlineNotice};
 use chat_wire::ids::Up;
-use chat_wire::time::Timestamp;
-use socketioxide::SocketIo;
-use socketioxide::adapter::Adapter;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::sync::Notify;
-
-/// The longest wait between two attempts at a failed presence write.
-const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
 
 /// One user's sockets here, and what the store knows of them.
 #[derive(Debug, Default)]
@@ -92,9 +83,11 @@ impl Users {
 
 /// A transition the store gave this node to announce.
 #[derive(Debug, PartialEq, Eq)]
-struct Announcement {
-    change: PresenceChange,
-    rooms: Vec<String>,
+pub struct Announcement {
+    /// The user's new state, as the store decided it.
+    pub change: PresenceChange,
+    /// Where to announce it: the user's rooms as their last socket saw them.
+    pub rooms: Vec<String>,
 }
 
 /// This node's presence; cheap to clone.
@@ -102,7 +95,7 @@ struct Announcement {
 pub struct Presence {
     node: NodeId,
     users: Arc<Mutex<Users>>,
-    /// Wakes [`write`] when a user is queued.
+    /// Wakes the [`writer`] when a user is queued.
     queued: Arc<Notify>,
 }
 
@@ -180,6 +173,11 @@ impl Presence {
         users.pending.len()
     }
 
+    /// Waits until a user is queued for the next batch.
+    pub async fn queued(&self) {
+        self.queued.notified().await;
+    }
+
     fn queue(&self, users: &mut Users, up: &Up) {
         if users.mark(up) {
             self.queued.notify_one();
@@ -189,7 +187,7 @@ impl Presence {
     /// Takes the next batch out of the pending users. While the node
     /// drains, departures are dropped instead: the store keeps listing this
     /// node for them until it leaves the registry.
-    fn take_batch(&self, draining: bool) -> PresenceBatch {
+    pub fn take_batch(&self, draining: bool) -> PresenceBatch {
         let mut guard = self.lock();
         let users = &mut *guard;
         let mut batch = PresenceBatch::default();
@@ -224,7 +222,7 @@ impl Presence {
 
     /// Records what the store answered for `batch`; the transitions to
     /// announce, with the rooms to announce them in.
-    fn apply(&self, batch: &PresenceBatch, changes: Vec<PresenceChange>) -> Vec<Announcement> {
+    pub fn apply(&self, batch: &PresenceBatch, changes: Vec<PresenceChange>) -> Vec<Announcement> {
         let mut changes: HashMap<Up, PresenceChange> = changes
             .into_iter()
             .map(|change| (change.up.clone(), change))
@@ -253,7 +251,7 @@ impl Presence {
     }
 
     /// Puts a batch the store did not take back in the pending set.
-    fn release(&self, batch: &PresenceBatch) {
+    pub fn release(&self, batch: &PresenceBatch) {
         let mut users = self.lock();
         for (up, _) in batch.users() {
             users.in_flight -= 1;
@@ -269,89 +267,6 @@ impl Presence {
         self.users
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-/// Writes this node's presence changes to the store for ever, a batch at a
-/// time, announcing every cluster-wide transition the store reports.
-pub async fn write<A: Adapter>(io: SocketIo<A>, state: AppState) {
-    let presence = &state.presence;
-    let mut failures: u32 = 0;
-    loop {
-        let batch = presence.take_batch(state.lifecycle.is_draining());
-        if batch.is_empty() {
-            presence.queued.notified().await;
-            continue;
-        }
-        match state.store.node_presence(&presence.node, &batch).await {
-            Ok(changes) => {
-                failures = 0;
-                for Announcement { change, rooms } in presence.apply(&batch, changes.items) {
-                    if change.online {
-                        announce_online(&io, &state.metrics, &change.up, rooms).await;
-                    } else {
-                        let last_seen = change.last_seen.unwrap_or_else(chrono::Utc::now);
-                        announce_offline(&io, &state.metrics, &change.up, rooms, last_seen).await;
-                    }
-                }
-            }
-            Err(err) => {
-                presence.release(&batch);
-                failures += 1;
-                if failures == 1 || failures.is_multiple_of(10) {
-                    let users = batch.joined.len() + batch.left.len();
-                    tracing::warn!(users, failures, error = %err, "cannot record presence; retrying");
-                }
-                let wait = Duration::from_millis(250 * u64::from(failures.min(20)));
-                tokio::time::sleep(wait.min(MAX_RETRY_WAIT)).await;
-            }
-        }
-    }
-}
-
-/// Tells `rooms` (but the user's own sockets) that `up` came online.
-pub async fn announce_online<A: Adapter>(
-    io: &SocketIo<A>,
-    metrics: &ChatMetrics,
-    up: &Up,
-    rooms: Vec<String>,
-) {
-    if rooms.is_empty() {
-        return;
-    }
-    let notice = OnlineNotice { up: up.clone() };
-    let sent = io
-        .to(rooms)
-        .except(user_room(up))
-        .emit("online", &notice)
-        .await;
-    if let Err(err) = delivery(metrics, sent) {
-        tracing::warn!(up = %up, error = %err, "could not announce a user online");
-    }
-}
-
-/// Tells `rooms` that `up` went offline.
-pub async fn announce_offline<A: Adapter>(
-    io: &SocketIo<A>,
-    metrics: &ChatMetrics,
-    up: &Up,
-    rooms: Vec<String>,
-    last_seen: Timestamp,
-) {
-    if rooms.is_empty() {
-        return;
-    }
-    let notice = OfflineNotice {
-        up: up.clone(),
-        last_seen,
-    };
-    let sent = io
-        .to(rooms)
-        .except(user_room(up))
-        .emit("offline", &notice)
-        .await;
-    if let Err(err) = delivery(metrics, sent) {
-        tracing::warn!(up = %up, error = %err, "could not announce a user offline");
     }
 }
 

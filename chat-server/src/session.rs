@@ -1,41 +1,13 @@
-//! What a socket knows about its user: who they are, and what its
-//! departure must undo.
+//! What a socket knows about its user: who they are, until when their
+//! token holds, and what its departure must undo.
 //!
 //! Which groups the user belongs to is not kept here: the socket's rooms
 //! say it (the adapter keeps them current on every node when someone joins,
 //! leaves or is kicked), and the store checks membership where it writes.
 
 use chat_wire::ids::Up;
-use socketioxide::adapter::Adapter;
-use socketioxide::socket::Socket;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-
-/// The room every socket of a user joins, to reach all their devices.
-pub fn user_room(up: &Up) -> String {
-    format!("user:{up}")
-}
-
-/// Whether `socket` is in the room of group `room`.
-pub fn in_room<A: Adapter>(socket: &Socket<A>, room: &str) -> bool {
-    socket.rooms().iter().any(|joined| joined == room)
-}
-
-/// The group rooms of `socket` (its user room left out).
-pub fn group_rooms<A: Adapter>(socket: &Socket<A>) -> Vec<String> {
-    socket
-        .rooms()
-        .into_iter()
-        .filter(|room| !room.starts_with("user:"))
-        .map(|room| room.into_owned())
-        .collect()
-}
-
-/// The rooms a socket joins when it connects: its user's groups as the
-/// store listed them during the handshake. Taken out by the connect
-/// handler, so an idle socket does not keep them.
-#[derive(Debug, Clone)]
-pub struct InitialRooms(pub Vec<String>);
 
 /// Per-socket session, stored in the socket's extensions; cheap to clone.
 #[derive(Debug, Clone)]
@@ -96,7 +68,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_departure_is_handled_once_and_the_user_room_is_named_after_the_user() {
+    fn a_departure_is_handled_once_and_an_expiry_only_moves_later() {
         let session = Session::new(Up::parse("up1").unwrap(), 100);
         assert_eq!(session.extend(50), 100, "an earlier expiry changes nothing");
         assert_eq!(session.extend(200), 200);
@@ -105,6 +77,5 @@ mod tests {
         session.clone().count();
         assert!(session.uncount());
         assert!(!session.uncount());
-        assert_eq!(user_room(&Up::parse("up1").unwrap()), "user:up1");
     }
 }

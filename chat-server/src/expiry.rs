@@ -5,21 +5,23 @@
 //! socket): at `exp` the socket gets `unauthenticated {}` and is
 //! disconnected (a server disconnect: `socket.io-client` does not reconnect
 //! with a token that no longer works). A client keeps its socket by sending
-//! `refresh token {token}` before that, with a newer valid token of the
-//! same user; the ack is `{exp}`.
+//! `refresh token {token}` before that (`events::refresh_token`), with a
+//! newer valid token of the same user.
+//!
+//! The timer queue takes deadlines up to about two years away; a token may
+//! say anything. A deadline is therefore at most [`LONGEST_WAIT`] away:
+//! when it comes and the token still holds, the socket is simply queued
+//! again. The task is essential (see `Lifecycle::spawn_essential`): if it
+//! ever stopped, no socket would be disconnected at its expiry, so the node
+//! would become unready and say why.
 
-use super::ack::{answer, bad_payload};
-use super::budget::EventBudget;
-use super::session::Session;
-use crate::state::AppState;
-use chat_wire::events::{Empty, RefreshToken, TokenExpiry};
-use service_kit::ApiError;
-use socketioxide::SocketIo;
-use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, Extension, State, TryData};
+use crate::rooms::Rooms;
+use crate::rooms::outgoing::Outgoing;
+use chat_wire::events::Empty;
 use socketioxide_core::Sid;
 use std::collections::HashMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 use tokio_util::time::DelayQueue;
 use tokio_util::time::delay_queue::Key;
@@ -76,14 +78,19 @@ fn now_seconds() -> u64 {
         .as_secs()
 }
 
-/// How long from now until `exp`.
+/// The longest a socket waits in the timer queue before its expiry is
+/// looked at again (the queue itself refuses deadlines past about two
+/// years, and a token's `exp` may be anything).
+pub const LONGEST_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// How long from now until `exp`, at most [`LONGEST_WAIT`].
 fn until(exp: u64) -> Duration {
-    Duration::from_secs(exp.saturating_sub(now_seconds()))
+    Duration::from_secs(exp.saturating_sub(now_seconds())).min(LONGEST_WAIT)
 }
 
 /// The node's expiry task: disconnects each watched socket when its token
 /// expires, unless it was refreshed meanwhile.
-pub async fn run<A: Adapter>(io: SocketIo<A>, mut queue: ExpiryQueue) {
+pub async fn run(rooms: Arc<dyn Rooms>, mut queue: ExpiryQueue) {
     let mut due: DelayQueue<Sid> = DelayQueue::new();
     let mut keys: HashMap<Sid, Key> = HashMap::new();
     loop {
@@ -102,58 +109,21 @@ pub async fn run<A: Adapter>(io: SocketIo<A>, mut queue: ExpiryQueue) {
             Some(expired) = futures::StreamExt::next(&mut due), if !due.is_empty() => {
                 let sid = expired.into_inner();
                 keys.remove(&sid);
-                let Some(socket) = io.get_socket(sid) else {
+                let Some(session) = rooms.session(sid) else {
                     continue; // gone already
-                };
-                let Some(session) = socket.extensions.get::<Session>() else {
-                    continue;
                 };
                 if session.expires() > now_seconds() {
                     keys.insert(sid, due.insert(sid, until(session.expires())));
                     continue;
                 }
-                if let Err(err) = socket.emit("unauthenticated", &Empty {}) {
+                if let Err(err) = rooms.emit_to(sid, &Outgoing::Unauthenticated(Empty {})) {
                     tracing::debug!(error = %err, "could not tell a socket its token expired");
                 }
                 tracing::debug!(up = %session.up, "disconnecting a socket whose token expired");
-                if let Err(err) = socket.disconnect() {
-                    tracing::debug!(error = %err, "could not disconnect an expired socket");
-                }
+                rooms.disconnect(sid);
             }
         }
     }
-}
-
-/// `refresh token {token}`: a newer valid token of the same user extends
-/// the socket's life; answers `{exp}`.
-pub async fn refresh_token<A: Adapter>(
-    budget: EventBudget,
-    TryData(payload): TryData<RefreshToken>,
-    ack: AckSender<A>,
-    Extension(session): Extension<Session>,
-    State(state): State<AppState>,
-) {
-    if !budget.spent() {
-        return;
-    }
-    let started = Instant::now();
-    let result = payload
-        .map_err(|e| bad_payload("refresh token", e))
-        .and_then(|RefreshToken { token }| {
-            let verified = state
-                .jwt
-                .verify(&token)
-                .map_err(|_| ApiError::Unauthenticated("the token is invalid or expired".into()))?;
-            if verified.up != session.up {
-                return Err(ApiError::PermissionDenied(
-                    "the token is another user's".into(),
-                ));
-            }
-            Ok(TokenExpiry {
-                exp: session.extend(verified.exp),
-            })
-        });
-    answer(ack, &state.metrics, "refresh token", started, result);
 }
 
 #[cfg(test)]
@@ -161,9 +131,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_expiry_in_the_past_is_due_now() {
+    fn an_expiry_in_the_past_is_due_now_and_a_far_one_is_looked_at_again_within_a_day() {
         assert_eq!(until(1), Duration::ZERO);
         let later = until(now_seconds() + 100);
         assert!(later >= Duration::from_secs(99) && later <= Duration::from_secs(100));
+        let far = now_seconds() + 900 * 24 * 3600;
+        assert_eq!(until(far), LONGEST_WAIT);
+        assert_eq!(until(u64::MAX), LONGEST_WAIT);
+    }
+
+    #[tokio::test]
+    async fn a_token_years_away_does_not_stop_the_task() {
+        let (watch, queue) = ExpiryWatch::new();
+        let (_, io) = socketioxide::SocketIo::builder().build_svc();
+        io.ns("/", async || {});
+        let rooms: Arc<dyn Rooms> = Arc::new(crate::engine::sockets::EngineRooms::new(io));
+        let task = tokio::spawn(run(rooms, queue));
+        watch.watch(Sid::new(), u64::MAX);
+        watch.watch(Sid::new(), now_seconds() + 900 * 24 * 3600);
+        watch.watch(Sid::new(), 1);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!task.is_finished(), "the expiry task is still running");
+        task.abort();
     }
 }

@@ -1,0 +1,108 @@
+//! [`Rooms`] on the Socket.IO engine, for whichever adapter it runs on.
+
+use crate::rooms::outgoing::Outgoing;
+use crate::rooms::{Audience, Rooms};
+use crate::session::Session;
+use async_trait::async_trait;
+use axum::extract::ConnectInfo;
+use service_kit::connection::{ConnectionHandle, Peer};
+use socketioxide::adapter::Adapter;
+use socketioxide::{BroadcastError, SendError, SocketError, SocketIo};
+use socketioxide_core::Sid;
+
+/// The engine's rooms; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct EngineRooms<A: Adapter>(SocketIo<A>);
+
+impl<A: Adapter> EngineRooms<A> {
+    /// The rooms of `io`.
+    pub fn new(io: SocketIo<A>) -> Self {
+        Self(io)
+    }
+}
+
+#[async_trait]
+impl<A: Adapter> Rooms for EngineRooms<A> {
+    async fn emit(&self, audience: &Audience, event: &Outgoing) -> Result<(), BroadcastError> {
+        let rooms = audience.to.clone();
+        let operators = match audience.sender.and_then(|sid| self.0.get_socket(sid)) {
+            Some(sender) => sender.to(rooms),
+            // A sender that has just left is in no room any more.
+            None => self.0.to(rooms),
+        };
+        let operators = match audience.except.is_empty() {
+            true => operators,
+            false => operators.except(audience.except.clone()),
+        };
+        operators.emit(event.name(), event).await
+    }
+
+    fn emit_to(&self, socket: Sid, event: &Outgoing) -> Result<(), SendError> {
+        match self.0.get_socket(socket) {
+            Some(socket) => socket.emit(event.name(), event),
+            None => Err(SendError::Socket(SocketError::Closed)),
+        }
+    }
+
+    async fn join(&self, holders: String, room: String) -> anyhow::Result<()> {
+        self.0
+            .to(holders)
+            .join(room)
+            .await
+            .map_err(|err| anyhow::anyhow!("{err}"))
+    }
+
+    async fn leave(&self, holders: String, room: String) -> anyhow::Result<()> {
+        self.0
+            .to(holders)
+            .leave(room)
+            .await
+            .map_err(|err| anyhow::anyhow!("{err}"))
+    }
+
+    fn rooms_of(&self, socket: Sid) -> Vec<String> {
+        self.0
+            .get_socket(socket)
+            .map(|socket| {
+                socket
+                    .rooms()
+                    .into_iter()
+                    .map(|room| room.into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn local_sockets(&self) -> Vec<Sid> {
+        self.0
+            .sockets()
+            .into_iter()
+            .map(|socket| socket.id)
+            .collect()
+    }
+
+    fn session(&self, socket: Sid) -> Option<Session> {
+        self.0.get_socket(socket)?.extensions.get::<Session>()
+    }
+
+    fn handshake_connection(&self, socket: Sid) -> Option<ConnectionHandle> {
+        let socket = self.0.get_socket(socket)?;
+        socket
+            .req_parts()
+            .extensions
+            .get::<ConnectInfo<Peer>>()
+            .map(|ConnectInfo(peer)| peer.connection.clone())
+    }
+
+    fn disconnect(&self, socket: Sid) {
+        if let Some(socket) = self.0.get_socket(socket)
+            && let Err(err) = socket.disconnect()
+        {
+            tracing::debug!(error = %err, "could not disconnect a socket");
+        }
+    }
+
+    async fn close(&self) {
+        self.0.close().await;
+    }
+}
