@@ -28,7 +28,7 @@ cargo build --release --bin store-server --bin store_bench
 
 ensure_mongo_uri --name mongo-bench
 store_port=$(free_port)
-export STORE_API_TOKEN="bench-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export STORE_API_TOKEN=$(random_hex 32)
 export MONGODB_DB="${MONGODB_DB:-bench}"
 export STORE_URL="http://127.0.0.1:$store_port"
 

@@ -9,7 +9,6 @@ that the request really breaks that rule:
 
 - `POST /group`, `kind: "match"`: more different users and admins than the
   `capacity` (a count across two arrays compared with a third field);
-- `POST /group/match`: the user is in 20 matchmaking rooms already;
 - `POST /group/{id}/read`, and the `before`/`after` cursor of
   `GET /group/messages` and `GET /chat/{group}/message`: the message exists
   but is in another group;
@@ -32,7 +31,6 @@ import schemathesis
 # Business-rule refusals, by operation: (message regex, does the request break it?).
 _NOT_IN_GROUP = re.compile(r"^message ([0-9a-f]{24}) is not in group ([0-9a-f]{24})$")
 _TOO_MANY_USERS = re.compile(r"^(\d+) users do not fit a group of capacity (\d+)$")
-_ROOM_CAP = re.compile(r"^(\S+) is in (\d+) matchmaking rooms already, the most allowed; leave one first$")
 _DELETED = re.compile(r"^message ([0-9a-f]{24}) was deleted$")
 _REACTION_CAPS = (
     "a user may add at most 16 reactions to a message",
@@ -68,10 +66,6 @@ def _too_many_users(case, match: re.Match) -> bool:
     return members > capacity and int(match.group(1)) == members
 
 
-def _room_cap(case, match: re.Match) -> bool:
-    return _body(case).get("up") == match.group(1) and int(match.group(2)) >= 20
-
-
 def _read_elsewhere(case, match: re.Match) -> bool:
     body = _body(case)
     return match.group(1) == _lower(body.get("messageId")) and match.group(2) == _lower(
@@ -98,7 +92,6 @@ def _reaction_caps(case, message: str) -> bool:
 
 _RULES = {
     ("POST", "/group"): [(_TOO_MANY_USERS, _too_many_users)],
-    ("POST", "/group/match"): [(_ROOM_CAP, _room_cap)],
     ("POST", "/group/{id}/read"): [(_NOT_IN_GROUP, _read_elsewhere)],
     ("GET", "/group/messages"): [
         (_NOT_IN_GROUP, _cursor_elsewhere(lambda case: _paging(case).get("groupID")))

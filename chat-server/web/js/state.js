@@ -69,8 +69,11 @@ export class Conversation {
 
   /** Applies a changed message (edit, delete, reaction) if it is held; true when it was. */
   change(message) {
-    if (!this.messages.has(message.id)) return false;
-    this.messages.set(message.id, message);
+    const shown = this.messages.get(message.id);
+    if (!shown) return false;
+    // `hidden`: the group's history gate withholds the text (an edit or a
+    // reaction while too few members are online); keep the text shown.
+    this.messages.set(message.id, message.hidden && !message.deleted ? { ...message, message: shown.message, hidden: false } : message);
     return true;
   }
 

@@ -65,13 +65,16 @@ pub fn init(service: &'static str, dir: &Path, rust_log: &str) -> std::io::Resul
         filter_fn(|meta| meta.target() != REQUEST_TARGET && *meta.level() == Level::ERROR)
             .with_max_level_hint(Level::ERROR),
     );
-    let console_filter = EnvFilter::try_new(rust_log)
+    let mut console_filter = EnvFilter::try_new(rust_log)
         .unwrap_or_else(|_| EnvFilter::new("info"))
         .add_directive(
             format!("{REQUEST_TARGET}=off")
                 .parse()
                 .expect("static directive"),
         );
+    for directive in ENGINE_LIMITS {
+        console_filter = console_filter.add_directive(directive.parse().expect("static directive"));
+    }
     let console = tracing_subscriber::fmt::layer()
         .with_target(false)
         .with_filter(console_filter);
@@ -84,6 +87,12 @@ pub fn init(service: &'static str, dir: &Path, rust_log: &str) -> std::io::Resul
         .map_err(std::io::Error::other)?;
     Ok(LogGuard { _workers: workers })
 }
+
+/// The Socket.IO engine's events below `info` never reach the console,
+/// whatever `RUST_LOG` says: they print handshake payloads and packets
+/// whole, a user's token among them. (Request-log lines stay off the
+/// console too: they have their file.)
+const ENGINE_LIMITS: [&str; 2] = ["socketioxide=info", "engineioxide=info"];
 
 /// Library chatter below `warn` stays out of `combined.log`.
 fn is_ours_or_loud(meta: &tracing::Metadata<'_>) -> bool {

@@ -46,7 +46,9 @@ impl Store {
             .await
             .map_err(db_error)?;
         if held >= MAX_MATCH_ROOMS_PER_USER {
-            return Err(ApiError::InvalidArgument(format!(
+            // A quota, not a malformed request: the same request succeeds
+            // once the user leaves a room.
+            return Err(ApiError::RateLimited(format!(
                 "{up} is in {held} matchmaking rooms already, the most allowed; leave one first"
             )));
         }

@@ -128,7 +128,9 @@ fn match_terms(topic: Option<&str>, capacity: Option<u32>) -> Result<(String, u3
 #[utoipa::path(post, path = "/group/match", tag = DATA_TAG, request_body = FindMatch,
     responses((status = 201, body = Group, description = "a new group, holding only `up`"),
         (status = 200, body = Group, description = "a place in an existing group"),
-        BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
+        BadRequest, Unauthenticated, PayloadTooLarge,
+        (status = 429, body = chat_wire::ErrorBody, description = "`rate_limited`: `up` is in 20 matchmaking rooms already; leave one first"),
+        ServerErrors))]
 async fn find_match(
     State(state): State<AppState>,
     AppJson(request): AppJson<FindMatch>,

@@ -212,8 +212,8 @@ async fn random_topics_cannot_create_matchmaking_rooms_without_end() {
     let over = json!({"up": "ana", "topic": "t20", "capacity": 5});
     let message = expect_error(
         app.post_json("/group/match", &over).await,
-        400,
-        "invalid_argument",
+        429,
+        "rate_limited",
     )
     .await;
     assert!(message.contains("20 matchmaking rooms"), "{message}");

@@ -12,7 +12,7 @@
 
 import { spawn, execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import crypto from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
@@ -131,10 +131,10 @@ async function waitReady(url, child) {
 /**
  * Starts store-server then the chat node(s); see the top of this file.
  * `chatEnv` is added to every chat node's environment (e.g.
- * `CHAT_MSG_RATE`, `CHAT_NOTIFY_URL`), `nodeEnv[i]` to node `i`'s only;
- * `mongodbUri` replaces `$MONGODB_URI`.
+ * `CHAT_MSG_RATE`, `CHAT_NOTIFY_URL`), `nodeEnv[i]` to node `i`'s only,
+ * `storeEnv` to the store's; `mongodbUri` replaces `$MONGODB_URI`.
  */
-export async function startStack({ chatEnv: chatExtra = {}, nodes: nodeCount = 1, nodeEnv = [], mongodbUri: ownMongo } = {}) {
+export async function startStack({ chatEnv: chatExtra = {}, storeEnv: storeExtra = {}, nodes: nodeCount = 1, nodeEnv = [], mongodbUri: ownMongo } = {}) {
   for (const bin of Object.values(BIN)) {
     if (!existsSync(bin)) {
       throw new Error(`${bin} is missing: run \`cargo build -p store-server -p chat-server\` at the repository root first`);
@@ -160,6 +160,7 @@ export async function startStack({ chatEnv: chatExtra = {}, nodes: nodeCount = 1
     STORE_ADDR: `127.0.0.1:${storePort}`,
     STORE_API_TOKEN: storeToken,
     STORE_LOG_DIR: path.join(logDir, 'store'),
+    ...storeExtra,
   };
   const chatEnvs = chatPorts.map((port, i) => ({
     ...base,
@@ -299,6 +300,14 @@ export async function startStack({ chatEnv: chatExtra = {}, nodes: nodeCount = 1
     /** A connected client of `up`; rejects with the `connect_error`. */
     async connect(up, options) {
       return connected(await stack.socket(up, options));
+    },
+
+    /** Everything the servers wrote: their console output and every log file. */
+    allLogs() {
+      const files = readdirSync(logDir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => readFileSync(path.join(entry.parentPath ?? entry.path, entry.name), 'utf8'));
+      return [logs.text, ...files].join('\n');
     },
 
     /** Wraps `fn` as a node test that prints the servers' output when it fails. */

@@ -91,3 +91,70 @@ stack.test('a group without historyMinOnline shows its history with only one mem
   assert.equal((await history(group, a)).items.length, 2);
   assert.equal((await call(alice, 'sync', { room: group.id })).messages.items.length, 2);
 });
+
+/**
+ * A gated group of three, two of them connected (one short of the gate),
+ * with one stored message of A's.
+ */
+async function closedGate() {
+  const [a, b, c] = [uniqueUp('a'), uniqueUp('b'), uniqueUp('c')];
+  const group = await stack.group([a, b, c], { historyMinOnline: 3 });
+  const { body: stored } = await stack.store('POST', '/message', { group: group.id, from: a, message: 'a secret from before' });
+  const alice = await stack.connect(a);
+  const bob = await stack.connect(b);
+  assertHidden((await call(bob, 'sync', { room: group.id })).messages, 'sync');
+  return { group, stored, alice, bob, b, c };
+}
+
+/** A message as a gated group's readers see it: no text, and `hidden`. */
+function assertWithheld(message, where) {
+  assert.equal(message.message, '', `${where}: no text`);
+  assert.equal(message.hidden, true, `${where}: marked hidden`);
+}
+
+for (const [name, change] of [
+  ['react', (stored) => ['react', { messageId: stored.id, emoji: '👍', on: true }]],
+  ['react (taking a reaction back)', (stored) => ['react', { messageId: stored.id, emoji: '👍', on: false }]],
+  ['edit message', (stored) => ['edit message', { messageId: stored.id, message: 'a new secret' }]],
+]) {
+  stack.test(`while the gate is closed, ${name} answers and relays the message without its text`, async () => {
+    const { stored, alice, bob } = await closedGate();
+    const relayed = next(bob, 'message updated');
+    const [event, payload] = change(stored);
+    const answer = await call(alice, event, payload);
+    assert.equal(answer.id, stored.id);
+    assertWithheld(answer, `${name} ack`);
+    assertWithheld(await relayed, `${name} relay`);
+  });
+}
+
+stack.test('while the gate is closed, delete answers and relays the message without text, deleted', async () => {
+  const { stored, alice, bob } = await closedGate();
+  const relayed = next(bob, 'message updated');
+  const answer = await call(alice, 'delete message', { messageId: stored.id });
+  assert.equal(answer.deleted, true);
+  assert.equal(answer.message, '');
+  const seen = await relayed;
+  assert.equal(seen.deleted, true);
+  assert.equal(seen.message, '');
+});
+
+stack.test('while the gate is closed, read carries no text either way', async () => {
+  const { group, stored, alice, bob, b } = await closedGate();
+  const receipt = next(alice, 'read');
+  const answer = await call(bob, 'read', { room: group.id, messageId: stored.id });
+  assert.deepEqual(answer, { room: group.id, unread: 0 });
+  assert.deepEqual(await receipt, { room: group.id, up: b, messageId: stored.id });
+});
+
+stack.test('once the gate opens, the same change carries the text', async () => {
+  const { stored, alice, bob, c } = await closedGate();
+  const online = next(alice, 'online');
+  await stack.connect(c);
+  await online;
+  const relayed = next(bob, 'message updated');
+  const answer = await call(alice, 'react', { messageId: stored.id, emoji: '🎉', on: true });
+  assert.equal(answer.message, 'a secret from before');
+  assert.equal(answer.hidden, undefined);
+  assert.equal((await relayed).message, 'a secret from before');
+});

@@ -68,6 +68,36 @@ stack.test('through the load balancer: polling, the upgrade to WebSocket, and a 
   }
 });
 
+stack.test('the balancer routes only the public paths, and no token reaches its log', async () => {
+  const up = uniqueUp('t');
+  const group = await stack.group([up]);
+  for (const [method, path] of [
+    ['POST', '/admin/drain'],
+    ['GET', '/metrics'],
+    ['GET', '/docs/'],
+    ['GET', '/api-docs/openapi.json'],
+    ['GET', '/readyz'],
+  ]) {
+    const res = await fetch(`${lbUrl}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    assert.equal(res.status, 404, `${method} ${path} through the balancer`);
+    assert.equal((await res.json()).error.code, 'not_found');
+  }
+  for (const node of [0, 1]) {
+    assert.equal((await stack.rest('/metrics', { node })).status, 200, 'the node itself still serves /metrics');
+  }
+  assert.equal((await fetch(`${lbUrl}/`)).status, 200, 'the web client');
+  const token = await stack.token(up);
+  const history = await fetch(`${lbUrl}/chat/${group.id}/message`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(history.status, 200, 'the REST gateway');
+  // A handshake with the token in its query string, polling first.
+  const socket = await stack.connect(up, { url: lbUrl, token, via: 'query' });
+  assert.equal((await call(socket, 'online', {})).up, up);
+  await eventually(() => assert.match(stack.logs.text, /\[haproxy\].*"\/socket.io\/"/), 5000);
+  const everything = stack.allLogs();
+  const [, signature] = /\.([^.]+)$/.exec(token);
+  assert.ok(!everything.includes(signature), 'the token is in a log');
+});
+
 stack.test('draining the node behind the balancer: a plain client keeps its conversation and loses nothing', async () => {
   const [a, b] = [uniqueUp('a'), uniqueUp('b')];
   const group = await stack.group([a, b]);

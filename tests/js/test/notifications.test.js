@@ -76,6 +76,19 @@ stack.test('a message to a group notifies exactly its offline member, with the s
   assert.deepEqual(hook.about(message.id).map((p) => p.body.to), [c], 'not for the sender A, not for B who is online');
 });
 
+stack.test('a notification of a group whose history is hidden carries the message without its text', async () => {
+  hook.mode = 'ok';
+  const [a, b, c] = [uniqueUp('a'), uniqueUp('b'), uniqueUp('c')];
+  const group = await stack.group([a, b, c], { historyMinOnline: 2 });
+  const alice = await stack.connect(a); // one online of the two needed
+  const message = await call(alice, 'chat message', { room: group.id, message: 'for the room only' });
+  assert.equal(message.message, 'for the room only', 'the sender\'s ack is the live message');
+  await eventually(() => assert.equal(hook.about(message.id).length, 2), 5000);
+  for (const post of hook.about(message.id)) {
+    assert.deepEqual(post.body.message, { ...message, message: '', hidden: true }, `the notification of ${post.body.to}`);
+  }
+});
+
 stack.test('a private message to an offline user notifies them', async () => {
   hook.mode = 'ok';
   const [a, d] = [uniqueUp('a'), uniqueUp('d')];
