@@ -130,15 +130,19 @@ start_store() {
 
 # start_chat DATABASE NAME [VAR=VALUE...]: a release chat-server of the store
 # started last, on a free port, with the extra variables; sets chat_pid and
-# chat_addr. The per-user message rate is lifted: `persist` sends as fast as
-# acks come back.
+# chat_addr. The limits that would refuse the load generator's own traffic
+# are lifted: the per-user message rate and event budget (`persist` sends as
+# fast as acks come back), and the caps on sessions not yet connected (every
+# client comes from 127.0.0.1, thousands at a time).
 start_chat() {
     local database=$1 name=$2 port
     shift 2
     port=$(free_port)
     "${DETACH[@]}" env CHAT_ADDR="127.0.0.1:$port" CHAT_PUBLIC_URL="http://127.0.0.1:$port" \
         CHAT_LOG_DIR="$bench_dir/logs/$name" STORE_URL="$store_url" MONGODB_DB="$database" \
-        RUST_LOG=warn CHAT_MSG_RATE=1000000 CHAT_MSG_BURST=1000000 "$@" \
+        RUST_LOG=warn CHAT_MSG_RATE=1000000 CHAT_MSG_BURST=1000000 \
+        CHAT_EVENT_RATE=1000000 CHAT_EVENT_BURST=1000000 \
+        CHAT_MAX_PENDING_SESSIONS=1000000 CHAT_MAX_PENDING_PER_ADDRESS=1000000 "$@" \
         target/release/chat-server >"$bench_dir/$name.out" 2>&1 </dev/null &
     chat_pid=$!
     register_cleanup_pid "$chat_pid" "$name (bench)"

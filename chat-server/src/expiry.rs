@@ -145,7 +145,7 @@ mod tests {
         let (watch, queue) = ExpiryWatch::new();
         let (_, io) = socketioxide::SocketIo::builder().build_svc();
         io.ns("/", async || {});
-        let rooms: Arc<dyn Rooms> = Arc::new(crate::engine::sockets::EngineRooms::new(io));
+        let rooms: Arc<dyn Rooms> = Arc::new(crate::engine::sockets::EngineRooms::new(io, None));
         let task = tokio::spawn(run(rooms, queue));
         watch.watch(Sid::new(), u64::MAX);
         watch.watch(Sid::new(), now_seconds() + 900 * 24 * 3600);

@@ -9,6 +9,7 @@
 
 use chat_wire::cluster::Node;
 use chat_wire::ids::Up;
+use xxhash_rust::xxh3::Xxh3;
 
 /// Picks a node per user.
 #[derive(Debug, Clone)]
@@ -32,6 +33,11 @@ impl NodeLocator {
         &self.own_url
     }
 
+    /// The configured public URLs of every node (`CHAT_NODES`).
+    pub fn configured(&self) -> &[String] {
+        &self.configured
+    }
+
     /// The node of `up` among the `live` nodes of the registry.
     pub fn node_for<'a>(&'a self, up: &Up, live: &'a [Node]) -> &'a str {
         let serving = live.iter().filter(|node| !node.draining);
@@ -46,29 +52,15 @@ fn highest_weight<'a>(candidates: impl Iterator<Item = &'a str>, up: &Up) -> Opt
     candidates.max_by(|a, b| weight(a, up).cmp(&weight(b, up)).then(b.cmp(a)))
 }
 
-/// The weight of `node` for `up`: a stable 64-bit hash of the pair.
+/// The weight of `node` for `up`: a stable 64-bit hash of the pair (XXH3,
+/// the same on every node and every build; a zero byte separates the two,
+/// which neither contains).
 fn weight(node: &str, up: &Up) -> u64 {
-    let hash = fnv1a(
-        fnv1a(FNV_OFFSET, node.as_bytes()) ^ 0xff,
-        up.as_str().as_bytes(),
-    );
-    mix(hash)
-}
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
-/// 64-bit FNV-1a, continued from `hash`.
-fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
-    bytes.iter().fold(hash, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
-/// The splitmix64 finaliser: spreads FNV's weak high bits.
-fn mix(mut x: u64) -> u64 {
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
+    let mut hash = Xxh3::new();
+    hash.update(node.as_bytes());
+    hash.update(&[0]);
+    hash.update(up.as_str().as_bytes());
+    hash.digest()
 }
 
 #[cfg(test)]
@@ -147,7 +139,12 @@ mod tests {
 
     #[test]
     fn the_weight_is_stable_across_builds() {
-        assert_eq!(fnv1a(FNV_OFFSET, b"a"), 0xaf63_dc4c_8601_ec8c);
+        // XXH3's published value for "a": every node computes the same.
+        assert_eq!(xxhash_rust::xxh3::xxh3_64(b"a"), 0xe6c6_32b6_1e96_4e1f);
+        assert_eq!(
+            weight("http://a", &Up::parse("up1").unwrap()),
+            0xcf6e_f40b_4e84_8fcf
+        );
         assert_eq!(
             weight("http://a", &Up::parse("up1").unwrap()),
             weight("http://a", &Up::parse("up1").unwrap())

@@ -84,7 +84,7 @@ pub async fn connect(
         .with_request_timeout(REQUEST_TIMEOUT)
         .with_collection(COLLECTION)
         .with_expiration_strategy(MessageExpirationStrategy::TtlIndex(DOCUMENT_TTL));
-    let publisher = Publisher::start(collection.clone());
+    let publisher = Publisher::start(collection.clone(), lifecycle.clone());
     let driver = WatchedDriver {
         publisher: publisher.clone(),
         collection,

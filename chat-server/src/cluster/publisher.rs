@@ -6,10 +6,19 @@
 //! Every document gets its `_id` when it is queued, so a batch tried again
 //! after a failure never inserts a document twice: an ordered insert stops
 //! at its first failure, and a duplicate key there means that document (and
-//! every one before it) is already in. A batch MongoDB keeps refusing for
-//! [`GIVE_UP_AFTER`] is dropped with an error in the log; the messages
-//! stay stored, and readers on other nodes get them with `sync`.
+//! every one before it) is already in.
+//!
+//! Nothing queued is ever dropped or overtaken: a batch MongoDB refuses is
+//! tried again, with backoff, until it is in. Other nodes read the
+//! collection in order (resuming their change stream from its token), so a
+//! request that takes a kicked user's sockets out of a room reaches every
+//! node before any later broadcast to that room. A batch still refused
+//! after [`RECOVERY_LIMIT`] stops the node with an error, as a change stream
+//! that cannot be resumed does: its clients reconnect to the other nodes.
 
+use super::adapter::RECOVERY_LIMIT;
+use super::lifecycle::{Lifecycle, StopReason};
+use backon::{BackoffBuilder, ExponentialBuilder};
 use mongodb::Collection;
 use mongodb::bson::{Document, oid::ObjectId};
 use mongodb::error::{Error, ErrorKind};
@@ -22,8 +31,6 @@ use tokio::sync::{mpsc, watch};
 const QUEUE_CAPACITY: usize = 4096;
 /// The most documents inserted in one round trip.
 const MAX_BATCH: usize = 256;
-/// How long a batch is tried again before it is dropped.
-const GIVE_UP_AFTER: Duration = Duration::from_secs(5);
 /// MongoDB's code for a duplicate key.
 const DUPLICATE_KEY: i32 = 11000;
 
@@ -33,7 +40,7 @@ pub struct Publisher {
     queue: mpsc::Sender<Document>,
     /// Documents queued since the start.
     queued: Arc<AtomicU64>,
-    /// Documents done with (inserted, or dropped) since the start.
+    /// Documents inserted since the start.
     done: watch::Receiver<u64>,
 }
 
@@ -43,11 +50,12 @@ pub struct Publisher {
 pub struct PublisherStopped;
 
 impl Publisher {
-    /// Starts the task that inserts into `collection`.
-    pub fn start(collection: Collection<Document>) -> Self {
+    /// Starts the task that inserts into `collection`; it stops the node
+    /// through `lifecycle` if MongoDB refuses a batch for too long.
+    pub fn start(collection: Collection<Document>, lifecycle: Lifecycle) -> Self {
         let (queue, waiting) = mpsc::channel(QUEUE_CAPACITY);
         let (report, done) = watch::channel(0);
-        tokio::spawn(run(collection, waiting, report));
+        tokio::spawn(run(collection, lifecycle, waiting, report));
         Self {
             queue,
             queued: Arc::default(),
@@ -68,8 +76,9 @@ impl Publisher {
         Ok(())
     }
 
-    /// Resolves once every document queued before the call is done with
-    /// (the node calls it before exiting, so its last broadcasts go out).
+    /// Resolves once every document queued before the call is in the
+    /// collection (the node calls it before exiting, so its last broadcasts
+    /// go out, and after a request that must reach every node).
     pub async fn flushed(&self) {
         let queued = self.queued.load(Ordering::Acquire);
         let mut done = self.done.clone();
@@ -80,23 +89,40 @@ impl Publisher {
 
 async fn run(
     collection: Collection<Document>,
+    lifecycle: Lifecycle,
     mut waiting: mpsc::Receiver<Document>,
     report: watch::Sender<u64>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        insert_in_order(&collection, &batch).await;
+        insert_in_order(&collection, &lifecycle, &batch).await;
         report.send_modify(|done| *done += batch.len() as u64);
         batch.clear();
     }
 }
 
-/// Inserts `batch` in order, trying again what is not in yet until
-/// [`GIVE_UP_AFTER`].
-async fn insert_in_order(collection: &Collection<Document>, batch: &[Document]) {
-    let deadline = Instant::now() + GIVE_UP_AFTER;
+/// The waits between attempts at a refused batch: short at first, then
+/// once a second, for as long as it takes.
+fn retry_schedule() -> impl Iterator<Item = Duration> {
+    ExponentialBuilder::new()
+        .with_jitter()
+        .with_min_delay(Duration::from_millis(50))
+        .with_max_delay(Duration::from_secs(1))
+        .without_max_times()
+        .build()
+}
+
+/// Inserts `batch` in order, trying again what is not in yet until it is;
+/// stops the node once it has failed for [`RECOVERY_LIMIT`].
+async fn insert_in_order(
+    collection: &Collection<Document>,
+    lifecycle: &Lifecycle,
+    batch: &[Document],
+) {
+    let started = Instant::now();
+    let mut waits = retry_schedule();
     let mut rest = batch;
-    let mut wait = Duration::from_millis(50);
+    let mut stopped_node = false;
     while !rest.is_empty() {
         let error = match collection.insert_many(rest).ordered(true).await {
             Ok(_) => return,
@@ -109,19 +135,17 @@ async fn insert_in_order(collection: &Collection<Document>, batch: &[Document]) 
                 tracing::warn!(%error, "MongoDB refused an adapter document; skipping it");
                 rest = &rest[index + 1..];
             }
-            Outcome::Failed if Instant::now() + wait < deadline => {
-                tracing::warn!(%error, "cannot publish to the adapter yet; trying again");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(1));
-            }
             Outcome::Failed => {
-                tracing::error!(
-                    %error,
-                    dropped = rest.len(),
-                    "dropping adapter documents MongoDB refused for {GIVE_UP_AFTER:?}: \
-                     other nodes miss these broadcasts (the messages stay stored)"
-                );
-                return;
+                if !stopped_node && started.elapsed() >= RECOVERY_LIMIT {
+                    stopped_node = true;
+                    lifecycle.stop(StopReason::Fatal(format!(
+                        "the adapter's MongoDB refused this node's broadcasts for {RECOVERY_LIMIT:?}: \
+                         the other nodes no longer hear this one ({error})"
+                    )));
+                }
+                let wait = waits.next().unwrap_or(Duration::from_secs(1));
+                tracing::warn!(%error, retry_in = ?wait, "cannot publish to the adapter yet; trying again");
+                tokio::time::sleep(wait).await;
             }
         }
     }

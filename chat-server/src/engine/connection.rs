@@ -18,18 +18,17 @@ use socketioxide::extract::{Extension, SocketRef, State, TryData};
 use socketioxide::socket::Socket;
 use std::sync::Arc;
 
-/// The rooms a socket joins when it connects: its user's groups as the
-/// store listed them during the handshake. Taken out by the connect
-/// handler, so an idle socket does not keep them.
-#[derive(Debug, Clone)]
-struct InitialRooms(Vec<String>);
-
-/// Connect middleware: the handshake. On success the socket's session and
-/// quota slot go into its extensions and its events are registered, here,
-/// before the client gets its CONNECT: socketioxide spawns the connect
-/// handler only after sending it, and drops events that arrive before
-/// their handler is registered, so a client emitting right on `connect`
-/// would otherwise sometimes get no ack.
+/// Connect middleware: the handshake. On success the socket joins its
+/// rooms (its user's room and groups as the store listed them), its session
+/// and quota slot go into its extensions and its events are registered,
+/// all here, before the client gets its CONNECT: socketioxide spawns the
+/// connect handler only after sending it. Events that arrive before their
+/// handler is registered are dropped, so a client emitting right on
+/// `connect` would otherwise sometimes get no ack; and a room joined only
+/// after the client's first `sync` read the store would miss a message
+/// stored and broadcast in between, which that `sync` did not see either.
+/// A refused socket never gets here; socketioxide removes a socket that
+/// leaves before its connect handler from its rooms.
 pub async fn authenticate<A: Adapter>(
     socket: SocketRef<A>,
     TryData(auth): TryData<HandshakeAuth>,
@@ -39,7 +38,10 @@ pub async fn authenticate<A: Adapter>(
     if let Some(address) = handshake_address(&socket, &state) {
         state.pending.settle(address);
     }
-    socket.extensions.insert(InitialRooms(admission.rooms));
+    socket.join(user_room(&admission.session.up));
+    if !admission.rooms.is_empty() {
+        socket.join(admission.rooms);
+    }
     socket.extensions.insert(Arc::new(admission.slot));
     socket.extensions.insert(admission.session);
     register_all(&mut Registrar::new(&socket));
@@ -58,7 +60,7 @@ fn handshake_address<A: Adapter>(socket: &Socket<A>, state: &AppState) -> Option
     ))
 }
 
-/// A socket got in: it joins its rooms and is counted.
+/// A socket got in (its rooms joined by [`authenticate`]): it is counted.
 pub async fn on_connect<A: Adapter>(
     socket: SocketRef<A>,
     Extension(session): Extension<Session>,
@@ -69,20 +71,11 @@ pub async fn on_connect<A: Adapter>(
     if !socket.connected() {
         return;
     }
-    let rooms = socket
-        .extensions
-        .remove::<InitialRooms>()
-        .map(|InitialRooms(rooms)| rooms)
-        .unwrap_or_default();
-    socket.join(user_room(&session.up));
-    if !rooms.is_empty() {
-        socket.join(rooms.clone());
-    }
+    let rooms = group_rooms(&socket);
     arrived(&state, &session, socket.id, rooms.clone());
     // A client that left between the check above and the count ran
     // `on_disconnect` with nothing to undo: its departure is handled here
-    // instead (once, see `Session::uncount`), and the rooms joined above
-    // are left.
+    // instead (once, see `Session::uncount`), and its rooms are left.
     if !socket.connected() {
         socket.leave_all();
         departed(&state, &session, socket.id, || rooms).await;

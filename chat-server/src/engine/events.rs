@@ -12,7 +12,7 @@
 //! 4. The ack (`{data}` or `{error}`), counted and timed by event and
 //!    outcome; then the event's relay to others, if it has one.
 
-use super::sockets::EngineRooms;
+use super::sockets::{EngineRooms, Publishing};
 use crate::events::{Ctx, Event, Handled, Register, bad_payload};
 use crate::metrics::ChatMetrics;
 use crate::rooms;
@@ -21,7 +21,7 @@ use crate::state::AppState;
 use chat_wire::ErrorCode;
 use chat_wire::events::Ack;
 use serde::Serialize;
-use service_kit::ApiError;
+use service_kit::{ApiError, request_id};
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
@@ -45,7 +45,8 @@ impl<A: Adapter> Register for Registrar<'_, A> {
     }
 }
 
-/// Runs one event of `E`.
+/// Runs one event of `E`, under a request id of its own (see
+/// `service_kit::request_id`): its store calls and log lines carry it.
 async fn run<A: Adapter, E: Event>(
     socket: SocketRef<A>,
     io: SocketIo<A>,
@@ -53,6 +54,21 @@ async fn run<A: Adapter, E: Event>(
     ack: AckSender<A>,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
+    State(Publishing(publisher)): State<Publishing>,
+) {
+    let rooms = EngineRooms::new(io, publisher);
+    let event = handle::<A, E>(socket, rooms, payload, ack, session, state);
+    request_id::scope(request_id::new(), event).await;
+}
+
+/// What [`run`] does for one event.
+async fn handle<A: Adapter, E: Event>(
+    socket: SocketRef<A>,
+    rooms: EngineRooms<A>,
+    payload: Result<E::Payload, socketioxide::ParserError>,
+    ack: AckSender<A>,
+    session: Session,
+    state: AppState,
 ) {
     if let Err(refused) = state.event_rate.check(&session.up) {
         state.metrics.events_over_budget.inc();
@@ -64,7 +80,6 @@ async fn run<A: Adapter, E: Event>(
     }
     let started = Instant::now();
     let _work = E::WRITES.then(|| state.node.lifecycle.work());
-    let rooms = EngineRooms::new(io);
     let ctx = Ctx {
         state: &state,
         rooms: &rooms,

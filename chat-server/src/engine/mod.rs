@@ -26,7 +26,7 @@ use socketioxide::SocketIo;
 use socketioxide::adapter::{Adapter, LocalAdapter};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
-use sockets::EngineRooms;
+use sockets::{EngineRooms, Publishing};
 use std::sync::Arc;
 use std::time::Duration;
 use tower::Layer;
@@ -70,13 +70,13 @@ impl Engine {
             .with_state(state.clone());
         match config.adapter {
             AdapterKind::Local => {
-                let (layer, io) = builder.build_layer();
+                let (layer, io) = builder.with_state(Publishing(None)).build_layer();
                 io.ns(
                     "/",
                     on_connect::<LocalAdapter>.with(authenticate::<LocalAdapter>),
                 );
                 let engine = Self {
-                    rooms: Arc::new(EngineRooms::new(io)),
+                    rooms: Arc::new(EngineRooms::new(io, None)),
                     publisher: None,
                 };
                 Ok((engine, wrap(layer, router, state)))
@@ -95,13 +95,14 @@ impl Engine {
                     )
                 })?;
                 let (layer, io) = builder
+                    .with_state(Publishing(Some(publisher.clone())))
                     .with_adapter::<ClusterAdapter>(constructor)
                     .build_layer();
                 io.ns("/", on_connect::<ClusterAdapter>.with(authenticate::<ClusterAdapter>))
                     .await
                     .context("cannot start the MongoDB adapter's change stream (MongoDB must be a replica set)")?;
                 let engine = Self {
-                    rooms: Arc::new(EngineRooms::new(io)),
+                    rooms: Arc::new(EngineRooms::new(io, Some(publisher.clone()))),
                     publisher: Some(publisher),
                 };
                 Ok((engine, wrap(layer, router, state)))

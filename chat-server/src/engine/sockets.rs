@@ -1,5 +1,6 @@
 //! [`Rooms`] on the Socket.IO engine, for whichever adapter it runs on.
 
+use crate::cluster::publisher::Publisher;
 use crate::rooms::outgoing::Outgoing;
 use crate::rooms::{Audience, Rooms};
 use crate::session::Session;
@@ -10,14 +11,24 @@ use socketioxide::adapter::Adapter;
 use socketioxide::{BroadcastError, SendError, SocketError, SocketIo};
 use socketioxide_core::Sid;
 
+/// The adapter's publisher (none on a single node), kept in the engine's
+/// state for the rooms each event builds.
+#[derive(Debug, Clone)]
+pub struct Publishing(pub Option<Publisher>);
+
 /// The engine's rooms; cheap to clone.
 #[derive(Debug, Clone)]
-pub struct EngineRooms<A: Adapter>(SocketIo<A>);
+pub struct EngineRooms<A: Adapter> {
+    io: SocketIo<A>,
+    /// The adapter's publisher, with several nodes.
+    publisher: Option<Publisher>,
+}
 
 impl<A: Adapter> EngineRooms<A> {
-    /// The rooms of `io`.
-    pub fn new(io: SocketIo<A>) -> Self {
-        Self(io)
+    /// The rooms of `io`, whose requests to other nodes go out through
+    /// `publisher` (none on a single node).
+    pub fn new(io: SocketIo<A>, publisher: Option<Publisher>) -> Self {
+        Self { io, publisher }
     }
 }
 
@@ -25,10 +36,10 @@ impl<A: Adapter> EngineRooms<A> {
 impl<A: Adapter> Rooms for EngineRooms<A> {
     async fn emit(&self, audience: &Audience, event: &Outgoing) -> Result<(), BroadcastError> {
         let rooms = audience.to.clone();
-        let operators = match audience.sender.and_then(|sid| self.0.get_socket(sid)) {
+        let operators = match audience.sender.and_then(|sid| self.io.get_socket(sid)) {
             Some(sender) => sender.to(rooms),
             // A sender that has just left is in no room any more.
-            None => self.0.to(rooms),
+            None => self.io.to(rooms),
         };
         let operators = match audience.except.is_empty() {
             true => operators,
@@ -38,14 +49,14 @@ impl<A: Adapter> Rooms for EngineRooms<A> {
     }
 
     fn emit_to(&self, socket: Sid, event: &Outgoing) -> Result<(), SendError> {
-        match self.0.get_socket(socket) {
+        match self.io.get_socket(socket) {
             Some(socket) => socket.emit(event.name(), event),
             None => Err(SendError::Socket(SocketError::Closed)),
         }
     }
 
     async fn join(&self, holders: String, room: String) -> anyhow::Result<()> {
-        self.0
+        self.io
             .to(holders)
             .join(room)
             .await
@@ -53,15 +64,21 @@ impl<A: Adapter> Rooms for EngineRooms<A> {
     }
 
     async fn leave(&self, holders: String, room: String) -> anyhow::Result<()> {
-        self.0
+        self.io
             .to(holders)
             .leave(room)
             .await
-            .map_err(|err| anyhow::anyhow!("{err}"))
+            .map_err(|err| anyhow::anyhow!("{err}"))?;
+        // Confirmed once the request is in the adapter's collection: every
+        // node reads it there before any later broadcast, or stops.
+        if let Some(publisher) = &self.publisher {
+            publisher.flushed().await;
+        }
+        Ok(())
     }
 
     fn rooms_of(&self, socket: Sid) -> Vec<String> {
-        self.0
+        self.io
             .get_socket(socket)
             .map(|socket| {
                 socket
@@ -74,7 +91,7 @@ impl<A: Adapter> Rooms for EngineRooms<A> {
     }
 
     fn local_sockets(&self) -> Vec<Sid> {
-        self.0
+        self.io
             .sockets()
             .into_iter()
             .map(|socket| socket.id)
@@ -82,11 +99,11 @@ impl<A: Adapter> Rooms for EngineRooms<A> {
     }
 
     fn session(&self, socket: Sid) -> Option<Session> {
-        self.0.get_socket(socket)?.extensions.get::<Session>()
+        self.io.get_socket(socket)?.extensions.get::<Session>()
     }
 
     fn handshake_connection(&self, socket: Sid) -> Option<ConnectionHandle> {
-        let socket = self.0.get_socket(socket)?;
+        let socket = self.io.get_socket(socket)?;
         socket
             .req_parts()
             .extensions
@@ -95,7 +112,7 @@ impl<A: Adapter> Rooms for EngineRooms<A> {
     }
 
     fn disconnect(&self, socket: Sid) {
-        if let Some(socket) = self.0.get_socket(socket)
+        if let Some(socket) = self.io.get_socket(socket)
             && let Err(err) = socket.disconnect()
         {
             tracing::debug!(error = %err, "could not disconnect a socket");
@@ -103,6 +120,6 @@ impl<A: Adapter> Rooms for EngineRooms<A> {
     }
 
     async fn close(&self) {
-        self.0.close().await;
+        self.io.close().await;
     }
 }

@@ -72,9 +72,9 @@ pub fn routes(state: AppState, registry: Arc<Registry>) -> (Routes, utoipa::open
         openapi.merge(document);
         admin = routes;
     }
-    let readyz = get(health::readyz).with_state(state);
+    let readyz = get(health::readyz).with_state(state.clone());
     let routes = Routes {
-        public: public.merge(web::router()),
+        public: public.merge(web::router(state)),
         probes: probes(readyz),
         operators: operator_routes(registry, openapi.clone()).merge(admin),
     };

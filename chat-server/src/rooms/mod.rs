@@ -81,6 +81,8 @@ pub trait Rooms: Send + Sync + 'static {
     async fn join(&self, holders: String, room: String) -> anyhow::Result<()>;
 
     /// Takes every socket in room `holders`, on every node, out of `room`.
+    /// Returns once every node is sure to apply it before any broadcast
+    /// made after it (or to stop): a kick never fails open.
     async fn leave(&self, holders: String, room: String) -> anyhow::Result<()>;
 
     /// The rooms of a socket of this node (none once it is gone).

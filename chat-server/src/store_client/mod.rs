@@ -29,8 +29,8 @@ use reqwest::header::HeaderValue;
 use reqwest::{Method, RequestBuilder, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use service_kit::ApiError;
 use service_kit::config::{SecretUrl, redact_credentials};
+use service_kit::{ApiError, request_id};
 use std::time::{Duration, Instant};
 
 /// Time allowed to open a connection to the store.
@@ -142,10 +142,17 @@ impl StoreClient {
     }
 
     /// An authorized request to the path of `segments`.
+    /// The request carries the current request id (`x-request-id`), so a
+    /// store call can be matched with the event or request it served.
     fn request(&self, method: Method, segments: &[&str]) -> RequestBuilder {
-        self.http
+        let request = self
+            .http
             .request(method, self.url(segments))
-            .header(reqwest::header::AUTHORIZATION, &self.authorization)
+            .header(reqwest::header::AUTHORIZATION, &self.authorization);
+        match request_id::current() {
+            Some(id) => request.header(request_id::HEADER, id),
+            None => request,
+        }
     }
 
     async fn call<T: DeserializeOwned>(

@@ -43,6 +43,7 @@ export function openConnection(token, { onState, onRefused, onNotice }) {
   });
   socket.on('connect_error', (err) => {
     down();
+    returnHomeIfMigrated();
     if (socket.active) return; // a transport failure: the manager retries with its back-off
     if (err.message === 'unauthenticated') {
       onRefused('The server refused this token: it is invalid or has expired. Get a new token and sign in again.');
@@ -59,10 +60,15 @@ export function openConnection(token, { onState, onRefused, onNotice }) {
     onRefused('Your session has expired. Get a new token and sign in again.');
   });
   // A draining node names the node to use next; the next automatic
-  // reconnection goes there. Only web URLs are followed. Another origin is
-  // reached over WebSocket only: long-polling across origins would need
-  // CORS headers, which the chat nodes do not send.
-  const transports = socket.io.opts.transports;
+  // reconnection goes there. Only absolute http(s) URLs are followed, and
+  // the page's Content-Security-Policy lets the browser connect only to
+  // the chat nodes the server knew when the page loaded: if the new node
+  // cannot be reached (or is not allowed), the client comes back to the
+  // page's own origin. Another origin is reached over WebSocket only:
+  // long-polling across origins would need CORS headers, which the chat
+  // nodes do not send.
+  const home = { uri: socket.io.uri, transports: socket.io.opts.transports };
+  let migrated = false;
   socket.on('migrate', ({ url } = {}) => {
     let target;
     try {
@@ -71,9 +77,19 @@ export function openConnection(token, { onState, onRefused, onNotice }) {
       return; // not a URL: stay where we are
     }
     if (target.protocol !== 'http:' && target.protocol !== 'https:') return;
-    socket.io.uri = url;
-    socket.io.opts.transports = target.origin === location.origin ? transports : ['websocket'];
+    migrated = target.origin !== location.origin;
+    socket.io.uri = target.href;
+    socket.io.opts.transports = migrated ? ['websocket'] : home.transports;
   });
+  socket.on('connect', () => {
+    migrated = false;
+  });
+  function returnHomeIfMigrated() {
+    if (!migrated) return;
+    migrated = false;
+    socket.io.uri = home.uri;
+    socket.io.opts.transports = home.transports;
+  }
 
   function retryLater(ms) {
     clearTimeout(retryTimer);

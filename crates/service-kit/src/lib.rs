@@ -8,7 +8,9 @@
 //! - [`extract`]: JSON and query extractors whose rejections use that body.
 //! - [`logging`]: the three log files (`requests.log`, `combined.log`,
 //!   `error.log`) and the console, written without blocking.
-//! - [`request_log`]: one Apache Combined Log Format line per request.
+//! - [`request_log`]: one Apache Combined Log Format line per request;
+//!   [`request_id`]: the `x-request-id` that follows a request through both
+//!   services and into every log line written while it is handled.
 //! - [`responses`]: the error answers the OpenAPI documents list per route.
 //! - [`metrics`]: Prometheus request counters and latency histograms.
 //! - [`health`]: `/healthz` and the `/readyz` answer.
@@ -28,6 +30,7 @@ pub mod health;
 pub mod logging;
 pub mod metrics;
 pub mod process;
+pub mod request_id;
 pub mod request_log;
 pub mod responses;
 pub mod server;

@@ -7,7 +7,8 @@
 //! - `error.log`: every event at `error`.
 //!
 //! File lines read `level: message {"service":"store","timestamp":"..."}`,
-//! with the event's other fields added to the JSON object. Writes go through
+//! with the id of the request being handled (`requestId`, see
+//! `request_id`) and the event's other fields added to the JSON object. Writes go through
 //! `tracing-appender`'s non-blocking workers: a slow disk never stalls a
 //! request, and lines written in a burst are flushed together. The console follows `RUST_LOG`.
 
@@ -155,6 +156,11 @@ fn format_line(service: &str, level: Level, fields: FieldCollector) -> String {
         "timestamp".into(),
         Value::from(chat_wire::time::format(&chrono::Utc::now())),
     );
+    if let Some(id) = crate::request_id::current()
+        && let Ok(id) = id.to_str()
+    {
+        meta.insert("requestId".into(), Value::from(id));
+    }
     for (key, value) in fields.extra {
         // An event may name its own service, as the "database" lines do
         // (docs/operations.md, Logs).

@@ -1,6 +1,7 @@
 //! One Apache Combined Log Format line per HTTP request, to `requests.log`.
 //!
-//! `127.0.0.1 - - [13/Jun/2022:12:15:43 +0000] "GET /group HTTP/1.1" 200 512 "-" "curl/8.5.0"`.
+//! `127.0.0.1 - - [13/Jun/2022:12:15:43 +0000] "GET /group HTTP/1.1" 200 512 "-" "curl/8.5.0" "9b2f…"`:
+//! the combined format, then the request's id (`x-request-id`), quoted.
 //! Credentials never appear: the `Authorization` header is not logged, and a
 //! `token` in the query string is replaced by `REDACTED`.
 
@@ -34,9 +35,12 @@ pub async fn log_request(request: Request, next: Next) -> Response {
         .exact()
         .map_or_else(|| "-".to_owned(), |n| n.to_string());
     let time = chrono::Utc::now().format("%d/%b/%Y:%H:%M:%S %z");
+    let id = crate::request_id::current()
+        .and_then(|id| id.to_str().map(|id| id.replace('"', "\\\"")).ok())
+        .unwrap_or_else(|| "-".to_owned());
     tracing::info!(
         target: REQUEST_TARGET,
-        "{remote} - - [{time}] \"{request_line}\" {} {bytes} \"{referer}\" \"{user_agent}\"",
+        "{remote} - - [{time}] \"{request_line}\" {} {bytes} \"{referer}\" \"{user_agent}\" \"{id}\"",
         response.status().as_u16()
     );
     response

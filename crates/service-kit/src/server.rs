@@ -1,7 +1,9 @@
 //! The HTTP stack both services share, and serving it until shutdown, with
 //! limits on what a connection may hold ([`ConnectionLimits`]).
 //!
-//! Layers, outermost first: request log, metrics, timeout, body limit. Paths
+//! Layers, outermost first: the request id (set, answered, and current
+//! while the request is handled), request log, metrics, timeout, body
+//! limit. Paths
 //! are matched with and without a trailing slash (the slash is trimmed before
 //! routing, except on the Swagger UI's own `/docs/`, whose page loads its
 //! assets relative to it). Unknown routes and methods are answered with the
@@ -11,6 +13,7 @@ use crate::activity::Activity;
 use crate::api_error::ApiError;
 use crate::connection::{ClosableListener, Peer};
 use crate::metrics::{HttpMetrics, track_request};
+use crate::request_id;
 use crate::request_log::log_request;
 use axum::Router;
 use axum::body::Body;
@@ -33,6 +36,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::util::MapRequestLayer;
 use tower::{BoxError, Layer, ServiceBuilder, ServiceExt, service_fn};
+use tower_http::ServiceBuilderExt;
+use tower_http::request_id::MakeRequestUuid;
 
 /// The Swagger UI page, which must keep its trailing slash.
 pub const DOCS_PAGE: &str = "/docs/";
@@ -59,6 +64,13 @@ pub fn with_common_layers(router: Router, metrics: HttpMetrics, limits: Limits) 
         )
         .layer(middleware::from_fn_with_state(metrics, track_request))
         .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn(request_id::scope_request))
+        .layer(
+            ServiceBuilder::new()
+                .map_request(request_id::drop_unfit)
+                .set_x_request_id(MakeRequestUuid)
+                .propagate_x_request_id(),
+        )
 }
 
 async fn timeout_error(err: BoxError) -> ApiError {

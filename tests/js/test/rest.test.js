@@ -1,7 +1,7 @@
 // The public REST gateway: `Authorization: Bearer <user JWT>`.
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
-import { ack, RFC3339_MS } from './events.js';
+import { ack, eventually, RFC3339_MS } from './events.js';
 import { startStack, uniqueUp } from './harness.js';
 
 const stack = await startStack();
@@ -91,4 +91,24 @@ stack.test('the Swagger UI is served and the OpenAPI document lists the three /c
   for (const route of ['/chat/location', '/chat/{group}/message', '/chat/message']) {
     assert.ok(spec.paths[route]?.get, `${route} is documented`);
   }
+});
+
+stack.test("a request's id follows it from the gateway to the store, in both servers' logs", async () => {
+  const up = uniqueUp('a');
+  const group = await stack.group([up]);
+  const id = `trace-${Date.now()}`;
+  const res = await fetch(`${stack.chatUrl}/chat/${group.id}/message`, {
+    headers: { authorization: `Bearer ${await stack.token(up)}`, 'x-request-id': id },
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('x-request-id'), id, 'the answer carries the caller\'s id');
+  const logged = () => {
+    const logs = stack.allLogs();
+    return [`"GET /chat/${group.id}/message HTTP/1.1" 200`, `/group/messages`]
+      .map((line) => logs.split('\n').some((l) => l.includes(line) && l.endsWith(`"${id}"`)));
+  };
+  await eventually(() => assert.deepEqual(logged(), [true, true], 'both requests.log lines end with the id'), 5000);
+
+  const unfit = await fetch(`${stack.chatUrl}/healthz`, { headers: { 'x-request-id': 'x'.repeat(200) } });
+  assert.match(unfit.headers.get('x-request-id'), /^[0-9a-f-]{36}$/, 'an unfit id is replaced by a new one');
 });
