@@ -39,7 +39,9 @@
 # 1000 1100 1200 1300"), BENCH_SWEEP_SECONDS (10), BENCH_CLUSTER_RATES ("100
 # 250 500 1000"), BENCH_CROSS_CLIENTS (1000), BENCH_CROSS_RATE (20),
 # BENCH_DRAIN_CONNECTIONS (5000), BENCH_DRAIN_SECONDS (10), BENCH_SERVERS
-# ("rust node").
+# ("rust node"), BENCH_RUST_BIN_DIR (target/release: where the store-server
+# and chat-server under test are; point it at another build's release
+# directory to measure that build, e.g. before and after a change).
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/lib/common.sh
@@ -56,6 +58,7 @@ read -r -a cluster_rates <<<"${BENCH_CLUSTER_RATES:-100 250 500 1000}"
 clients=${BENCH_CLIENTS:-10000}
 room_size=${BENCH_ROOM_SIZE:-100}
 seconds=${BENCH_SECONDS:-20}
+rust_bin_dir=${BENCH_RUST_BIN_DIR:-target/release}
 for scenario in "${scenarios[@]}"; do
     case "$scenario" in
         idle | connect | broadcast | persist | history | sweep | cluster) ;;
@@ -121,7 +124,7 @@ start_store() {
     port=$(free_port)
     STORE_ADDR="127.0.0.1:$port" STORE_LOG_DIR="$bench_dir/logs/store" \
         MONGODB_DB="$1" RUST_LOG=warn \
-        "${DETACH[@]}" target/release/store-server >"$bench_dir/store.out" 2>&1 </dev/null &
+        "${DETACH[@]}" "$rust_bin_dir/store-server" >"$bench_dir/store.out" 2>&1 </dev/null &
     store_pid=$!
     register_cleanup_pid "$store_pid" "store-server (bench)"
     store_url="http://127.0.0.1:$port"
@@ -143,7 +146,7 @@ start_chat() {
         RUST_LOG=warn CHAT_MSG_RATE=1000000 CHAT_MSG_BURST=1000000 \
         CHAT_EVENT_RATE=1000000 CHAT_EVENT_BURST=1000000 \
         CHAT_MAX_PENDING_SESSIONS=1000000 CHAT_MAX_PENDING_PER_ADDRESS=1000000 "$@" \
-        target/release/chat-server >"$bench_dir/$name.out" 2>&1 </dev/null &
+        "$rust_bin_dir/chat-server" >"$bench_dir/$name.out" 2>&1 </dev/null &
     chat_pid=$!
     register_cleanup_pid "$chat_pid" "$name (bench)"
     chat_addr="127.0.0.1:$port"

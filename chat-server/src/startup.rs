@@ -6,27 +6,18 @@
 //! stored, and the node leaves the registry.
 
 use crate::cluster::drain::drain;
-use crate::cluster::lifecycle::{Lifecycle, StopReason};
-use crate::cluster::presence::{self, Presence};
-use crate::cluster::transports::Transports;
-use crate::cluster::{Cluster, Node, registry};
+use crate::cluster::lifecycle::StopReason;
+use crate::cluster::presence;
+use crate::cluster::{Cluster, registry};
 use crate::config::ChatConfig;
 use crate::engine::Engine;
-use crate::expiry::{self, ExpiryWatch};
+use crate::expiry;
 use crate::http;
-use crate::jwt::JwtKeys;
-use crate::limits::pending::{PendingLimits, PendingSessions};
-use crate::limits::rate::UserRate;
-use crate::limits::sockets::SocketQuota;
-use crate::location::NodeLocator;
 use crate::metrics::ChatMetrics;
-use crate::notify::Notifier;
 use crate::state::AppState;
-use crate::store_client::StoreClient;
 use anyhow::Context;
 use axum::Router;
 use prometheus_client::registry::Registry;
-use secrecy::ExposeSecret;
 use service_kit::metrics::HttpMetrics;
 use service_kit::server::{Limits, serve, with_common_layers};
 use std::future::Future;
@@ -61,45 +52,12 @@ impl Application {
     pub async fn build(config: ChatConfig) -> anyhow::Result<Self> {
         let mut registry = Registry::with_prefix("chat");
         let http_metrics = HttpMetrics::register(&mut registry);
-        let metrics = ChatMetrics::register(&mut registry);
-        let store = StoreClient::new(&config.store_url, &config.store_token, &mut registry)
-            .context("cannot build the store client")?;
-        let notifier = Notifier::spawn(config.notify_url.clone(), store.clone(), &mut registry)
-            .context("cannot build the notification client")?;
-        let (expiry_watch, expiry_queue) = ExpiryWatch::new();
-        let node = Node {
-            presence: Presence::new(config.node_id()),
-            lifecycle: Lifecycle::default(),
-            locator: NodeLocator::new(config.nodes.clone(), config.public_url.clone()),
-            transports: Transports::new(config.connect_timeout()),
-        };
-        let state = AppState {
-            store: store.clone(),
-            notifier,
-            jwt: JwtKeys::new(config.jwt_secret.expose_secret()),
-            metrics: metrics.clone(),
-            message_rate: UserRate::new(
-                config.msg_rate,
-                config.msg_burst,
-                "you are sending messages too fast; slow down",
-            ),
-            event_rate: UserRate::new(
-                config.event_rate,
-                config.event_burst,
-                "you are sending events too fast; slow down",
-            ),
-            socket_quota: SocketQuota::new(config.max_sockets_per_user),
-            pending: PendingSessions::new(PendingLimits {
-                per_node: config.max_pending_sessions,
-                per_address: config.max_pending_per_address,
-                timeout: config.connect_timeout(),
-            }),
-            trusted_proxies: config.trusted_proxies.clone().into(),
-            max_message_chars: config.max_message_chars,
-            expiry: expiry_watch,
-            admin_token: config.admin_token.clone(),
-            node: node.clone(),
-        };
+        let (state, expiry_queue) = AppState::build(&config, &mut registry)?;
+        let (node, store, metrics) = (
+            state.node.clone(),
+            state.store.clone(),
+            state.metrics.clone(),
+        );
         state.message_rate.spawn_cleanup();
         state.event_rate.spawn_cleanup();
         let pending = state.pending.clone();

@@ -1,16 +1,24 @@
 //! The state shared by socket events and HTTP handlers: cheap clones of
-//! the node's handles, built once in `startup`.
+//! the node's handles, built once from the configuration
+//! ([`AppState::build`]).
 
 use crate::cluster::Node;
-use crate::expiry::ExpiryWatch;
+use crate::cluster::lifecycle::Lifecycle;
+use crate::cluster::presence::Presence;
+use crate::cluster::transports::Transports;
+use crate::config::ChatConfig;
+use crate::expiry::{ExpiryQueue, ExpiryWatch};
 use crate::jwt::JwtKeys;
-use crate::limits::pending::PendingSessions;
+use crate::limits::pending::{PendingLimits, PendingSessions};
 use crate::limits::rate::UserRate;
 use crate::limits::sockets::SocketQuota;
+use crate::location::NodeLocator;
 use crate::metrics::ChatMetrics;
 use crate::notify::Notifier;
 use crate::store_client::StoreClient;
-use secrecy::SecretString;
+use anyhow::Context;
+use prometheus_client::registry::Registry;
+use secrecy::{ExposeSecret, SecretString};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -44,4 +52,55 @@ pub struct AppState {
     /// This node's part in the cluster: presence, lifecycle, locator,
     /// transports.
     pub node: Node,
+}
+
+impl AppState {
+    /// Every handle `config` describes, their metrics registered in
+    /// `registry`; also the queue the token-expiry task reads (see
+    /// `expiry::run`). Spawns the notifier; nothing is connected yet.
+    pub fn build(
+        config: &ChatConfig,
+        registry: &mut Registry,
+    ) -> anyhow::Result<(Self, ExpiryQueue)> {
+        let metrics = ChatMetrics::register(registry);
+        let store = StoreClient::new(&config.store_url, &config.store_token, registry)
+            .context("cannot build the store client")?;
+        let notifier = Notifier::spawn(config.notify_url.clone(), store.clone(), registry)
+            .context("cannot build the notification client")?;
+        let (expiry, expiry_queue) = ExpiryWatch::new();
+        let node = Node {
+            presence: Presence::new(config.node_id()),
+            lifecycle: Lifecycle::default(),
+            locator: NodeLocator::new(config.nodes.clone(), config.public_url.clone()),
+            transports: Transports::new(config.connect_timeout()),
+        };
+        let state = Self {
+            store,
+            notifier,
+            jwt: JwtKeys::new(config.jwt_secret.expose_secret()),
+            metrics,
+            message_rate: UserRate::new(
+                config.msg_rate,
+                config.msg_burst,
+                "you are sending messages too fast; slow down",
+            ),
+            event_rate: UserRate::new(
+                config.event_rate,
+                config.event_burst,
+                "you are sending events too fast; slow down",
+            ),
+            socket_quota: SocketQuota::new(config.max_sockets_per_user),
+            pending: PendingSessions::new(PendingLimits {
+                per_node: config.max_pending_sessions,
+                per_address: config.max_pending_per_address,
+                timeout: config.connect_timeout(),
+            }),
+            trusted_proxies: config.trusted_proxies.clone().into(),
+            max_message_chars: config.max_message_chars,
+            expiry,
+            admin_token: config.admin_token.clone(),
+            node,
+        };
+        Ok((state, expiry_queue))
+    }
 }

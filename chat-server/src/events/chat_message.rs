@@ -47,3 +47,68 @@ impl Event for ChatMessage {
         Ok(Handled::reply(sent.message).relay(Audience::others(ctx.socket, room), relay))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ChatConfig;
+    use crate::engine::sockets::EngineRooms;
+    use crate::session::Session;
+    use crate::state::AppState;
+    use chat_wire::ErrorCode;
+    use chat_wire::ids::{EntityId, Up};
+    use clap::Parser;
+    use prometheus_client::registry::Registry;
+    use socketioxide_core::Sid;
+
+    /// A node's state whose store is out of reach: nothing listens there.
+    fn state_without_store() -> AppState {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let store_url = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let secret = "s".repeat(32);
+        let config = ChatConfig::try_parse_from([
+            "chat-server",
+            "--store-url",
+            &store_url,
+            "--store-token",
+            &secret,
+            "--jwt-secret",
+            &secret,
+            "--max-message-chars",
+            "10",
+        ])
+        .unwrap();
+        AppState::build(&config, &mut Registry::default()).unwrap().0
+    }
+
+    #[tokio::test]
+    async fn the_text_is_checked_before_the_store_is_asked() {
+        let state = state_without_store();
+        let (_, io) = socketioxide::SocketIo::builder().build_svc();
+        let rooms = EngineRooms::new(io, None);
+        let session = Session::new(Up::parse("up201900001").unwrap(), u64::MAX);
+        let ctx = Ctx {
+            state: &state,
+            rooms: &rooms,
+            session: &session,
+            socket: Sid::new(),
+        };
+        let send = |message: &str| Payload {
+            room: EntityId::parse("6b03daf264ca8f3b34862969").unwrap(),
+            message: message.to_owned(),
+            nonce: None,
+        };
+        let code = async |payload| ChatMessage::handle(&ctx, payload).await.err().map(|e| e.code());
+
+        assert_eq!(code(send("  \n ")).await, Some(ErrorCode::InvalidArgument));
+        assert_eq!(code(send("eleven char")).await, Some(ErrorCode::PayloadTooLarge));
+        let bad_nonce = Payload {
+            nonce: Some("n".repeat(129)),
+            ..send("hi")
+        };
+        assert_eq!(code(bad_nonce).await, Some(ErrorCode::InvalidArgument));
+        // A valid message goes to the store, which cannot be reached.
+        assert_eq!(code(send("hi")).await, Some(ErrorCode::Unavailable));
+    }
+}

@@ -51,15 +51,7 @@ impl Store {
             return Ok(Vec::new());
         }
         self.create_missing_users(&ids_of(ups)).await?;
-        let moved = self
-            .move_node(
-                ups,
-                doc! {},
-                doc! {"$addToSet": {"nodes": node.as_str()}},
-                doc! {"nodes": node.as_str(), "online": {"$ne": true}},
-                doc! {"online": true},
-            )
-            .await?;
+        let moved = self.move_node(ups, NodeMove::Join(node)).await?;
         Ok(ups
             .iter()
             .map(|up| PresenceChange {
@@ -81,16 +73,8 @@ impl Store {
             return Ok(Vec::new());
         }
         let now = DateTime::now();
-        // Offline only if no node is left, nor came in since the pull (the
-        // node that came in has announced the user online).
         let moved = self
-            .move_node(
-                ups,
-                doc! {"nodes": node.as_str()},
-                doc! {"$pull": {"nodes": node.as_str()}},
-                doc! {"nodes": {"$size": 0}, "online": true},
-                doc! {"online": false, "lastSeen": now},
-            )
+            .move_node(ups, NodeMove::Leave { node, at: now })
             .await?;
         Ok(ups
             .iter()
@@ -107,18 +91,33 @@ impl Store {
             .collect())
     }
 
-    /// Among `ups`: applies `update` to those matching `filter`, then
-    /// `$set`s `transition` on those matching `claim`, stamped with this
-    /// call's own mark. Answers each existing user's presence afterwards,
-    /// `claimed` when this call made their transition.
+    /// Moves `ups` onto or off a node, then claims the online or offline
+    /// transition of those it applies to, stamped with this call's own
+    /// mark. Answers each existing user's presence afterwards, `claimed`
+    /// when this call made their transition.
     async fn move_node(
         &self,
         ups: &[Up],
-        filter: Document,
-        update: Document,
-        claim: Document,
-        mut transition: Document,
+        step: NodeMove<'_>,
     ) -> Result<HashMap<String, UserPresence>, ApiError> {
+        // The users to move, the move, the users whose transition it
+        // makes, and that transition.
+        let (filter, update, claim, mut transition) = match step {
+            NodeMove::Join(node) => (
+                doc! {},
+                doc! {"$addToSet": {"nodes": node.as_str()}},
+                doc! {"nodes": node.as_str(), "online": {"$ne": true}},
+                doc! {"online": true},
+            ),
+            // Offline only if no node is left, nor came in since the pull
+            // (the node that came in has announced the user online).
+            NodeMove::Leave { node, at } => (
+                doc! {"nodes": node.as_str()},
+                doc! {"$pull": {"nodes": node.as_str()}},
+                doc! {"nodes": {"$size": 0}, "online": true},
+                doc! {"online": false, "lastSeen": at},
+            ),
+        };
         let ids = ids_of(ups);
         let users = self.users.clone_with_type::<Document>();
         let among = |condition: Document| {
@@ -253,6 +252,16 @@ impl Store {
             online,
         })
     }
+}
+
+/// How a batch moves its users with respect to a node.
+#[derive(Debug, Clone, Copy)]
+enum NodeMove<'a> {
+    /// The users have a socket on the node now: online if they were not.
+    Join(&'a NodeId),
+    /// The users have no socket left on the node: offline, last seen `at`,
+    /// if no node is left.
+    Leave { node: &'a NodeId, at: DateTime },
 }
 
 /// What a batch reads back of a user.

@@ -1,7 +1,7 @@
 //! Turning raw request input into validated values, with precise 400s.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, Query, Request};
 use chat_wire::EntityId;
 use chat_wire::ids::Up;
 use chat_wire::paging::{PageQuery, PageRequest};
@@ -11,13 +11,12 @@ use service_kit::ApiError;
 
 /// A path or body id as an ObjectId, or `invalid_argument`.
 pub fn parse_id(raw: &str) -> Result<ObjectId, ApiError> {
-    let id = EntityId::parse(raw).map_err(|e| ApiError::InvalidArgument(e.to_string()))?;
-    Ok(crate::db::documents::object_id(&id))
+    Ok(crate::db::documents::object_id(&EntityId::parse(raw)?))
 }
 
 /// A path `up`, or `invalid_argument`.
 pub fn parse_up(raw: &str) -> Result<Up, ApiError> {
-    Up::parse(raw).map_err(|e| ApiError::InvalidArgument(e.to_string()))
+    Up::parse(raw).map_err(ApiError::from)
 }
 
 /// A path node id, or `invalid_argument`.
@@ -66,8 +65,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let query = request.uri().query().unwrap_or_default().to_owned();
-        let from_query: T = serde_urlencoded_from_str(&query)?;
+        let Query(from_query) = Query::<T>::try_from_uri(request.uri())
+            .map_err(|e| ApiError::InvalidArgument(format!("invalid query: {}", e.body_text())))?;
         let OptionalJson(from_body) = OptionalJson::<T>::from_request(request, state).await?;
         Ok(Self(from_query.or(from_body)))
     }
@@ -95,13 +94,4 @@ where
             .map(|service_kit::JsonObject(value)| Self(value))
             .map_err(|e| ApiError::InvalidArgument(format!("invalid JSON body: {e}")))
     }
-}
-
-fn serde_urlencoded_from_str<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    let uri: axum::http::Uri = format!("/?{query}")
-        .parse()
-        .map_err(|_| ApiError::InvalidArgument("unreadable query string".into()))?;
-    axum::extract::Query::<T>::try_from_uri(&uri)
-        .map(|axum::extract::Query(value)| value)
-        .map_err(|e| ApiError::InvalidArgument(format!("invalid query: {}", e.body_text())))
 }

@@ -42,8 +42,10 @@ after(async () => {
   await haproxyExited;
   await stack.stop();
 });
+// Up once its health checks (/readyz, which it does not route to the
+// public) found a backend: until then it answers 503.
 await eventually(async () => {
-  const res = await fetch(`${lbUrl}/readyz`);
+  const res = await fetch(`${lbUrl}/`);
   assert.equal(res.status, 200);
 }, 10_000, 200);
 

@@ -2,8 +2,8 @@
 //! channel, and acks are awaited.
 
 use futures::FutureExt;
-use rust_socketio::Payload;
 use rust_socketio::asynchronous::{Client, ClientBuilder};
+use rust_socketio::{Event, Payload};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -24,9 +24,18 @@ impl TestClient {
     /// Connects as the holder of `token`, recording `events`.
     pub async fn connect(url: &str, token: &str, events: &[&str]) -> TestClient {
         let (sender, receiver) = mpsc::unbounded_channel();
+        // The namespace CONNECT arrives after the transport is open.
+        let (connected, namespace_connect) = oneshot::channel();
+        let connected = std::sync::Mutex::new(Some(connected));
         let mut builder = ClientBuilder::new(url)
             .auth(json!({"token": token}))
-            .reconnect(false);
+            .reconnect(false)
+            .on(Event::Connect, move |_, _| {
+                if let Some(connected) = connected.lock().unwrap().take() {
+                    let _ = connected.send(());
+                }
+                async {}.boxed()
+            });
         for event in events {
             let sender = sender.clone();
             let name = (*event).to_owned();
@@ -36,8 +45,10 @@ impl TestClient {
             });
         }
         let client = builder.connect().await.expect("the client connects");
-        // The namespace connect completes shortly after the transport opens.
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::timeout(Duration::from_secs(5), namespace_connect)
+            .await
+            .expect("the namespace CONNECT within 5 s")
+            .expect("the connect callback");
         TestClient {
             client,
             events: receiver,
