@@ -9,6 +9,7 @@
 
 use clap::Parser;
 use clap::builder::TypedValueParser;
+use mongodb::options::{Acknowledgment, WriteConcern};
 use secrecy::SecretString;
 use service_kit::config::{SecretUrl, secret_of_at_least};
 use std::path::PathBuf;
@@ -73,6 +74,13 @@ pub struct StoreConfig {
         value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|n| n as usize))]
     pub max_message_chars: usize,
 
+    /// The write concern of every write the store acknowledges: `majority`
+    /// or a number of data-bearing members (1 to 50), always journaled
+    /// (`j: true`). It overrides a `w` or `journal` in MONGODB_URI.
+    #[arg(long, env = "STORE_WRITE_CONCERN", value_name = "STORE_WRITE_CONCERN",
+        default_value = "majority", value_parser = parse_write_concern)]
+    pub write_concern: WriteConcern,
+
     /// Console log filter.
     #[arg(
         long,
@@ -81,6 +89,22 @@ pub struct StoreConfig {
         default_value = "info"
     )]
     pub rust_log: String,
+}
+
+/// Reads `STORE_WRITE_CONCERN`: `majority` or a count of members, always
+/// journaled.
+pub fn parse_write_concern(raw: &str) -> Result<WriteConcern, String> {
+    let acknowledgment = match raw {
+        "majority" => Acknowledgment::Majority,
+        count => match count.parse::<u32>() {
+            Ok(n @ 1..=50) => Acknowledgment::Nodes(n),
+            _ => return Err("expected `majority` or a number of members from 1 to 50".into()),
+        },
+    };
+    Ok(WriteConcern::builder()
+        .w(acknowledgment)
+        .journal(true)
+        .build())
 }
 
 #[cfg(test)]
@@ -116,5 +140,26 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.contains("STORE_MAX_MESSAGE_CHARS=\"0\""), "{err}");
+    }
+
+    #[test]
+    fn writes_are_journaled_with_majority_unless_told_a_count() {
+        let parse = |extra: &[&str]| {
+            let mut args = vec!["store-server", "--api-token", TOKEN];
+            args.extend_from_slice(extra);
+            parse_from::<StoreConfig, _, _>(args)
+        };
+        let default = parse(&[]).unwrap().write_concern;
+        assert_eq!(default.w, Some(Acknowledgment::Majority));
+        assert_eq!(default.journal, Some(true));
+        let one = parse(&["--write-concern", "1"]).unwrap().write_concern;
+        assert_eq!(
+            (one.w, one.journal),
+            (Some(Acknowledgment::Nodes(1)), Some(true))
+        );
+        for bad in ["0", "none", "51"] {
+            let err = parse(&["--write-concern", bad]).unwrap_err();
+            assert!(err.contains("STORE_WRITE_CONCERN"), "{err}");
+        }
     }
 }

@@ -40,9 +40,13 @@ impl Application {
     /// Connects to MongoDB (without waiting for it), creates the indexes in
     /// the background, and binds `config.addr`.
     pub async fn build(config: StoreConfig) -> anyhow::Result<Self> {
-        let store = Store::connect(config.mongodb_uri.expose(), &config.mongodb_db)
-            .await
-            .context("invalid MONGODB_URI")?;
+        let store = Store::connect(
+            config.mongodb_uri.expose(),
+            &config.mongodb_db,
+            config.write_concern.clone(),
+        )
+        .await
+        .context("invalid MONGODB_URI")?;
         let indexes_ready = Arc::new(AtomicBool::new(false));
         tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
         store.pending.spawn_flusher(store.clone());

@@ -9,8 +9,10 @@
 //! reaper, which announces them offline, within about 20 s of the node's
 //! last heartbeat.
 
-use super::Cluster;
 use super::presence::announce;
+use super::{Cluster, Node};
+use crate::metrics::ChatMetrics;
+use crate::store_client::StoreClient;
 use backon::{ExponentialBuilder, Retryable};
 use chat_wire::cluster::{NodeHeartbeat, NodeRemoval};
 use futures::StreamExt;
@@ -78,16 +80,22 @@ async fn beat_and_reap(cluster: &Cluster) {
 /// Sends a heartbeat now (also when the node starts draining, so that the
 /// dispatcher stops choosing it at once).
 pub async fn beat(cluster: &Cluster) -> Result<(), ApiError> {
-    let node = &cluster.node;
+    beat_from(&cluster.node, &cluster.store, &cluster.metrics).await
+}
+
+/// [`beat`] from the parts of the cluster it needs (for a caller that has
+/// no rooms at hand, such as `POST /admin/drain`).
+pub async fn beat_from(
+    node: &Node,
+    store: &StoreClient,
+    metrics: &ChatMetrics,
+) -> Result<(), ApiError> {
     let heartbeat = NodeHeartbeat {
         url: node.locator.own_url().to_owned(),
         draining: node.lifecycle.is_draining(),
-        connections: u64::try_from(cluster.metrics.sockets.get()).unwrap_or(0),
+        connections: u64::try_from(metrics.sockets.get()).unwrap_or(0),
     };
-    let registration = cluster
-        .store
-        .heartbeat(node.presence.node(), &heartbeat)
-        .await?;
+    let registration = store.heartbeat(node.presence.node(), &heartbeat).await?;
     if registration.created && node.lifecycle.is_registered() {
         // Taken for dead while alive (a long pause): its users were taken
         // offline, and are recorded again here.

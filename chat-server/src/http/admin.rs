@@ -5,6 +5,7 @@
 //! guess.
 
 use crate::cluster::lifecycle::StopReason;
+use crate::cluster::registry;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -39,8 +40,9 @@ pub struct Draining {
 /// Marks the node draining in the registry, answers `/readyz` with 503,
 /// sends `migrate {url}` to every socket, closes their transports in
 /// batches over `CHAT_DRAIN_SECONDS` (clients reconnect by themselves),
-/// then the process exits. Answers at once with `202`; asking again
-/// changes nothing. Needs `Authorization: Bearer $CHAT_ADMIN_TOKEN`; the
+/// then the process exits. Answers `202` once the registry says the node
+/// is draining (or could not be told: the drain goes on anyway); asking
+/// again changes nothing. Needs `Authorization: Bearer $CHAT_ADMIN_TOKEN`; the
 /// route exists only when that variable is set.
 #[utoipa::path(post, path = "/admin/drain", tag = ADMIN_TAG, security(("admin_token" = [])),
     responses((status = 202, body = Draining), Unauthenticated, ServerErrors))]
@@ -68,6 +70,10 @@ async fn drain(
         ));
     }
     tracing::info!("drain requested through /admin/drain");
+    state.node.lifecycle.set_draining();
+    if let Err(err) = registry::beat_from(&state.node, &state.store, &state.metrics).await {
+        tracing::warn!(error = %err, "cannot tell the registry this node is draining");
+    }
     state.node.lifecycle.stop(StopReason::DrainRequested);
     Ok((StatusCode::ACCEPTED, Json(Draining { draining: true })))
 }

@@ -22,7 +22,7 @@ pub mod write_behind;
 use documents::{GroupDoc, MessageDoc, ReadDoc, UserDoc, collections};
 use mongodb::bson::doc;
 use mongodb::error::{Error as DbError, ErrorKind, WriteFailure};
-use mongodb::options::ClientOptions;
+use mongodb::options::{ClientOptions, WriteConcern};
 use mongodb::{Client, Collection, Database};
 use nodes::NodeDoc;
 use queues::QueueDoc;
@@ -55,9 +55,17 @@ pub struct Store {
 
 impl Store {
     /// Builds a client for `uri` without waiting for the server: the store
-    /// starts even while MongoDB is down, and serves once it is back.
-    pub async fn connect(uri: &str, db_name: &str) -> anyhow::Result<Self> {
+    /// starts even while MongoDB is down, and serves once it is back. Every
+    /// write goes with `write_concern` (see `STORE_WRITE_CONCERN`), so an
+    /// acknowledged write is as durable as it says, whatever the
+    /// deployment's default.
+    pub async fn connect(
+        uri: &str,
+        db_name: &str,
+        write_concern: WriteConcern,
+    ) -> anyhow::Result<Self> {
         let mut options = ClientOptions::parse(uri).await?;
+        options.write_concern = Some(write_concern);
         options.app_name = Some("store-server".to_owned());
         options.server_selection_timeout = Some(SERVER_SELECTION_TIMEOUT);
         options.connect_timeout = Some(SERVER_SELECTION_TIMEOUT);

@@ -14,7 +14,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use store_server::config::StoreConfig;
+use store_server::config::{StoreConfig, parse_write_concern};
 use store_server::db::Store;
 use store_server::startup::Application;
 use tokio::sync::oneshot;
@@ -73,6 +73,7 @@ pub fn test_config() -> StoreConfig {
         // Never written: the in-process app installs no log subscriber.
         log_dir: std::env::temp_dir().join(unique("store-logs")),
         max_message_chars: 4000,
+        write_concern: parse_write_concern("majority").expect("the default write concern"),
         rust_log: "info".into(),
     }
 }

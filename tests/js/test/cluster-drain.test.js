@@ -3,7 +3,7 @@
 // and sees nothing twice.
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
-import { eventually, next, sleep } from './events.js';
+import { eventually, next } from './events.js';
 import { call } from './feature-helpers.js';
 import { recipeClient, steadySender } from './conversation.js';
 import { startStack, uniqueUp } from './harness.js';
@@ -25,7 +25,8 @@ stack.test('a drain during steady sending: clients following migrate miss nothin
     await recipeClient(stack, ups[3], group.id, { node: 1 }),
   ];
   const sender = steadySender(senderClient.socket, group.id, 'm');
-  await sleep(800);
+  // The drain starts while the conversation is under way.
+  await sender.reached(20);
 
   const migrates = receivers.slice(0, 2).map((r) => next(r.socket, 'migrate'));
   const drainedAt = Date.now();
@@ -42,7 +43,8 @@ stack.test('a drain during steady sending: clients following migrate miss nothin
 
   const exit = await stack.node(0).exited;
   assert.deepEqual(exit, { code: 0, signal: null }, 'the drained node exits cleanly');
-  await sleep(1000);
+  // The sender, moved off the drained node, goes on where it landed.
+  await sender.reached(sender.acked.length + 10);
   await sender.stop();
 
   const acked = sender.acked.map((m) => m.id);

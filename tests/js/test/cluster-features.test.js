@@ -154,7 +154,11 @@ stack.test('offline notifications go only to members with no socket on any node'
   const group = await stack.group([a, b, c]);
   const alice = await stack.connect(a, { node: 0 });
   await stack.connect(b, { node: 2 });
-  await sleep(QUIET_MS);
+  // The notifier asks the store who of the group is online: both are, first.
+  await eventually(async () => {
+    const { body } = await stack.store('GET', `/group/${group.id}/presence`);
+    assert.deepEqual([...body.online].sort(), [a, b].sort());
+  }, 5000);
   const sent = await call(alice, 'chat message', { room: group.id, message: 'who is away?' });
   await eventually(() => assert.equal(posts.filter((p) => p.message.id === sent.id).length, 1), 5000);
   await sleep(QUIET_MS * 2);
@@ -179,11 +183,16 @@ stack.test('two users queued on different nodes are paired', async () => {
 });
 
 stack.test('a queued socket that disconnects is not paired, whichever node the partner is on', async () => {
-  const [a, b, c] = [uniqueUp('a'), uniqueUp('b'), uniqueUp('c')];
+  const [a, b, c, watcher] = [uniqueUp('a'), uniqueUp('b'), uniqueUp('c'), uniqueUp('w')];
+  await stack.group([a, watcher]);
+  const observer = await stack.connect(watcher, { node: 0 });
   const gone = await stack.connect(a, { node: 1 });
   await call(gone, 'queue', { queue: 'talk' });
+  // `offline` is announced once the node has handled the disconnect, which
+  // takes the socket out of the queues first.
+  const offline = next(observer, 'offline');
   gone.disconnect();
-  await sleep(QUIET_MS * 2);
+  await offline;
   const second = await stack.connect(b, { node: 0 });
   const third = await stack.connect(c, { node: 2 });
   const paired = next(third, 'queue complete');

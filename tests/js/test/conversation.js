@@ -1,6 +1,6 @@
 // Clients that keep a conversation going across drains and reconnects.
 import assert from 'node:assert/strict';
-import { ack, sleep } from './events.js';
+import { ack, eventually, sleep } from './events.js';
 
 /**
  * A client of `up` in `room` as docs/chat-api.md recommends: reconnects by
@@ -51,7 +51,10 @@ export async function recipeClient(
   return client;
 }
 
-/** Sends numbered messages with nonces until `stop()`, retrying each until acked. */
+/**
+ * Sends numbered messages with nonces until `stop()`, retrying each until
+ * acked. `reached(count)` resolves once `count` messages are acked.
+ */
 export function steadySender(socket, room, prefix) {
   const acked = [];
   let running = true;
@@ -74,5 +77,7 @@ export function steadySender(socket, room, prefix) {
       await sleep(20);
     }
   })();
-  return { acked, stop: async () => { running = false; await done; } };
+  const reached = (count, ms = 10_000) => eventually(
+    () => assert.ok(acked.length >= count, `${acked.length} of ${count} messages acked`), ms, 20);
+  return { acked, reached, stop: async () => { running = false; await done; } };
 }

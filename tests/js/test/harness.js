@@ -2,6 +2,19 @@
 // chat-server binaries built by cargo, each on a free port, on a fresh
 // MongoDB database, driven by the official socket.io client.
 //
+// Ports: the store binds port 0 itself and the harness reads the port from
+// its `store-server listening on port N` line, so no other process can take
+// it first. A chat node cannot do the same: its public URL
+// (`CHAT_PUBLIC_URL`, which it announces in the node registry, in
+// `GET /chat/location` and in `migrate`) must name its port before it
+// starts, and the server takes that URL as it is. So a chat node's port is
+// picked here (`freePort`), and the harness waits for the node's own
+// `chat-server listening on port N` line before talking to it (never to
+// another process that took the port meanwhile); a node that finds its port
+// taken is started again on another one. Restarts (`startNode`,
+// `startStore`) come back on the port the process had: clients reconnect to
+// the same URL, and the chat nodes' `STORE_URL` names the store's port.
+//
 //   const stack = await startStack();
 //   after(() => stack.stop());
 //   stack.test('a sentence', async () => { ... });   // prints the servers' logs if it fails
@@ -29,10 +42,33 @@ const BIN = {
 };
 const READY_TIMEOUT_MS = 30_000;
 const LOG_LIMIT = 256 * 1024;
+/** How much of its own latest output a child keeps, to tell why it exited. */
+const OUTPUT_LIMIT = 16 * 1024;
 const TEST_TIMEOUT_MS = 30_000;
+/** How many ports a chat node tries at its first start before giving up. */
+const BIND_ATTEMPTS = 5;
 const run = promisify(execFile);
 
-/** A port nobody listens on right now. */
+/** The colour codes of the servers' console lines. */
+const ANSI = /\x1b\[[0-9;]*m/g;
+/** The line both servers print once bound (`internal_port` only with `CHAT_INTERNAL_ADDR`). */
+const LISTENING = /\b(?:store|chat)-server listening on port (\d+)(?:.*\binternal_port=(\d+))?/;
+
+/**
+ * `RUST_LOG` that also lets the `listening on port` line (logged at `info`
+ * by `<crate>::startup`, a module without debug or trace events) reach the
+ * console, whatever else it says.
+ */
+function showingListening(rustLog, crate) {
+  if (rustLog === undefined) return undefined; // the servers' default, `info`
+  return [rustLog, `${crate}::startup=info`].filter(Boolean).join(',');
+}
+
+/**
+ * A port nobody listens on right now. Another process may take it before
+ * it is used: only for a server that cannot bind port 0 and say which port
+ * it got, or for a port meant to have no listener.
+ */
 export async function freePort() {
   const server = net.createServer();
   server.listen(0, '127.0.0.1');
@@ -69,13 +105,56 @@ class Child {
     });
     this.done = false;
     this.exited.then(() => { this.done = true; });
+    // Once its output is read to the end (after the exit, when the pipes close).
+    this.closed = new Promise((resolve) => this.proc.once('close', resolve));
     // Never leave a server behind, even if the test process dies.
     const reap = () => this.done || this.proc.kill('SIGKILL');
     process.once('exit', reap);
     this.exited.then(() => process.off('exit', reap));
+    this.output = '';
     for (const stream of [this.proc.stdout, this.proc.stderr]) {
-      stream.on('data', (chunk) => logs.write(name, chunk));
+      stream.on('data', (chunk) => {
+        logs.write(name, chunk);
+        this.output = (this.output + chunk.toString().replace(ANSI, '')).slice(-OUTPUT_LIMIT);
+      });
     }
+    this.listening = this.#listening();
+    this.listening.catch(() => {});
+  }
+
+  /**
+   * Resolves with `{port, internalPort}` once the server says it listens;
+   * rejects if it exits first or says nothing within READY_TIMEOUT_MS.
+   */
+  #listening() {
+    return new Promise((resolve, reject) => {
+      let partial = '';
+      const stop = () => {
+        this.proc.stdout.off('data', onData);
+        clearTimeout(timer);
+      };
+      const onData = (chunk) => {
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop().slice(-OUTPUT_LIMIT);
+        for (const line of lines) {
+          const found = LISTENING.exec(line.replace(ANSI, ''));
+          if (found) {
+            stop();
+            resolve({ port: Number(found[1]), internalPort: found[2] ? Number(found[2]) : undefined });
+            return;
+          }
+        }
+      };
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`${this.name} did not say it listens within ${READY_TIMEOUT_MS} ms`));
+      }, READY_TIMEOUT_MS);
+      this.proc.stdout.on('data', onData);
+      this.exited.then(({ code, signal }) => {
+        stop();
+        reject(new Error(`${this.name} exited (code ${code}, signal ${signal}) before it listened`));
+      });
+    });
   }
 
   async kill(signal, graceMs = 10_000) {
@@ -143,12 +222,11 @@ export async function startStack({ chatEnv: chatExtra = {}, storeEnv: storeExtra
   const mongodbUri = ownMongo ?? process.env.MONGODB_URI;
   if (!mongodbUri) throw new Error('MONGODB_URI is not set: run ./scripts/test.sh or set MONGODB_URI');
 
-  const storePort = await freePort();
-  const storeUrl = `http://127.0.0.1:${storePort}`;
-  const chatPorts = [];
-  for (let i = 0; i < nodeCount; i += 1) chatPorts.push(await freePort());
-  const chatUrls = chatPorts.map((port) => `http://127.0.0.1:${port}`);
-  const chatUrl = chatUrls[0];
+  // Known once the store and the nodes have started (see the top of this file).
+  let storeUrl = null;
+  const chatPorts = Array.from({ length: nodeCount }, () => null);
+  const chatUrls = Array.from({ length: nodeCount }, () => null);
+  const internalUrls = Array.from({ length: nodeCount }, () => null);
   const storeToken = hex(16);
   const jwtSecret = hex(16);
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'chat-js-'));
@@ -157,27 +235,32 @@ export async function startStack({ chatEnv: chatExtra = {}, storeEnv: storeExtra
     ...base,
     MONGODB_URI: mongodbUri,
     MONGODB_DB: `js_${hex(6)}`,
-    STORE_ADDR: `127.0.0.1:${storePort}`,
+    STORE_ADDR: '127.0.0.1:0',
     STORE_API_TOKEN: storeToken,
     STORE_LOG_DIR: path.join(logDir, 'store'),
     ...storeExtra,
   };
-  const chatEnvs = chatPorts.map((port, i) => ({
-    ...base,
-    MONGODB_URI: mongodbUri,
-    MONGODB_DB: storeEnv.MONGODB_DB,
-    STORE_API_TOKEN: storeToken,
-    STORE_URL: storeUrl,
-    CHAT_ADDR: `127.0.0.1:${port}`,
-    CHAT_PUBLIC_URL: chatUrls[i],
-    CHAT_JWT_SECRET: jwtSecret,
-    CHAT_LOG_DIR: path.join(logDir, `chat${i}`),
-    // A stop drains the node: spread over half a second, not ten.
-    CHAT_DRAIN_SECONDS: '0.5',
-    ...(nodeCount > 1 ? { CHAT_ADAPTER: 'mongodb', CHAT_NODE_ID: `node${i}` } : {}),
-    ...chatExtra,
-    ...nodeEnv[i],
-  }));
+  storeEnv.RUST_LOG = showingListening(storeEnv.RUST_LOG, 'store_server');
+  const chatEnv = (i) => {
+    const env = {
+      ...base,
+      MONGODB_URI: mongodbUri,
+      MONGODB_DB: storeEnv.MONGODB_DB,
+      STORE_API_TOKEN: storeToken,
+      STORE_URL: storeUrl,
+      CHAT_ADDR: `127.0.0.1:${chatPorts[i]}`,
+      CHAT_PUBLIC_URL: chatUrls[i],
+      CHAT_JWT_SECRET: jwtSecret,
+      CHAT_LOG_DIR: path.join(logDir, `chat${i}`),
+      // A stop drains the node: spread over half a second, not ten.
+      CHAT_DRAIN_SECONDS: '0.5',
+      ...(nodeCount > 1 ? { CHAT_ADAPTER: 'mongodb', CHAT_NODE_ID: `node${i}` } : {}),
+      ...chatExtra,
+      ...nodeEnv[i],
+    };
+    env.RUST_LOG = showingListening(env.RUST_LOG, 'chat_server');
+    return env;
+  };
   const chatName = (i) => (nodeCount > 1 ? `chat${i}` : 'chat');
 
   const logs = new Logs();
@@ -186,20 +269,77 @@ export async function startStack({ chatEnv: chatExtra = {}, storeEnv: storeExtra
   const chats = [];
   let stopped = false;
 
+  /** Waits for `child`'s `listening on port` line; fails unless it names `port` (when given). */
+  async function listeningOn(child, port) {
+    const said = await child.listening;
+    if (port !== undefined && said.port !== port) {
+      throw new Error(`${child.name} listens on port ${said.port}, not ${port}`);
+    }
+    return said;
+  }
+
+  /** Runs chat node `i` on its port and waits for its `listening` line. */
+  async function runNode(i) {
+    chats[i] = new Child(chatName(i), BIN.chat, chatEnv(i), logs);
+    const { internalPort } = await listeningOn(chats[i], chatPorts[i]);
+    internalUrls[i] = internalPort === undefined ? null : `http://127.0.0.1:${internalPort}`;
+    return chats[i];
+  }
+
+  /**
+   * The first start of chat node `i`: on a port picked here, and on another
+   * one if a process took it before the node could bind it.
+   */
+  async function launchNode(i) {
+    for (let attempt = 1; ; attempt += 1) {
+      chatPorts[i] = await freePort();
+      chatUrls[i] = `http://127.0.0.1:${chatPorts[i]}`;
+      try {
+        await runNode(i);
+        break;
+      } catch (err) {
+        if (!chats[i].done) throw err;
+        // Its last words may still be on their way: bounded, in case the pipes stay open.
+        await Promise.race([chats[i].closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
+        const lost = /cannot listen on CHAT_ADDR=\S+: Address already in use/.test(chats[i].output);
+        if (!lost || attempt >= BIND_ATTEMPTS) throw err;
+        logs.write('harness', `port ${chatPorts[i]} of ${chatName(i)} was taken before it could bind it; trying another`);
+      }
+    }
+    await waitReady(chatUrls[i], chats[i]);
+  }
+
   const stack = {
-    chatUrl,
+    /** The first chat node's URL. */
+    get chatUrl() {
+      return chatUrls[0];
+    },
     chatUrls,
-    storeUrl,
+    get storeUrl() {
+      return storeUrl;
+    },
     storeToken,
     jwtSecret,
     logDir,
     logs,
 
-    /** Starts (or starts again) chat node `i` and waits until it is ready. */
+    /**
+     * Starts chat node `i` again, on the port it had (its clients come back
+     * to the same URL), and waits until it is ready.
+     */
     async startNode(i = 0, { ready = true } = {}) {
-      chats[i] = new Child(chatName(i), BIN.chat, chatEnvs[i], logs);
-      if (ready) await waitReady(chatUrls[i], chats[i]);
+      if (ready) {
+        await runNode(i);
+        await waitReady(chatUrls[i], chats[i]);
+      } else {
+        chats[i] = new Child(chatName(i), BIN.chat, chatEnv(i), logs);
+      }
       return chats[i];
+    },
+
+    /** The URL of chat node `i`'s `CHAT_INTERNAL_ADDR` listener (null without one). */
+    internalUrl(i = 0) {
+      return internalUrls[i];
     },
 
     /** Sends `signal` to chat node `i`; resolves with its `{code, signal}` exit. */
@@ -212,8 +352,17 @@ export async function startStack({ chatEnv: chatExtra = {}, storeEnv: storeExtra
       return chats[i];
     },
 
+    /**
+     * Starts the store; the first time on a port of its choosing, then
+     * again on that one (the chat nodes' `STORE_URL` names it).
+     */
     async startStore() {
       store = new Child('store', BIN.store, storeEnv, logs);
+      const { port } = await listeningOn(store, storeUrl ? Number(new URL(storeUrl).port) : undefined);
+      if (!storeUrl) {
+        storeUrl = `http://127.0.0.1:${port}`;
+        storeEnv.STORE_ADDR = `127.0.0.1:${port}`;
+      }
       await waitReady(storeUrl, store);
     },
 
@@ -336,7 +485,7 @@ export async function startStack({ chatEnv: chatExtra = {}, storeEnv: storeExtra
 
   try {
     await stack.startStore();
-    await Promise.all(chatUrls.map((_, i) => stack.startNode(i)));
+    await Promise.all(chatPorts.map((_, i) => launchNode(i)));
   } catch (err) {
     logs.print('startStack');
     await stack.stop();

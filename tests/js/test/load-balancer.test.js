@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
-import { eventually, sleep } from './events.js';
+import { eventually } from './events.js';
 import { call } from './feature-helpers.js';
 import { recipeClient, steadySender } from './conversation.js';
 import { freePort, startStack, uniqueUp } from './harness.js';
@@ -115,12 +115,14 @@ stack.test('draining the node behind the balancer: a plain client keeps its conv
 
   const fromAlice = steadySender(alice.socket, group.id, 'alice');
   const fromBob = steadySender(bob.socket, group.id, 'bob');
-  await sleep(800);
+  // The drain starts while both are talking.
+  await Promise.all([fromAlice.reached(20), fromBob.reached(20)]);
   const drain = await stack.rest('/admin/drain', { method: 'POST', token: ADMIN_TOKEN, node: busy });
   assert.equal(drain.status, 202);
   assert.deepEqual(await stack.node(busy).exited, { code: 0, signal: null });
   await eventually(async () => assert.equal(await socketsOn(other), 2), 15_000, 250);
-  await sleep(1500);
+  // Both go on talking through the other node.
+  await Promise.all([fromAlice.reached(fromAlice.acked.length + 10), fromBob.reached(fromBob.acked.length + 10)]);
   await Promise.all([fromAlice.stop(), fromBob.stop()]);
 
   for (const [name, sender, receiver] of [['alice', fromAlice, bob], ['bob', fromBob, alice]]) {

@@ -64,6 +64,11 @@ stack.test('a message to a group notifies exactly its offline member, with the s
   const alice = await stack.connect(a);
   await stack.connect(b); // online: not notified
   // C never connects: offline.
+  // The notifier asks the store who of the group is online: A and B are, first.
+  await eventually(async () => {
+    const { body } = await stack.store('GET', `/group/${group.id}/presence`);
+    assert.deepEqual([...body.online].sort(), [a, b].sort());
+  }, 5000);
 
   const message = await call(alice, 'chat message', { room: group.id, message: 'are you there, C?' });
   await eventually(() => assert.equal(hook.about(message.id).length, 1), 5000);

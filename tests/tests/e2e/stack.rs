@@ -7,7 +7,7 @@ use chat_wire::ids::Up;
 use mongodb::bson::oid::ObjectId;
 use serde_json::{Value, json};
 use std::time::Duration;
-use store_server::config::StoreConfig;
+use store_server::config::{StoreConfig, parse_write_concern};
 use tokio::sync::oneshot;
 
 const STORE_TOKEN: &str = "e2e-store-token-0123456789abcdef-0123";
@@ -37,6 +37,7 @@ pub async fn spawn_stack() -> Stack {
         api_token: STORE_TOKEN.into(),
         log_dir: logs.join("store"),
         max_message_chars: 4000,
+        write_concern: parse_write_concern("majority").expect("the default write concern"),
         rust_log: "warn".into(),
     };
     let store = store_server::startup::Application::build(store_config)
