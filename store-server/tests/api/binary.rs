@@ -173,7 +173,14 @@ async fn the_binary_writes_the_three_log_files_and_never_the_token() {
     };
     let ok = line("\"GET /group HTTP/1.1\" 200 ");
     assert!(ok.starts_with("127.0.0.1 - - ["), "{ok}");
-    assert!(ok.ends_with(&format!("\"-\" \"{USER_AGENT}\"")), "{ok}");
+    // The combined format, then the request's id (a new UUID here).
+    let (combined_part, id) = ok.rsplit_once(' ').expect("a field after the user agent");
+    assert!(
+        combined_part.ends_with(&format!("\"-\" \"{USER_AGENT}\"")),
+        "{ok}"
+    );
+    let id = id.trim_matches('"');
+    assert!(uuid_like(id), "the request id ends the line: {ok}");
     line("\"GET /group/nothex HTTP/1.1\" 400 ");
     line("\"GET /group HTTP/1.1\" 401 ");
     line("\"GET /healthz?token=REDACTED HTTP/1.1\" 200 ");
@@ -252,4 +259,13 @@ async fn the_binary_refuses_to_start_without_its_token() {
     let lines: Vec<_> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "exactly one line: {stderr:?}");
     assert!(lines[0].contains("STORE_API_TOKEN"), "{stderr:?}");
+}
+
+/// Whether `id` reads as a UUID (8-4-4-4-12 hex digits).
+fn uuid_like(id: &str) -> bool {
+    let groups: Vec<&str> = id.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
 }
