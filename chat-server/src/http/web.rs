@@ -15,9 +15,10 @@
 //! styles, images and fonts from this origin only, no inline code, no
 //! `eval`, no framing, and connections (`connect-src`) only to the chat
 //! nodes the page can know of: this node, `CHAT_NODES`, and the live
-//! nodes of the registry when the page is served. A `migrate` to any
-//! other URL is blocked by the browser, and the client falls back to the
-//! page's own origin.
+//! nodes of the registry (read at most once every few seconds, however
+//! often the public page is loaded). A `migrate` to any other URL is
+//! blocked by the browser, and the client falls back to the page's own
+//! origin.
 //!
 //! This module never reads a token.
 
@@ -34,6 +35,8 @@ use reqwest::Url;
 use rust_embed::Embed;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
 use tower_http::set_header::SetResponseHeaderLayer;
 use xxhash_rust::xxh3::Xxh3;
 
@@ -138,10 +141,43 @@ impl WebClient {
     }
 }
 
+/// How long the registry's live nodes are reused for the page's policy.
+const LIVE_NODES_FRESH_FOR: Duration = Duration::from_secs(5);
+
+/// The registry's live node URLs, read from the store at most once per
+/// [`LIVE_NODES_FRESH_FOR`]: the page is public, and a flood of page loads
+/// must not become a flood of store calls. Concurrent loads wait for the
+/// one read in progress.
+#[derive(Default)]
+struct LiveNodes(Mutex<Option<(Instant, Arc<[String]>)>>);
+
+impl LiveNodes {
+    async fn get(&self, state: &AppState) -> Arc<[String]> {
+        let mut cached = self.0.lock().await;
+        if let Some((read_at, nodes)) = &*cached
+            && read_at.elapsed() < LIVE_NODES_FRESH_FOR
+        {
+            return nodes.clone();
+        }
+        // A failed read is remembered too: a store that is down is not
+        // asked again on every load.
+        let nodes: Arc<[String]> = match state.store.live_nodes().await {
+            Ok(live) => live.into_iter().map(|node| node.url).collect(),
+            Err(err) => {
+                tracing::debug!(error = %err, "cannot read the registry for the page's policy");
+                Arc::default()
+            }
+        };
+        *cached = Some((Instant::now(), nodes.clone()));
+        nodes
+    }
+}
+
 /// What the page's handlers need.
 #[derive(Clone)]
 struct Web {
     client: Arc<WebClient>,
+    live_nodes: Arc<LiveNodes>,
     state: AppState,
 }
 
@@ -149,6 +185,7 @@ struct Web {
 pub fn router(state: AppState) -> Router {
     let web = Web {
         client: Arc::new(WebClient::new()),
+        live_nodes: Arc::default(),
         state,
     };
     Router::new()
@@ -172,7 +209,7 @@ pub fn router(state: AppState) -> Router {
 
 async fn index(State(web): State<Web>, headers: HeaderMap) -> Response {
     let mut response = web.client.index.respond(&headers, NO_CACHE);
-    let policy = content_security_policy(&known_nodes(&web.state).await);
+    let policy = content_security_policy(&known_nodes(&web).await);
     match HeaderValue::from_str(&policy) {
         Ok(value) => {
             response
@@ -210,14 +247,11 @@ async fn asset(
 
 /// The public URLs of the chat nodes the page may be sent to: this node,
 /// `CHAT_NODES`, and the live nodes of the registry.
-async fn known_nodes(state: &AppState) -> Vec<String> {
-    let locator = &state.node.locator;
+async fn known_nodes(web: &Web) -> Vec<String> {
+    let locator = &web.state.node.locator;
     let mut nodes = vec![locator.own_url().to_owned()];
     nodes.extend(locator.configured().iter().cloned());
-    match state.store.live_nodes().await {
-        Ok(live) => nodes.extend(live.into_iter().map(|node| node.url)),
-        Err(err) => tracing::debug!(error = %err, "cannot read the registry for the page's policy"),
-    }
+    nodes.extend(web.live_nodes.get(&web.state).await.iter().cloned());
     nodes
 }
 

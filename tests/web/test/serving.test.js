@@ -65,6 +65,22 @@ stack.test('the other routes keep working beside the client', async () => {
   assert.equal((await fetch(`${stack.chatUrl}/no/such/route`)).status, 404);
 });
 
+stack.test('a flood of page loads reads the node registry from the store at most once every few seconds', async () => {
+  // The chat node's own count of its store calls that read the registry.
+  const registryReads = async () => {
+    const metrics = await (await fetch(`${stack.chatUrl}/metrics`)).text();
+    return [...metrics.matchAll(/^chat_store_call_duration_seconds_count\{operation="live_nodes",outcome="\w+"\} (\d+)/gm)]
+      .reduce((sum, m) => sum + Number(m[1]), 0);
+  };
+  const before = await registryReads();
+  const pages = await Promise.all(Array.from({ length: 50 }, () => fetch(`${stack.chatUrl}/`)));
+  for (const page of pages) {
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-security-policy'), /connect-src 'self' /);
+  }
+  assert.ok(await registryReads() - before <= 1, 'fifty page loads, at most one registry read');
+});
+
 stack.test('the vendored socket.io client is the pinned npm package file, with its licence', async () => {
   const pinned = JSON.parse(readFileSync(new URL('../package.json', import.meta.url))).devDependencies['socket.io-client'];
   const installed = new URL('../node_modules/socket.io-client/', import.meta.url);
