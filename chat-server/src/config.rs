@@ -66,15 +66,17 @@ pub struct ChatConfig {
         value_parser = parse_node_url)]
     pub nodes: Vec<String>,
 
-    /// The store-server's base URL.
+    /// The store-server's base URL, or several instances' comma-separated:
+    /// calls go to the first one that answers, the others stand by
     #[arg(
         long,
         env = "STORE_URL",
         value_name = "STORE_URL",
         hide_env_values = true,
+        value_delimiter = ',',
         default_value = "http://127.0.0.1:3000"
     )]
-    pub store_url: SecretUrl,
+    pub store_url: Vec<SecretUrl>,
 
     /// The store's service token (required; at least 32 bytes).
     #[arg(long, env = "STORE_API_TOKEN", value_name = "STORE_API_TOKEN", hide_env_values = true,
@@ -318,7 +320,8 @@ mod tests {
     fn defaults_follow_the_contract() {
         let config = with(&[]).unwrap();
         assert_eq!(config.addr, "0.0.0.0:8080");
-        assert_eq!(config.store_url.expose(), "http://127.0.0.1:3000");
+        assert_eq!(config.store_url.len(), 1);
+        assert_eq!(config.store_url[0].expose(), "http://127.0.0.1:3000");
         assert_eq!(
             (config.max_message_chars, config.msg_rate, config.msg_burst),
             (4000, 20, 40)

@@ -53,6 +53,7 @@ impl Application {
         let mut registry = Registry::with_prefix("chat");
         let http_metrics = HttpMetrics::register(&mut registry);
         let (state, expiry_queue) = AppState::build(&config, &mut registry)?;
+        state.store.spawn_health_checks();
         let (node, store, metrics) = (
             state.node.clone(),
             state.store.clone(),

@@ -1,6 +1,6 @@
 //! Store calls about messages: storing one, and changing one later.
 
-use super::{StoreClient, read_response, unreachable};
+use super::{Retry, StoreClient, read_response};
 use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::Message;
 use chat_wire::requests::{EditMessage, NewMessage, NewReaction};
@@ -21,13 +21,15 @@ impl StoreClient {
     /// Stores a message (or finds the one stored before with its nonce).
     pub async fn send_message(&self, new: &NewMessage) -> Result<SentMessage, ApiError> {
         let started = Instant::now();
+        // A message with a nonce may go to another instance: the store
+        // answers a repeated nonce with the first message.
+        let retry = match new.nonce {
+            Some(_) => Retry::Safe,
+            None => Retry::IfNotSent,
+        };
         let result = async {
-            let response = self
-                .request(Method::POST, &["message"])
-                .json(new)
-                .send()
-                .await
-                .map_err(unreachable)?;
+            let request = self.request(Method::POST, &["message"]).json(new);
+            let response = self.send(request, retry).await?;
             let created = response.status() == StatusCode::CREATED;
             let message = read_response::<Message>(response).await?;
             Ok(SentMessage { message, created })

@@ -2,7 +2,12 @@
 //!
 //! One HTTP client with short timeouts: when the store is down, calls fail
 //! fast with `unavailable` and the next call tries again, so the server
-//! recovers by itself. Store errors keep their contract code. It speaks
+//! recovers by itself. Store errors keep their contract code. With several
+//! store instances (`STORE_URL` a comma-separated list, [`instances`]),
+//! calls go to the first one in use, and a call whose instance cannot be
+//! reached is sent to the next one when that is safe: always when the connection
+//! was refused (nothing was sent), otherwise for reads and for a message
+//! with a nonce (the store answers a repeated nonce with the first message). It speaks
 //! HTTP/2 without TLS (prior knowledge): calls are streams on one connection,
 //! so the store answers a batch of stored messages in a few writes instead of
 //! one per call.
@@ -13,20 +18,23 @@
 //! - [`groups`]: groups, membership, history, read markers, presence.
 //! - [`messages`]: storing, editing, deleting and reacting to messages.
 //! - [`cluster`]: the node registry, presence per node and the queues.
+//! - [`instances`]: the store instances and which are in use.
 
 mod cluster;
 mod groups;
+mod instances;
 mod messages;
 
 pub use messages::SentMessage;
 
 use chat_wire::{ErrorBody, ErrorCode};
+use instances::Instances;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use reqwest::header::HeaderValue;
-use reqwest::{Method, RequestBuilder, Url};
+use reqwest::{Method, RequestBuilder, Response, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use service_kit::config::{SecretUrl, redact_credentials};
@@ -49,7 +57,7 @@ struct CallLabels {
 #[derive(Clone)]
 pub struct StoreClient {
     http: reqwest::Client,
-    base: Url,
+    instances: Instances,
     /// `Bearer <STORE_API_TOKEN>`, marked sensitive (never printed).
     authorization: HeaderValue,
     latency: Family<CallLabels, Histogram, fn() -> Histogram>,
@@ -57,23 +65,34 @@ pub struct StoreClient {
 
 impl std::fmt::Debug for StoreClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bases: Vec<String> = (0..self.instances.len())
+            .map(|index| redact_credentials(self.instances.base(index).as_str()))
+            .collect();
         f.debug_struct("StoreClient")
-            .field("base", &redact_credentials(self.base.as_str()))
+            .field("bases", &bases)
             .finish_non_exhaustive()
     }
 }
 
 impl StoreClient {
-    /// A client of the store at `base_url`, registering its call latency in `registry`.
+    /// A client of the store instances at `base_urls` (at least one),
+    /// registering its call latency in `registry`.
     pub fn new(
-        base_url: &SecretUrl,
+        base_urls: &[SecretUrl],
         token: &SecretString,
         registry: &mut Registry,
     ) -> anyhow::Result<Self> {
-        let base = Url::parse(base_url.expose())
-            .map_err(|err| anyhow::anyhow!("STORE_URL={base_url} is not a URL: {err}"))?;
-        if base.cannot_be_a_base() {
-            anyhow::bail!("STORE_URL={base_url} cannot be a base URL");
+        let mut bases = Vec::with_capacity(base_urls.len());
+        for base_url in base_urls {
+            let base = Url::parse(base_url.expose())
+                .map_err(|err| anyhow::anyhow!("STORE_URL={base_url} is not a URL: {err}"))?;
+            if base.cannot_be_a_base() {
+                anyhow::bail!("STORE_URL={base_url} cannot be a base URL");
+            }
+            bases.push(base);
+        }
+        if bases.is_empty() {
+            anyhow::bail!("STORE_URL names no store");
         }
         let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
             .map_err(|_| anyhow::anyhow!("STORE_API_TOKEN is not a valid header value"))?;
@@ -95,17 +114,33 @@ impl StoreClient {
         );
         Ok(Self {
             http,
-            base,
+            instances: Instances::new(bases),
             authorization,
             latency,
         })
     }
 
-    /// Whether the store answers its readiness probe.
+    /// Whether a store instance answers its readiness probe (one is
+    /// enough: calls go to it).
     pub async fn ready(&self) -> Result<(), ApiError> {
+        let mut last = None;
+        for index in self.instances.order() {
+            match self.instance_ready(index).await {
+                Ok(()) => return Ok(()),
+                Err(err) => last = Some(err),
+            }
+        }
+        Err(last.expect("at least one instance"))
+    }
+
+    /// Whether instance `index` answers its readiness probe within
+    /// [`instances::REST`].
+    async fn instance_ready(&self, index: usize) -> Result<(), ApiError> {
+        let url = self.instances.rebase(&self.url(&["readyz"]), index);
         let response = self
             .http
-            .get(self.url(&["readyz"]))
+            .get(url)
+            .timeout(instances::REST)
             .send()
             .await
             .map_err(unreachable)?;
@@ -119,13 +154,73 @@ impl StoreClient {
         }
     }
 
+    /// With several instances, asks each one's `/readyz` every
+    /// [`instances::CHECK_EVERY`] and leaves out those that fail; until
+    /// the runtime stops.
+    pub fn spawn_health_checks(&self) {
+        if self.instances.len() < 2 {
+            return;
+        }
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(instances::CHECK_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                for index in 0..store.instances.len() {
+                    match store.instance_ready(index).await {
+                        Ok(()) => store.instances.restore(index),
+                        Err(err) => {
+                            tracing::debug!(instance = index, error = %err, "a store instance is not ready");
+                            store.instances.rest(index);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Sends `request` to a store instance in use, and to the next one
+    /// when it cannot be reached and `retry` allows (a read always does;
+    /// see the module documentation). An instance that cannot be reached
+    /// is left out.
+    async fn send(&self, request: RequestBuilder, retry: Retry) -> Result<Response, ApiError> {
+        let request = request
+            .build()
+            .map_err(|err| ApiError::Internal(anyhow::Error::new(err.without_url())))?;
+        let retry = match *request.method() {
+            Method::GET => Retry::Safe,
+            _ => retry,
+        };
+        let order = self.instances.order();
+        let mut failure = None;
+        for index in order {
+            let mut attempt = request
+                .try_clone()
+                .expect("store requests have buffered bodies");
+            *attempt.url_mut() = self.instances.rebase(request.url(), index);
+            match self.http.execute(attempt).await {
+                Ok(response) => return Ok(response),
+                Err(err) => {
+                    self.instances.rest(index);
+                    let again = err.is_connect() || retry == Retry::Safe;
+                    failure = Some(err);
+                    if !again {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(unreachable(failure.expect("at least one attempt")))
+    }
+
     /// The store URL of a path given as segments, each percent-encoded.
     ///
     /// A segment made only of dots would still be read as `.` or `..` (URL
     /// parsing treats `%2E` as a dot), so its dots are sent escaped twice:
     /// the store reads them as the text `%2E` and refuses the id.
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
+        let mut url = self.instances.first().clone();
         let mut path = url
             .path_segments_mut()
             .expect("checked in `new`: the base URL has a path");
@@ -161,9 +256,9 @@ impl StoreClient {
         request: RequestBuilder,
     ) -> Result<T, ApiError> {
         let started = Instant::now();
-        let result = match request.send().await {
+        let result = match self.send(request, Retry::IfNotSent).await {
             Ok(response) => read_response(response).await,
-            Err(err) => Err(unreachable(err)),
+            Err(err) => Err(err),
         };
         self.observe(operation, started, &result);
         result
@@ -179,6 +274,16 @@ impl StoreClient {
             .get_or_create(&CallLabels { operation, outcome })
             .observe(started.elapsed().as_secs_f64());
     }
+}
+
+/// Whether a call may go to another instance after it reached one that
+/// then failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Yes: sending it twice changes nothing.
+    Safe,
+    /// Only if nothing was sent (the connection was refused).
+    IfNotSent,
 }
 
 /// A transport failure: the store is down, slow or unreachable.
@@ -213,7 +318,7 @@ mod tests {
 
     fn client(base: &str) -> StoreClient {
         let token = SecretString::from("a-store-token-of-thirty-two-bytes!");
-        StoreClient::new(&base.parse().unwrap(), &token, &mut Registry::default()).unwrap()
+        StoreClient::new(&[base.parse().unwrap()], &token, &mut Registry::default()).unwrap()
     }
 
     #[test]

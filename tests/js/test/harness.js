@@ -211,7 +211,9 @@ async function waitReady(url, child) {
  * Starts store-server then the chat node(s); see the top of this file.
  * `chatEnv` is added to every chat node's environment (e.g.
  * `CHAT_MSG_RATE`, `CHAT_NOTIFY_URL`), `nodeEnv[i]` to node `i`'s only,
- * `storeEnv` to the store's; `mongodbUri` replaces `$MONGODB_URI`.
+ * `storeEnv` to the store's; `mongodbUri` replaces `$MONGODB_URI`. A
+ * `STORE_URL` given there may name the harness's store as `{store}` (e.g.
+ * beside another instance: `{store},http://127.0.0.1:4001`).
  */
 export async function startStack({ chatEnv: chatExtra = {}, storeEnv: storeExtra = {}, nodes: nodeCount = 1, nodeEnv = [], mongodbUri: ownMongo } = {}) {
   for (const bin of Object.values(BIN)) {
@@ -259,6 +261,8 @@ export async function startStack({ chatEnv: chatExtra = {}, storeEnv: storeExtra
       ...nodeEnv[i],
     };
     env.RUST_LOG = showingListening(env.RUST_LOG, 'chat_server');
+    // `{store}` in a STORE_URL given by the test: the harness's store.
+    env.STORE_URL = env.STORE_URL.replaceAll('{store}', storeUrl);
     return env;
   };
   const chatName = (i) => (nodeCount > 1 ? `chat${i}` : 'chat');
