@@ -81,6 +81,12 @@ pub struct StoreConfig {
         default_value = "majority", value_parser = parse_write_concern)]
     pub write_concern: WriteConcern,
 
+    /// Seconds `/readyz` answers 503 after SIGTERM before the store stops
+    /// taking requests (callers with another instance move to it first).
+    #[arg(long, env = "STORE_DRAIN_SECONDS", value_name = "STORE_DRAIN_SECONDS",
+        default_value_t = 2.0, value_parser = parse_drain_seconds)]
+    pub drain_seconds: f64,
+
     /// Console log filter.
     #[arg(
         long,
@@ -89,6 +95,21 @@ pub struct StoreConfig {
         default_value = "info"
     )]
     pub rust_log: String,
+}
+
+/// Reads `STORE_DRAIN_SECONDS`: 0 to 60 seconds.
+fn parse_drain_seconds(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(seconds) if (0.0..=60.0).contains(&seconds) => Ok(seconds),
+        _ => Err("expected a number of seconds from 0 to 60".into()),
+    }
+}
+
+impl StoreConfig {
+    /// How long `/readyz` answers 503 before the store stops.
+    pub fn drain_notice(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.drain_seconds)
+    }
 }
 
 /// Reads `STORE_WRITE_CONCERN`: `majority` or a count of members, always

@@ -34,6 +34,11 @@ pub struct Application {
     router: Router,
     port: u16,
     store: Store,
+    /// Shared with the `/readyz` handler (see `AppState::draining`).
+    draining: Arc<AtomicBool>,
+    /// How long `/readyz` answers 503 before the store stops taking
+    /// requests (`STORE_DRAIN_SECONDS`).
+    drain_notice: Duration,
 }
 
 impl Application {
@@ -48,6 +53,7 @@ impl Application {
         .await
         .context("invalid MONGODB_URI")?;
         let indexes_ready = Arc::new(AtomicBool::new(false));
+        let draining = Arc::new(AtomicBool::new(false));
         tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
         store.pending.spawn_flusher(store.clone());
         let mut registry = Registry::with_prefix("store");
@@ -56,6 +62,7 @@ impl Application {
             store: store.clone(),
             max_message_chars: config.max_message_chars,
             indexes_ready,
+            draining: draining.clone(),
         };
         let metrics = HttpMetrics::register(&mut registry);
         let (router, _) = routes::router(
@@ -77,6 +84,8 @@ impl Application {
             router,
             port,
             store,
+            draining,
+            drain_notice: config.drain_notice(),
         })
     }
 
@@ -90,8 +99,11 @@ impl Application {
         &self.store
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests
-    /// and writes the pending counts and read markers.
+    /// Serves until `shutdown` resolves; then answers `/readyz` with 503
+    /// for `STORE_DRAIN_SECONDS` while it still serves (callers with
+    /// another instance move to it), stops taking requests, finishes those
+    /// in flight (their messages' batches included) and writes the pending
+    /// counts and read markers.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -101,7 +113,17 @@ impl Application {
             "store-server listening on port {}",
             self.port
         );
-        serve(self.listener, self.router, shutdown).await?;
+        let (draining, notice) = (self.draining.clone(), self.drain_notice);
+        let drained = async move {
+            shutdown.await;
+            draining.store(true, Ordering::Release);
+            tracing::info!(
+                seconds = notice.as_secs_f64(),
+                "stopping: /readyz answers 503, then no new requests"
+            );
+            tokio::time::sleep(notice).await;
+        };
+        serve(self.listener, self.router, drained).await?;
         // Requests are drained: write what is pending before exiting.
         if let Err(err) = self.store.pending.flush(&self.store).await {
             tracing::warn!(error = %err, "could not write the pending message counts and read markers");

@@ -16,11 +16,19 @@ pub struct AppState {
     pub max_message_chars: usize,
     /// Set once every index exists; until then the store is not ready.
     pub indexes_ready: Arc<AtomicBool>,
+    /// Set when the store is asked to stop: `/readyz` answers 503 while it
+    /// still serves, so that callers move to another instance first.
+    pub draining: Arc<AtomicBool>,
 }
 
 impl AppState {
     /// Whether the indexes have been created.
     pub fn indexes_ready(&self) -> bool {
         self.indexes_ready.load(Ordering::Acquire)
+    }
+
+    /// Whether the store has been asked to stop.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
     }
 }

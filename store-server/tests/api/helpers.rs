@@ -74,6 +74,7 @@ pub fn test_config() -> StoreConfig {
         log_dir: std::env::temp_dir().join(unique("store-logs")),
         max_message_chars: 4000,
         write_concern: parse_write_concern("majority").expect("the default write concern"),
+        drain_seconds: 0.0,
         rust_log: "info".into(),
     }
 }

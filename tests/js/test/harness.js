@@ -240,6 +240,9 @@ export async function startStack({ chatEnv: chatExtra = {}, storeEnv: storeExtra
     STORE_ADDR: '127.0.0.1:0',
     STORE_API_TOKEN: storeToken,
     STORE_LOG_DIR: path.join(logDir, 'store'),
+    // A stop answers /readyz 503 for this long first; no test waits for it
+    // unless it says so.
+    STORE_DRAIN_SECONDS: '0',
     ...storeExtra,
   };
   storeEnv.RUST_LOG = showingListening(storeEnv.RUST_LOG, 'store_server');
@@ -371,8 +374,9 @@ export async function startStack({ chatEnv: chatExtra = {}, storeEnv: storeExtra
     },
 
     /** SIGKILL: the store vanishes without a goodbye. */
-    async stopStore() {
-      await store.kill('SIGKILL');
+    /** Stops the store (SIGKILL unless `signal` says) and resolves with its `{code, signal}` exit. */
+    async stopStore(signal = 'SIGKILL') {
+      return store.kill(signal);
     },
 
     /** Sends `signal` to the (first) chat-server and resolves with its `{code, signal}` exit. */

@@ -18,7 +18,8 @@ const database = `js_instances_${process.pid}_${Date.now()}`;
 const secondPort = await freePort();
 const second = `http://127.0.0.1:${secondPort}`;
 const stack = await startStack({
-  storeEnv: { MONGODB_DB: database },
+  // A stopped store answers /readyz 503 for 2 s before it stops taking requests.
+  storeEnv: { MONGODB_DB: database, STORE_DRAIN_SECONDS: '2' },
   chatEnv: {
     STORE_URL: `{store},${second}`,
     // The test sends as fast as acks come back.
@@ -34,6 +35,7 @@ const storeB = spawn(STORE_BIN, [], {
     STORE_ADDR: `127.0.0.1:${secondPort}`,
     STORE_API_TOKEN: stack.storeToken,
     STORE_LOG_DIR: logDir,
+    STORE_DRAIN_SECONDS: '0',
     RUST_LOG: 'warn',
   },
   stdio: ['ignore', 'ignore', 'inherit'],
@@ -86,4 +88,48 @@ stack.test('the second instance stands by, and takes over when the first is kill
   }
   assert.equal(texts.length, i, 'every message stored');
   assert.equal(new Set(texts).size, i, 'none twice');
+}, { timeout: 90_000 });
+
+stack.test('a store stopped with SIGTERM first answers /readyz 503, the node moves off it, and it exits once its work is done', async () => {
+  // The first instance is back, and in use again within a second.
+  await stack.startStore();
+  const first = stack.storeUrl;
+  const [a, b] = [uniqueUp('a'), uniqueUp('b')];
+  const group = await stack.group([a, b]);
+  const sender = await stack.connect(a);
+  const outcomes = [];
+  let sent = 0;
+  const send = async () => {
+    const i = sent++;
+    const answer = await ack(sender, 'chat message', { room: group.id, message: `t-${i}`, nonce: `t-${i}` }, 10_000);
+    outcomes.push(answer.data ? 'ok' : answer.error.code);
+  };
+  const before = await storedBy(first);
+  await eventually(async () => {
+    await send();
+    assert.ok(await storedBy(first) > before, 'the first instance takes the calls again');
+  }, 10_000, 50);
+
+  let sending = true;
+  const steady = (async () => { while (sending) await send(); })();
+  const exited = stack.stopStore('SIGTERM');
+  await eventually(async () => assert.equal((await fetch(`${first}/readyz`)).status, 503), 1500, 50);
+  assert.deepEqual(await exited, { code: 0, signal: null }, 'it exits cleanly');
+  const afterStop = sent;
+  await eventually(() => assert.ok(sent > afterStop + 20), 10_000, 50);
+  sending = false;
+  await steady;
+
+  assert.deepEqual(outcomes.filter((o) => o !== 'ok'), [], 'no sender saw an error');
+  const texts = [];
+  for (let page = 0; ; page += 1) {
+    const res = await fetch(`${second}/group/messages?groupID=${group.id}&perPage=100&page=${page}`, {
+      headers: { authorization: `Bearer ${stack.storeToken}` },
+    });
+    const body = await res.json();
+    texts.push(...body.items.map((m) => m.message));
+    if (!body.hasMore) break;
+  }
+  assert.equal(texts.length, sent, 'every message stored');
+  assert.equal(new Set(texts).size, sent, 'none twice');
 }, { timeout: 90_000 });

@@ -38,6 +38,7 @@ pub async fn spawn_stack() -> Stack {
         log_dir: logs.join("store"),
         max_message_chars: 4000,
         write_concern: parse_write_concern("majority").expect("the default write concern"),
+        drain_seconds: 0.0,
         rust_log: "warn".into(),
     };
     let store = store_server::startup::Application::build(store_config)
