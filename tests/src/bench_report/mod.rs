@@ -2,13 +2,14 @@
 //! numbers of both servers with their ratios, [`cluster`] the runs against
 //! two nodes of each and the drain, [`sweep`] the highest broadcast rate
 //! each server carries within its limits, [`plot`] draws broadcast latency
-//! against load.
+//! against load, [`flags`] lists the runs with refused or failed sends.
 //!
 //! A run may belong to a series (its `series` field, e.g. `sweep`): the
 //! scenario tables and the plot take the runs of no series, each series
 //! has a table of its own.
 
 pub mod cluster;
+pub mod flags;
 pub mod plot;
 pub mod sweep;
 pub mod table;

@@ -43,11 +43,13 @@ const BROADCAST: &[Metric] = &[
     metric("latency p99.9, ms", "latency.p999_ms", false),
     metric("delivery ratio", "deliveryRatio", true),
     metric("acks failed", "ackFailed", false),
+    metric("acks refused by a limit", "ackLimited", false),
 ];
 const PERSIST: &[Metric] = &[
     metric("acked per second", "ackedPerSecond", true),
     metric("ack p99, ms", "ackLatency.p99_ms", false),
     metric("failed", "failed", false),
+    metric("refused by a limit", "limited", false),
 ];
 const HISTORY: &[Metric] = &[
     metric("newest page p99, ms", "newest page.p99_ms", false),

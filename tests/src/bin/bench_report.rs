@@ -2,12 +2,14 @@
 //! prints our server and the Node peer side by side with the ratios (one
 //! node each, then two nodes each and the drain, then the broadcast
 //! sweep's highest rate within the limits), and draws broadcast latency
-//! against load for both as a PNG.
+//! against load for both as a PNG. Runs with refused, failed or lost
+//! sends are listed at the end; a run refused by a limit (`rate_limited`)
+//! measured that limit, not the server, and makes the report fail.
 //!
 //! `bench_report .data/bench/results.jsonl --plot docs/bench/broadcast-latency.png`
 
 use anyhow::Context;
-use chat_tests::bench_report::{cluster, plot, runs_of, sweep, table};
+use chat_tests::bench_report::{cluster, flags, plot, runs_of, sweep, table};
 use clap::Parser;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -51,6 +53,11 @@ fn main() -> anyhow::Result<()> {
         }
         Some(_) => println!("no broadcast runs: the plot is left as it was"),
         None => {}
+    }
+    let flags = flags::check(&runs);
+    print!("{}", flags::section(&flags));
+    if flags.limited {
+        anyhow::bail!("a run was refused by a limit: it measured the limit, not the server");
     }
     Ok(())
 }

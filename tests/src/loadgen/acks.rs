@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 pub enum Answer {
     /// The message was stored, this long after it was sent.
     Stored(Duration),
-    /// The server answered with an error.
+    /// The server refused it because a limit was reached
+    /// (`rate_limited`): the run measured a limit, not the server.
+    Limited,
+    /// The server answered with another error.
     Refused,
 }
 
@@ -32,6 +35,8 @@ impl PendingAcks {
         let sent = self.sent_at.remove(&id)?;
         Some(if ack_is_data(text) {
             Answer::Stored(sent.elapsed())
+        } else if text.contains("\"code\":\"rate_limited\"") {
+            Answer::Limited
         } else {
             Answer::Refused
         })
@@ -53,18 +58,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_ack_is_read_once_and_tells_stored_from_refused() {
+    fn an_ack_is_read_once_and_tells_stored_from_limited_from_refused() {
         let mut pending = PendingAcks::default();
         pending.sent(1);
         pending.sent(2);
+        pending.sent(3);
         assert!(matches!(
             pending.answered(1, "[{\"data\":{}}]"),
             Some(Answer::Stored(_))
         ));
         assert_eq!(pending.answered(1, "[{\"data\":{}}]"), None);
         assert_eq!(
-            pending.answered(2, "[{\"error\":{}}]"),
+            pending.answered(2, "[{\"error\":{\"code\":\"unavailable\"}}]"),
             Some(Answer::Refused)
+        );
+        assert_eq!(
+            pending.answered(3, "[{\"error\":{\"code\":\"rate_limited\"}}]"),
+            Some(Answer::Limited)
         );
         assert!(pending.is_empty());
     }

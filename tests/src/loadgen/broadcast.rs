@@ -47,6 +47,8 @@ struct Shared {
     sent: AtomicU64,
     acked: AtomicU64,
     ack_failed: AtomicU64,
+    /// Acks refused by a limit (`rate_limited`).
+    ack_limited: AtomicU64,
     delivered: AtomicU64,
     lost: AtomicU64,
     delivery: ShardedLatencies,
@@ -149,6 +151,7 @@ pub async fn run(target: &Target, population: &Population, knobs: &BroadcastRun)
         sent: AtomicU64::new(0),
         acked: AtomicU64::new(0),
         ack_failed: AtomicU64::new(0),
+        ack_limited: AtomicU64::new(0),
         delivered: AtomicU64::new(0),
         lost: AtomicU64::new(ramp.lost),
         delivery: ShardedLatencies::default(),
@@ -219,6 +222,7 @@ pub async fn run(target: &Target, population: &Population, knobs: &BroadcastRun)
         .add("sent", shared.sent.load(Ordering::Relaxed))
         .add("acked", shared.acked.load(Ordering::Relaxed))
         .add("ackFailed", shared.ack_failed.load(Ordering::Relaxed))
+        .add("ackLimited", shared.ack_limited.load(Ordering::Relaxed))
         .add("delivered", delivered)
         .add("expected", expected)
         .add("deliveryRatio", delivered as f64 / expected.max(1) as f64)
@@ -272,6 +276,10 @@ async fn member(
                         acked += 1;
                         shared.acked.fetch_add(1, Ordering::Relaxed);
                         shared.ack.record(index, latency);
+                    }
+                    Some(Answer::Limited) => {
+                        shared.ack_limited.fetch_add(1, Ordering::Relaxed);
+                        shared.note_error(&text);
                     }
                     Some(Answer::Refused) => {
                         shared.ack_failed.fetch_add(1, Ordering::Relaxed);

@@ -27,6 +27,8 @@ pub struct PersistRun {
 #[derive(Default)]
 struct Counters {
     acked: AtomicU64,
+    /// Acks refused by a limit (`rate_limited`).
+    limited: AtomicU64,
     failed: AtomicU64,
     lost: AtomicU64,
 }
@@ -71,6 +73,7 @@ pub async fn run(target: &Target, population: &Population, knobs: &PersistRun) -
         .add("inFlight", knobs.in_flight)
         .add("seconds", elapsed)
         .add("acked", acked)
+        .add("limited", counters.limited.load(Ordering::Relaxed))
         .add("failed", counters.failed.load(Ordering::Relaxed))
         .add("lost", counters.lost.load(Ordering::Relaxed))
         .add("ackedPerSecond", acked as f64 / elapsed)
@@ -111,6 +114,9 @@ async fn sender(
                     Some(Answer::Stored(latency)) => {
                         counters.acked.fetch_add(1, Ordering::Relaxed);
                         latencies.record(index, latency);
+                    }
+                    Some(Answer::Limited) => {
+                        counters.limited.fetch_add(1, Ordering::Relaxed);
                     }
                     Some(Answer::Refused) => {
                         counters.failed.fetch_add(1, Ordering::Relaxed);
