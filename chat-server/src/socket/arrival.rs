@@ -41,12 +41,13 @@ pub async fn departed(
     }
     let rooms = rooms();
     state.metrics.sockets.dec();
-    if session.is_queued() {
-        leave_queues(state, sid).await;
-    }
     state.node.presence.socket_left(&session.up, rooms);
     state
         .metrics
         .users
         .set(state.node.presence.users_here() as i64);
+    // After presence: an `offline` never waits for this store call.
+    if session.is_queued() {
+        leave_queues(state, sid).await;
+    }
 }
