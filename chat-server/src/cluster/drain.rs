@@ -44,10 +44,7 @@ const RECONNECT_GRACE: Duration = Duration::from_secs(3);
 pub async fn drain(cluster: &Cluster, spread: Duration, heartbeat: AbortHandle) {
     let started = Instant::now();
     let node = &cluster.node;
-    node.lifecycle.set_draining();
-    if let Err(err) = registry::beat(cluster).await {
-        tracing::warn!(error = %err, "cannot tell the registry this node is draining");
-    }
+    registry::announce_draining(node, &cluster.store, &cluster.metrics).await;
     let sockets = cluster.rooms.local_sockets();
     tracing::info!(
         sockets = sockets.len(),

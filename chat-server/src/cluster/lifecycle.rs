@@ -68,9 +68,10 @@ impl Lifecycle {
         self.inner.registered.load(Ordering::Acquire)
     }
 
-    /// Enters the draining state (once; later calls change nothing).
-    pub fn set_draining(&self) {
-        self.inner.draining.store(true, Ordering::Release);
+    /// Enters the draining state; `true` only for the call that entered it
+    /// (later calls change nothing).
+    pub fn set_draining(&self) -> bool {
+        !self.inner.draining.swap(true, Ordering::AcqRel)
     }
 
     /// Whether the node is draining: it takes no new sockets.

@@ -83,9 +83,21 @@ pub async fn beat(cluster: &Cluster) -> Result<(), ApiError> {
     beat_from(&cluster.node, &cluster.store, &cluster.metrics).await
 }
 
-/// [`beat`] from the parts of the cluster it needs (for a caller that has
-/// no rooms at hand, such as `POST /admin/drain`).
-pub async fn beat_from(
+/// Enters the draining state and tells the registry at once, so that the
+/// dispatcher stops choosing this node; only the first call does (a drain
+/// asked for by `POST /admin/drain`, then run, tells it once). The
+/// heartbeat goes on saying it meanwhile.
+pub async fn announce_draining(node: &Node, store: &StoreClient, metrics: &ChatMetrics) {
+    if !node.lifecycle.set_draining() {
+        return;
+    }
+    if let Err(err) = beat_from(node, store, metrics).await {
+        tracing::warn!(error = %err, "cannot tell the registry this node is draining");
+    }
+}
+
+/// [`beat`] from the parts of the cluster it needs.
+async fn beat_from(
     node: &Node,
     store: &StoreClient,
     metrics: &ChatMetrics,

@@ -70,10 +70,7 @@ async fn drain(
         ));
     }
     tracing::info!("drain requested through /admin/drain");
-    state.node.lifecycle.set_draining();
-    if let Err(err) = registry::beat_from(&state.node, &state.store, &state.metrics).await {
-        tracing::warn!(error = %err, "cannot tell the registry this node is draining");
-    }
+    registry::announce_draining(&state.node, &state.store, &state.metrics).await;
     state.node.lifecycle.stop(StopReason::DrainRequested);
     Ok((StatusCode::ACCEPTED, Json(Draining { draining: true })))
 }

@@ -77,10 +77,12 @@ impl Instances {
     /// refused only because every instance failed a moment ago).
     pub fn order(&self) -> Vec<usize> {
         let now = self.now();
-        let (mut up, resting): (Vec<usize>, Vec<usize>) = (0..self.all.len())
-            .partition(|&index| self.all[index].resting_until.load(Ordering::Relaxed) <= now);
-        up.extend(resting);
-        up
+        let resting = |index: &usize| self.all[*index].resting_until.load(Ordering::Relaxed) > now;
+        let count = self.all.len();
+        let mut order = Vec::with_capacity(count);
+        order.extend((0..count).filter(|index| !resting(index)));
+        order.extend((0..count).filter(resting));
+        order
     }
 
     /// `url`, built on the first instance, moved to instance `index`.

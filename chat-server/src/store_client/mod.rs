@@ -193,13 +193,24 @@ impl StoreClient {
             _ => retry,
         };
         let order = self.instances.order();
+        let last = order.len() - 1;
+        let mut request = Some(request);
         let mut failure = None;
-        for index in order {
-            let mut attempt = request
-                .try_clone()
-                .expect("store requests have buffered bodies");
-            *attempt.url_mut() = self.instances.rebase(request.url(), index);
-            match self.http.execute(attempt).await {
+        for (attempt, index) in order.into_iter().enumerate() {
+            // The last attempt (the only one with one instance) takes the
+            // request itself; the others a copy.
+            let mut sending = match attempt == last {
+                true => request.take().expect("taken by the last attempt only"),
+                false => request
+                    .as_ref()
+                    .and_then(reqwest::Request::try_clone)
+                    .expect("store requests have buffered bodies"),
+            };
+            if index != 0 {
+                let url = self.instances.rebase(sending.url(), index);
+                *sending.url_mut() = url;
+            }
+            match self.http.execute(sending).await {
                 Ok(response) => return Ok(response),
                 Err(err) => {
                     self.instances.rest(index);

@@ -131,12 +131,7 @@ stack.test('messages survive a paused MongoDB, a killed store and a restarted ch
   assert.equal(new Set(acked.map((m) => m.id)).size, acked.length, 'each ack is a different message');
 
   // Stored exactly once: every acked text once, and nothing else.
-  const texts = [];
-  for (let page = 0; ; page += 1) {
-    const { body } = await stack.store('GET', `/group/messages?groupID=${group.id}&perPage=100&page=${page}`);
-    texts.push(...body.items.map((m) => m.message));
-    if (!body.hasMore) break;
-  }
+  const texts = await stack.storedTexts(group.id);
   assert.equal(new Set(texts).size, texts.length, 'no message is stored twice');
   assert.deepEqual([...texts].sort(), acked.map((m) => m.message).sort(), 'every acked message is stored, nothing else');
 

@@ -410,6 +410,22 @@ export async function startStack({ chatEnv: chatExtra = {}, storeEnv: storeExtra
       return { status: res.status, body: text ? JSON.parse(text) : null };
     },
 
+    /**
+     * The text of every message of `group` the store holds, oldest page
+     * last, all pages; from the store at `url` (the harness's by default).
+     */
+    async storedTexts(group, { url = storeUrl } = {}) {
+      const texts = [];
+      for (let page = 0; ; page += 1) {
+        const res = await call(`${url}/group/messages?groupID=${group}&perPage=100&page=${page}`, {
+          headers: { authorization: `Bearer ${storeToken}` },
+        });
+        const body = await res.json();
+        texts.push(...body.items.map((m) => m.message));
+        if (!body.hasMore) return texts;
+      }
+    },
+
     /** Creates a group in the store; returns it. */
     async group(users, { name = `g-${hex(3)}`, ...rest } = {}) {
       const { status, body } = await stack.store('POST', '/group', { name, users, ...rest });

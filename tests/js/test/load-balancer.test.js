@@ -137,12 +137,7 @@ stack.test('draining the node behind the balancer: a plain client keeps its conv
     assert.equal(receiver.socket.io.uri, lbUrl, 'the client never left the balancer URL');
     assert.ok(receiver.socket.connected);
   }
-  const texts = [];
-  for (let page = 0; ; page += 1) {
-    const { body } = await stack.store('GET', `/group/messages?groupID=${group.id}&perPage=100&page=${page}`);
-    texts.push(...body.items.map((m) => m.message));
-    if (!body.hasMore) break;
-  }
+  const texts = await stack.storedTexts(group.id);
   assert.equal(new Set(texts).size, texts.length, 'every message is stored once');
   assert.equal(texts.length, fromAlice.acked.length + fromBob.acked.length);
   await stack.startNode(busy);

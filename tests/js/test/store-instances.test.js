@@ -46,6 +46,21 @@ after(async () => {
   rmSync(logDir, { recursive: true, force: true });
 });
 
+/**
+ * Sends numbered messages with nonces, each once (no retry by the client),
+ * and records what each ack said.
+ */
+function messenger(socket, room, prefix) {
+  const state = { sent: 0, outcomes: [] };
+  state.send = async () => {
+    const i = state.sent++;
+    const answer = await ack(socket, 'chat message', { room, message: `${prefix}-${i}`, nonce: `${prefix}-${i}` }, 10_000);
+    state.outcomes.push(answer.data ? 'ok' : answer.error.code);
+  };
+  state.errors = () => state.outcomes.filter((outcome) => outcome !== 'ok');
+  return state;
+}
+
 /** Messages an instance stored: its own count of `POST /message` 201s. */
 async function storedBy(url) {
   const metrics = await (await fetch(`${url}/metrics`)).text();
@@ -57,37 +72,22 @@ stack.test('the second instance stands by, and takes over when the first is kill
   const first = stack.storeUrl;
   const [a, b] = [uniqueUp('a'), uniqueUp('b')];
   const group = await stack.group([a, b]);
-  const sender = await stack.connect(a);
-  const outcomes = [];
-  const send = async (i) => {
-    const answer = await ack(sender, 'chat message', { room: group.id, message: `m-${i}`, nonce: `m-${i}` }, 10_000);
-    outcomes.push(answer.data ? 'ok' : answer.error.code);
-  };
-  let i = 0;
-  for (; i < 30; i += 1) await send(i);
+  const sender = messenger(await stack.connect(a), group.id, 'm');
+  while (sender.sent < 30) await sender.send();
   assert.equal(await storedBy(first), 30, 'the first instance takes every call');
   assert.equal(await storedBy(second), 0, 'the second stands by');
 
   // Killed while messages are in flight.
-  const inFlight = Array.from({ length: 20 }, (_, k) => send(i + k));
-  i += 20;
+  const inFlight = Array.from({ length: 20 }, () => sender.send());
   await stack.stopStore();
   await Promise.all(inFlight);
-  for (const end = i + 40; i < end; i += 1) await send(i);
+  while (sender.sent < 90) await sender.send();
 
-  assert.deepEqual(outcomes.filter((o) => o !== 'ok'), [], 'no sender saw an error');
+  assert.deepEqual(sender.errors(), [], 'no sender saw an error');
   assert.ok(await storedBy(second) >= 40, 'the second instance took over');
-  const texts = [];
-  for (let page = 0; ; page += 1) {
-    const res = await fetch(`${second}/group/messages?groupID=${group.id}&perPage=100&page=${page}`, {
-      headers: { authorization: `Bearer ${stack.storeToken}` },
-    });
-    const body = await res.json();
-    texts.push(...body.items.map((m) => m.message));
-    if (!body.hasMore) break;
-  }
-  assert.equal(texts.length, i, 'every message stored');
-  assert.equal(new Set(texts).size, i, 'none twice');
+  const texts = await stack.storedTexts(group.id, { url: second });
+  assert.equal(texts.length, sender.sent, 'every message stored');
+  assert.equal(new Set(texts).size, sender.sent, 'none twice');
 }, { timeout: 90_000 });
 
 stack.test('a store stopped with SIGTERM first answers /readyz 503, the node moves off it, and it exits once its work is done', async () => {
@@ -96,40 +96,25 @@ stack.test('a store stopped with SIGTERM first answers /readyz 503, the node mov
   const first = stack.storeUrl;
   const [a, b] = [uniqueUp('a'), uniqueUp('b')];
   const group = await stack.group([a, b]);
-  const sender = await stack.connect(a);
-  const outcomes = [];
-  let sent = 0;
-  const send = async () => {
-    const i = sent++;
-    const answer = await ack(sender, 'chat message', { room: group.id, message: `t-${i}`, nonce: `t-${i}` }, 10_000);
-    outcomes.push(answer.data ? 'ok' : answer.error.code);
-  };
+  const sender = messenger(await stack.connect(a), group.id, 't');
   const before = await storedBy(first);
   await eventually(async () => {
-    await send();
+    await sender.send();
     assert.ok(await storedBy(first) > before, 'the first instance takes the calls again');
   }, 10_000, 50);
 
   let sending = true;
-  const steady = (async () => { while (sending) await send(); })();
+  const steady = (async () => { while (sending) await sender.send(); })();
   const exited = stack.stopStore('SIGTERM');
   await eventually(async () => assert.equal((await fetch(`${first}/readyz`)).status, 503), 1500, 50);
   assert.deepEqual(await exited, { code: 0, signal: null }, 'it exits cleanly');
-  const afterStop = sent;
-  await eventually(() => assert.ok(sent > afterStop + 20), 10_000, 50);
+  const afterStop = sender.sent;
+  await eventually(() => assert.ok(sender.sent > afterStop + 20), 10_000, 50);
   sending = false;
   await steady;
 
-  assert.deepEqual(outcomes.filter((o) => o !== 'ok'), [], 'no sender saw an error');
-  const texts = [];
-  for (let page = 0; ; page += 1) {
-    const res = await fetch(`${second}/group/messages?groupID=${group.id}&perPage=100&page=${page}`, {
-      headers: { authorization: `Bearer ${stack.storeToken}` },
-    });
-    const body = await res.json();
-    texts.push(...body.items.map((m) => m.message));
-    if (!body.hasMore) break;
-  }
-  assert.equal(texts.length, sent, 'every message stored');
-  assert.equal(new Set(texts).size, sent, 'none twice');
+  assert.deepEqual(sender.errors(), [], 'no sender saw an error');
+  const texts = await stack.storedTexts(group.id, { url: second });
+  assert.equal(texts.length, sender.sent, 'every message stored');
+  assert.equal(new Set(texts).size, sender.sent, 'none twice');
 }, { timeout: 90_000 });
