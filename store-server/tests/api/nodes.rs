@@ -161,12 +161,21 @@ async fn bad_node_ids_and_heartbeats_are_refused() {
         .put_json("/node/chat-a", &json!({"url": "http://x"}))
         .await;
     expect_error(missing, 400, "invalid_argument").await;
-    let empty_url = app
-        .put_json(
-            "/node/chat-a",
-            &json!({"url": "", "draining": false, "connections": 0}),
-        )
-        .await;
-    expect_error(empty_url, 400, "invalid_argument").await;
+    // Only an absolute http(s) URL with a host and no user information.
+    for url in [
+        "",
+        "javascript:alert(1)",
+        "/relative",
+        "ftp://x",
+        "http://user:pw@x",
+    ] {
+        let response = app
+            .put_json(
+                "/node/chat-a",
+                &json!({"url": url, "draining": false, "connections": 0}),
+            )
+            .await;
+        expect_error(response, 400, "invalid_argument").await;
+    }
     assert!(live(&app).await.is_empty(), "nothing was registered");
 }
