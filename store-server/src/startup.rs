@@ -55,7 +55,6 @@ impl Application {
         let indexes_ready = Arc::new(AtomicBool::new(false));
         let draining = Arc::new(AtomicBool::new(false));
         tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
-        store.pending.spawn_flusher(store.clone());
         let mut registry = Registry::with_prefix("store");
         let state = AppState {
             writer: MessageWriter::spawn(store.clone(), &mut registry),
@@ -124,10 +123,6 @@ impl Application {
             tokio::time::sleep(notice).await;
         };
         serve(self.listener, self.router, drained).await?;
-        // Requests are drained: write what is pending before exiting.
-        if let Err(err) = self.store.pending.flush(&self.store).await {
-            tracing::warn!(error = %err, "could not write the pending message counts and read markers");
-        }
         Ok(())
     }
 }
@@ -141,7 +136,13 @@ async fn create_indexes(store: Store, ready: Arc<AtomicBool>) {
         .with_min_delay(INDEX_RETRY / 4)
         .with_max_delay(INDEX_RETRY)
         .without_max_times();
-    let created = (|| store.ensure_indexes())
+    let created = (|| async {
+        store.ensure_indexes().await?;
+        store
+            .add_missing_horizons()
+            .await
+            .map_err(|err| anyhow::anyhow!("{err}"))
+    })
         .retry(backoff)
         .notify(|err, wait| {
             tracing::warn!(service = "database", error = %err, retry_in = ?wait, "cannot create indexes yet; retrying");

@@ -1,12 +1,14 @@
 //! Queries on groups: create, read, list, join, leave, direct conversations.
 
 use super::documents::{GroupDoc, entity_id, read_key};
+use super::horizon::Horizon;
 use super::paging::{Total, find_page};
 use super::{Store, db_error, is_duplicate_key};
 use chat_wire::ids::Up;
 use chat_wire::model::{Group, GroupKind};
 use chat_wire::paging::{Page, PageRequest};
 use futures::TryStreamExt;
+use futures::future::try_join_all;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Document, doc};
 use mongodb::options::ReturnDocument;
@@ -78,11 +80,6 @@ impl Store {
         up: &Up,
         request: &PageRequest,
     ) -> Result<Page<Group>, ApiError> {
-        // Pending values are read before the stored ones: a flush writes the
-        // database first and forgets the pending value after, so this order
-        // never misses both.
-        let pending_counts = self.pending.counts();
-        let pending_marks = self.pending.markers_of(up);
         let filter = doc! {"users": up.as_str()};
         let page = find_page(
             &self.groups,
@@ -107,16 +104,19 @@ impl Store {
                 .map(|read| (read.key, read.seq))
                 .collect()
         };
-        Ok(page.map(|doc| {
-            let stored_read = read_seqs.get(&read_key(&doc.id, up)).copied().unwrap_or(0);
-            let pending_read = pending_marks.get(&doc.id).map_or(0, |(seq, _)| *seq);
-            let pending_count = pending_counts.get(&doc.id).copied().unwrap_or(0);
-            let count = doc.message_count.max(pending_count);
-            let unread = unread_count(count, stored_read.max(pending_read));
-            Group {
-                unread: Some(unread),
-                ..Group::from(doc)
-            }
+        let unread = try_join_all(page.items.iter().map(|doc| {
+            let read_seq = read_seqs.get(&read_key(&doc.id, up)).copied().unwrap_or(0);
+            let horizon = Horizon {
+                visible: doc.visible_seq,
+                voids: doc.voids,
+            };
+            self.unread_after(doc.id, horizon, read_seq)
+        }))
+        .await?;
+        let mut unread = unread.into_iter();
+        Ok(page.map(|doc| Group {
+            unread: unread.next(),
+            ..Group::from(doc)
         }))
     }
 
@@ -209,23 +209,6 @@ impl Store {
         }
     }
 
-    /// A group's message count, or `not_found`: the stored counter, the
-    /// pending one, and any message numbered beyond both (left by a crash
-    /// before a flush), whichever is highest.
-    pub async fn message_count(&self, id: ObjectId) -> Result<i64, ApiError> {
-        let pending = self.pending.count(&id).unwrap_or(0);
-        let found = self
-            .groups_raw()
-            .find_one(doc! {"_id": id})
-            .projection(doc! {"messageCount": 1})
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| group_not_found(id))?;
-        let stored = found.get_i64("messageCount").unwrap_or(0);
-        let floor = stored.max(pending);
-        self.newest_seq_above(id, floor).await
-    }
-
     /// The number of the newest message of a group, known to be at least
     /// `floor`. Only numbers above the floor are scanned: usually none.
     pub async fn newest_seq_above(&self, group: ObjectId, floor: i64) -> Result<i64, ApiError> {
@@ -250,24 +233,7 @@ impl Store {
     }
 }
 
-/// Messages after the read marker; never negative.
-pub fn unread_count(message_count: i64, read_seq: i64) -> u64 {
-    u64::try_from(message_count.saturating_sub(read_seq)).unwrap_or(0)
-}
-
 /// The `not_found` error of a group.
 pub fn group_not_found(id: ObjectId) -> ApiError {
     ApiError::NotFound(format!("group {} not found", entity_id(id)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unread_never_goes_below_zero() {
-        assert_eq!(unread_count(10, 4), 6);
-        assert_eq!(unread_count(10, 10), 0);
-        assert_eq!(unread_count(3, 5), 0);
-    }
 }

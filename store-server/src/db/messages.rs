@@ -6,6 +6,7 @@
 //! the same at the newest and at the oldest end of a million messages.
 
 use super::documents::{MessageDoc, ReactionDoc, entity_id};
+use super::horizon::not_void;
 use super::paging::{Total, find_page};
 use super::{Store, db_error};
 use chat_wire::ids::Up;
@@ -21,34 +22,39 @@ use service_kit::ApiError;
 impl Store {
     /// One message, or `not_found`.
     pub async fn message(&self, id: ObjectId) -> Result<MessageDoc, ApiError> {
+        let mut filter = not_void();
+        filter.insert("_id", id);
         self.messages
-            .find_one(doc! {"_id": id})
+            .find_one(filter)
             .await
             .map_err(db_error)?
             .ok_or_else(|| message_not_found(id))
     }
 
     /// A page of a group's messages: by page number (newest first), `before`
-    /// a message (newest first) or `after` one (oldest first).
+    /// a message (newest first) or `after` one (oldest first). Only
+    /// messages up to the group's horizon are read (see `horizon`): a
+    /// message numbered after one still in flight waits for it.
     pub async fn group_messages(
         &self,
         group: ObjectId,
         request: &PageRequest,
     ) -> Result<Page<Message>, ApiError> {
-        let total = self.message_count(group).await?;
+        let horizon = self.horizon(group).await?;
+        let newest = horizon.visible;
         let direction = match &request.position {
             Position::Page(_) => {
                 let offset = i64::try_from(request.offset()).unwrap_or(i64::MAX);
                 Direction::Down {
-                    from: total.saturating_sub(offset),
+                    from: newest.saturating_sub(offset),
                 }
             }
             Position::Before(id) => Direction::Down {
-                from: self.cursor_seq(group, id).await? - 1,
+                from: (self.cursor_seq(group, id).await? - 1).min(newest),
             },
             Position::After(id) => Direction::Up {
                 from: self.cursor_seq(group, id).await? + 1,
-                newest: total,
+                newest,
             },
         };
         let wanted = i64::from(request.per_page) + 1;
@@ -59,7 +65,7 @@ impl Store {
             items: items.into_iter().map(Message::from).collect(),
             page: request.page_number(),
             per_page: request.per_page,
-            total: u64::try_from(total).unwrap_or(0),
+            total: u64::try_from(horizon.messages()).unwrap_or(0),
             has_more,
         })
     }
@@ -68,7 +74,8 @@ impl Store {
     /// span only about `wanted` numbers. An open-ended range plus `limit`
     /// would be enough for MongoDB, but not every MongoDB-wire server stops
     /// an index scan at the limit; a tight window costs the same everywhere.
-    /// The window widens only when numbers are missing (a failed write).
+    /// The window widens only when numbers hold voids, and never goes past
+    /// the horizon.
     async fn seq_window(
         &self,
         group: ObjectId,
@@ -83,13 +90,16 @@ impl Store {
                     (doc! {"$gt": low, "$lte": from}, -1, low <= 0)
                 }
                 Direction::Up { from, newest } => {
-                    let high = from.saturating_add(span - 1);
+                    let high = from.saturating_add(span - 1).min(newest);
                     (doc! {"$gte": from, "$lte": high}, 1, high >= newest)
                 }
             };
+            let mut filter = not_void();
+            filter.insert("group", group);
+            filter.insert("seq", range);
             let items: Vec<MessageDoc> = self
                 .messages
-                .find(doc! {"group": group, "seq": range})
+                .find(filter)
                 .sort(doc! {"seq": sort})
                 .limit(wanted)
                 .await
@@ -122,7 +132,7 @@ impl Store {
     pub async fn all_messages(&self, request: &PageRequest) -> Result<Page<Message>, ApiError> {
         let page = find_page(
             &self.messages,
-            doc! {},
+            not_void(),
             doc! {"_id": -1},
             request,
             Total::Estimated,

@@ -8,6 +8,7 @@
 
 pub mod documents;
 pub mod groups;
+pub mod horizon;
 pub mod indexes;
 pub mod matchmaking;
 pub mod messages;
@@ -17,7 +18,6 @@ pub mod presence;
 pub mod queues;
 pub mod reads;
 pub mod users;
-pub mod write_behind;
 
 use documents::{GroupDoc, MessageDoc, ReadDoc, UserDoc, collections};
 use mongodb::bson::doc;
@@ -49,8 +49,6 @@ pub struct Store {
     pub nodes: Collection<NodeDoc>,
     /// `queues`: the pairing queues.
     pub queues: Collection<QueueDoc>,
-    /// Message counts and read markers not yet written.
-    pub pending: write_behind::WriteBehind,
 }
 
 impl Store {
@@ -83,7 +81,6 @@ impl Store {
             reads: db.collection(collections::READS),
             nodes: db.collection(collections::NODES),
             queues: db.collection(collections::QUEUES),
-            pending: write_behind::WriteBehind::default(),
             db,
         }
     }
@@ -96,6 +93,11 @@ impl Store {
     /// `groups` read as plain documents, for projections.
     pub fn groups_raw(&self) -> Collection<mongodb::bson::Document> {
         self.groups.clone_with_type()
+    }
+
+    /// `messages` read as plain documents, for projections and voids.
+    pub fn messages_raw(&self) -> Collection<mongodb::bson::Document> {
+        self.messages.clone_with_type()
     }
 
     /// Pings MongoDB.

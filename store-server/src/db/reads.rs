@@ -1,18 +1,31 @@
 //! Read markers: the newest message each user has read in each group.
 //!
 //! A marker only moves forward: an older `read` than the current one is
-//! accepted and changes nothing. Unread counts are the group's message count
-//! minus the marker's `seq`, so they cost one lookup, not a scan. Markers
-//! moved by sending are written behind (`write_behind`) and merged in here.
+//! accepted and changes nothing. Unread counts are the group's visible
+//! horizon minus the marker's `seq` (less the voids between, see
+//! `horizon`), so they cost one lookup, not a scan. Sending a message
+//! moves the sender's marker to it before the sender is answered.
 
-use super::documents::{ReadDoc, entity_id, read_key};
-use super::groups::unread_count;
-use super::{Store, db_error, is_duplicate_key};
+use super::documents::{ReadDoc, collections, entity_id, read_key};
+use super::{DUPLICATE_KEY, Store, db_error, is_duplicate_key};
 use chat_wire::ids::Up;
 use chat_wire::requests::ReadState;
-use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{Document, doc};
 use service_kit::ApiError;
+
+/// A marker to move forward: `up` has read `group` up to `message`.
+#[derive(Debug, Clone)]
+pub struct ReadMarker<'a> {
+    /// The group.
+    pub group: ObjectId,
+    /// The reader.
+    pub up: &'a Up,
+    /// The number of the message read.
+    pub seq: i64,
+    /// The message read.
+    pub message: ObjectId,
+}
 
 impl Store {
     /// Marks `message` and everything before it as read by `up`.
@@ -33,8 +46,6 @@ impl Store {
         }
         self.advance_read_marker(group, up, read.seq, message)
             .await?;
-        // Pending first, stored second (see `WriteBehind::flush`).
-        let pending = self.pending.marker(group, up);
         let marker = self
             .reads
             .find_one(doc! {"_id": read_key(&group, up)})
@@ -43,18 +54,60 @@ impl Store {
             .ok_or_else(|| {
                 ApiError::Internal(anyhow::anyhow!("read marker missing after upsert"))
             })?;
-        // A sender's own newer message may still be pending (write_behind).
-        let (seq, message_id) = match pending {
-            Some((seq, id)) if seq > marker.seq => (seq, id),
-            _ => (marker.seq, marker.message_id),
-        };
-        let count = self.message_count(group).await?;
+        let horizon = self.horizon(group).await?;
         Ok(ReadState {
             group: entity_id(group),
             up: up.clone(),
-            message_id: entity_id(message_id),
-            unread: unread_count(count, seq),
+            message_id: entity_id(marker.message_id),
+            unread: self.unread_after(group, horizon, marker.seq).await?,
         })
+    }
+
+    /// Moves several markers forward in one unordered `update`, with the
+    /// store's write concern. A marker already further on makes its upsert
+    /// collide, which is expected and ignored.
+    pub async fn advance_read_markers(&self, markers: &[ReadMarker<'_>]) -> Result<(), ApiError> {
+        if markers.is_empty() {
+            return Ok(());
+        }
+        let updates: Vec<Document> = markers
+            .iter()
+            .map(|m| {
+                let key = read_key(&m.group, m.up);
+                doc! {
+                    "q": {"_id": &key, "seq": {"$lt": m.seq}},
+                    "u": {"$set": {"_id": &key, "group": m.group, "up": m.up.as_str(), "seq": m.seq, "messageId": m.message}},
+                    "upsert": true,
+                }
+            })
+            .collect();
+        let mut command = doc! {"update": collections::READS, "updates": updates, "ordered": false};
+        if let Some(concern) = self.database().write_concern() {
+            let concern = mongodb::bson::to_bson(concern)
+                .map_err(|err| ApiError::Internal(anyhow::Error::new(err)))?;
+            command.insert("writeConcern", concern);
+        }
+        let reply = self
+            .database()
+            .run_command(command)
+            .await
+            .map_err(db_error)?;
+        let unexpected = reply
+            .get_array("writeErrors")
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e.as_document())
+                    .filter(|e| e.get_i32("code").ok() != Some(DUPLICATE_KEY))
+                    .count()
+            })
+            .unwrap_or(0);
+        if unexpected > 0 || reply.contains_key("writeConcernError") {
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "{unexpected} read markers could not be moved"
+            )));
+        }
+        Ok(())
     }
 
     /// Moves the marker of `up` in `group` to `seq` unless it is already

@@ -1,47 +1,51 @@
 //! The ordered `insertMany` of a batch, and what to do when one document of
 //! it hits a unique index.
 //!
-//! An ordered insert stops at the first failing document; everything before
-//! it is stored and nothing after it. So a failure splits the batch cleanly.
-//! On a duplicate key, the retries left in the batch are looked up by their
-//! `(from, nonce)` keys in one query (which index refused the document is
-//! read from the data, not from the error's text):
+//! Every document of the batch holds a number reserved for it, and every
+//! reserved number must end up taken (by the message, or by a void) so
+//! that the group's horizon can pass it. An ordered insert stops at the
+//! first failing document: everything before it is stored and nothing
+//! after it. On a duplicate key, the retries left in the batch are looked up
+//! by their `(from, nonce)` keys in one query (which index refused the
+//! document is read from the data, not from the error's text):
 //! - the refused document is a retry whose first message is stored: every
-//!   retry found is answered with its stored message, the others are
-//!   renumbered to close the holes, and they are inserted again;
-//! - it is not: its `{group, seq}` collided (another store instance
-//!   numbered the same group), and the group's numbering restarts after its
-//!   newest stored message;
-//! - anything else: the rest is answered with the error, and its groups are
-//!   forgotten so their numbering is reloaded from MongoDB.
+//!   retry found is answered with its stored message, and its number is
+//!   filled with a void instead;
+//! - it is not: its `{group, seq}` is taken (a writer waiting behind it
+//!   filled it with a void, see `db::horizon`), and the message reserves a
+//!   new number;
+//! - anything else: the rest is answered with the error, and its numbers
+//!   are left to be filled ([`Inserted::unfilled`]).
 //!
 //! Each insert is given [`INSERT_TIMEOUT`]; past it the rest of the batch is
 //! answered `unavailable` (its messages may or may not be stored: they
 //! become orphans, see `orphans`). A batch makes at most [`MAX_ATTEMPTS`]
 //! inserts.
 
-use super::group_cache::CachedGroup;
 use super::orphans::Orphans;
-use super::{Outcome, Pending, Stored};
-use crate::db::documents::MessageDoc;
+use super::reserve::{Reservation, catch_up_counter, reserve};
+use super::{Outcome, Pending};
+use crate::db::documents::{MessageDoc, entity_id};
+use crate::db::groups::group_not_found;
 use crate::db::{DUPLICATE_KEY, Store, db_error};
+use chat_wire::ErrorCode;
 use futures::TryStreamExt;
-use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{Document, doc};
 use mongodb::error::{Error as DbError, ErrorKind};
 use service_kit::ApiError;
 use std::collections::HashMap;
 use std::future::IntoFuture;
 use std::time::Duration;
 
-/// Renumberings after `seq` collisions tolerated in one batch.
+/// Numbers taken under a batch's messages tolerated in one batch.
 const MAX_COLLISIONS: usize = 8;
 /// Inserts one batch may make, whatever goes wrong.
 const MAX_ATTEMPTS: usize = 16;
 /// How long one insert may take: a MongoDB that does not answer fails the
 /// batch (`unavailable`) within this, before the chat-server's own call to
 /// the store gives up (5 s), instead of stalling every group.
-pub const INSERT_TIMEOUT: Duration = Duration::from_secs(4);
+pub const INSERT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A message of the batch with its document.
 pub struct Entry {
@@ -49,6 +53,57 @@ pub struct Entry {
     pub doc: MessageDoc,
     /// Who waits for it.
     pub pending: Pending,
+}
+
+/// One reserved number of the batch and what fills it.
+pub enum Slot {
+    /// A new message (boxed: a void is much smaller).
+    Message(Box<Entry>),
+    /// A void: the number's message turned out to be a retry.
+    Void {
+        /// The group.
+        group: ObjectId,
+        /// The number.
+        seq: i64,
+    },
+}
+
+impl Slot {
+    fn place(&self) -> (ObjectId, i64) {
+        match self {
+            Slot::Message(entry) => (entry.doc.group, entry.doc.seq),
+            Slot::Void { group, seq } => (*group, *seq),
+        }
+    }
+
+    fn to_document(&self) -> Result<Document, ApiError> {
+        match self {
+            Slot::Message(entry) => mongodb::bson::to_document(&entry.doc)
+                .map_err(|err| ApiError::Internal(anyhow::Error::new(err))),
+            Slot::Void { group, seq } => {
+                Ok(doc! {"_id": ObjectId::new(), "group": group, "seq": seq, "void": true})
+            }
+        }
+    }
+}
+
+/// A message of the batch that is stored: new, or found stored before.
+pub struct Done {
+    /// Who waits for it.
+    pub pending: Pending,
+    /// The stored message.
+    pub doc: MessageDoc,
+    /// Whether its sender is to be told they created it.
+    pub created: bool,
+}
+
+/// What the inserts of a batch gave.
+#[derive(Default)]
+pub struct Inserted {
+    /// Messages stored, to answer once readers can see them.
+    pub done: Vec<Done>,
+    /// Reserved numbers left free by a failure: they must be filled.
+    pub unfilled: Vec<(ObjectId, i64)>,
 }
 
 /// The first document an ordered insert refused.
@@ -72,28 +127,29 @@ fn refused(err: &DbError) -> Option<Refused> {
     })
 }
 
-/// Inserts `entries` in order and returns the stored ones; every entry that
-/// is not returned has been answered.
-pub async fn insert_in_order(
-    store: &Store,
-    groups: &mut HashMap<ObjectId, CachedGroup>,
-    entries: Vec<Entry>,
-    orphans: &Orphans,
-) -> Vec<Entry> {
-    let mut rest = entries;
-    let mut inserted: Vec<Entry> = Vec::with_capacity(rest.len());
+/// Inserts `slots` in order. Every message is either in
+/// [`Inserted::done`] or has been answered.
+pub async fn insert_in_order(store: &Store, slots: Vec<Slot>, orphans: &Orphans) -> Inserted {
+    let mut rest = slots;
+    let mut inserted = Inserted::default();
     let mut collisions = 0;
     for _ in 0..MAX_ATTEMPTS {
         if rest.is_empty() {
             return inserted;
         }
-        let insert = store
-            .messages
-            .insert_many(rest.iter().map(|e| &e.doc))
-            .ordered(true);
+        let documents: Result<Vec<Document>, ApiError> = rest.iter().map(Slot::to_document).collect();
+        let documents = match documents {
+            Ok(documents) => documents,
+            Err(err) => {
+                fail(&mut inserted, rest, err, orphans, Unknown::No);
+                return inserted;
+            }
+        };
+        let messages = store.messages_raw();
+        let insert = messages.insert_many(documents).ordered(true);
         let err = match tokio::time::timeout(INSERT_TIMEOUT, insert.into_future()).await {
             Ok(Ok(_)) => {
-                inserted.append(&mut rest);
+                stored(&mut inserted, rest);
                 return inserted;
             }
             Ok(Err(err)) => err,
@@ -101,7 +157,7 @@ pub async fn insert_in_order(
                 let err = ApiError::Unavailable(anyhow::anyhow!(
                     "MongoDB did not answer an insert within {INSERT_TIMEOUT:?}"
                 ));
-                fail_unknown(groups, rest, err, orphans);
+                fail(&mut inserted, rest, err, orphans, Unknown::Yes);
                 return inserted;
             }
         };
@@ -109,70 +165,95 @@ pub async fn insert_in_order(
         let Some(refusal) = refusal else {
             let index = refused(&err).map_or(0, |r| r.index).min(rest.len());
             let failed = rest.split_off(index);
-            inserted.append(&mut rest);
-            fail_all(groups, failed, db_error(err), orphans);
+            stored(&mut inserted, rest);
+            fail(&mut inserted, failed, db_error(err), orphans, Unknown::No);
             return inserted;
         };
-        let tail = rest.split_off(refusal.index);
-        inserted.append(&mut rest);
-        let (mut tail, refused_was_retry) =
-            match answer_stored_twins(store, groups, tail, orphans).await {
-                Ok(answered) => answered,
-                Err((failed, err)) => {
-                    fail_all(groups, failed, err, orphans);
-                    return inserted;
-                }
-            };
-        if refused_was_retry {
+        let mut tail = rest.split_off(refusal.index);
+        stored(&mut inserted, rest);
+        if let Slot::Void { .. } = tail[0] {
+            // The number is taken already, which is all a void is for.
+            tail.remove(0);
             rest = tail;
             continue;
         }
-        // Not a retry: the refused document's `{group, seq}` collided.
+        let (tail, refused_was_retry) =
+            match answer_stored_twins(store, &mut inserted, tail, orphans).await {
+                Ok(answered) => answered,
+                Err((failed, err)) => {
+                    fail(&mut inserted, failed, err, orphans, Unknown::No);
+                    return inserted;
+                }
+            };
+        rest = tail;
+        if refused_was_retry {
+            continue;
+        }
+        // Not a retry: the refused message's number is taken.
         collisions += 1;
-        let group = tail[0].doc.group;
         if collisions > MAX_COLLISIONS {
-            let err = ApiError::Unavailable(anyhow::anyhow!(
-                "message numbers of group {group} kept colliding"
-            ));
-            fail_all(groups, tail, err, orphans);
+            let err = ApiError::Unavailable(anyhow::anyhow!("message numbers kept colliding"));
+            fail(&mut inserted, rest, err, orphans, Unknown::No);
             return inserted;
         }
-        let floor = groups
-            .get(&group)
-            .map_or(0, |g| g.last_seq - tail.len() as i64);
-        match store.newest_seq_above(group, floor.max(0)).await {
-            Ok(newest) => {
-                renumber(groups, &mut tail, group, newest);
-                rest = tail;
-            }
-            Err(err) => {
-                fail_all(groups, tail, err, orphans);
-                return inserted;
-            }
+        let Slot::Message(first) = rest.remove(0) else {
+            unreachable!("the refused slot is a message");
+        };
+        match renumber(store, *first).await {
+            Ok(entry) => rest.insert(0, Slot::Message(Box::new(entry))),
+            Err((entry, outcome)) => entry.pending.answer(outcome, orphans),
         }
     }
     let err = ApiError::Unavailable(anyhow::anyhow!(
         "a batch of messages needed more than {MAX_ATTEMPTS} inserts"
     ));
-    fail_all(groups, rest, err, orphans);
+    fail(&mut inserted, rest, err, orphans, Unknown::No);
     inserted
 }
 
+/// Gives a message whose number was taken a new one. Its sender must
+/// still be a member.
+async fn renumber(store: &Store, mut entry: Entry) -> Result<Entry, (Entry, Outcome)> {
+    let group = entry.doc.group;
+    let renumbered = async {
+        catch_up_counter(store, group, entry.doc.seq).await?;
+        reserve(store, group, &[&entry.doc.from]).await
+    };
+    match renumbered.await {
+        Ok(Reservation::Numbers { first, senders, .. }) if senders.contains(&entry.doc.from) => {
+            entry.doc.seq = first;
+            Ok(entry)
+        }
+        Ok(Reservation::NoGroup) => Err((entry, Outcome::failed(group_not_found(group)))),
+        Ok(Reservation::Numbers { .. }) => {
+            let message = format!(
+                "{} is not a member of group {}",
+                entry.doc.from,
+                entity_id(group)
+            );
+            Err((entry, Outcome::Failed(ErrorCode::PermissionDenied, message)))
+        }
+        Err(err) => Err((entry, Outcome::failed(err))),
+    }
+}
+
 /// After a duplicate key on `tail[0]`, finds every message of `tail` that
-/// is a retry of a stored one, in one query, and answers it with the stored
-/// message (so a batch of retries costs two round trips, not one each); a
-/// retry of an orphan is told it created the message. The others are
-/// renumbered to close the holes and returned, with whether `tail[0]` was
-/// such a retry.
+/// is a retry of a stored one, in one query (so a batch of retries costs two
+/// round trips, not one each): each becomes [`Done`] with its stored
+/// message (a retry of an orphan is told it created it), and its number a
+/// void. Returns the slots left and whether `tail[0]` was such a retry.
 async fn answer_stored_twins(
     store: &Store,
-    groups: &mut HashMap<ObjectId, CachedGroup>,
-    tail: Vec<Entry>,
+    inserted: &mut Inserted,
+    tail: Vec<Slot>,
     orphans: &Orphans,
-) -> Result<(Vec<Entry>, bool), (Vec<Entry>, ApiError)> {
+) -> Result<(Vec<Slot>, bool), (Vec<Slot>, ApiError)> {
     let keys: Vec<&str> = tail
         .iter()
-        .filter_map(|e| e.doc.nonce_key.as_deref())
+        .filter_map(|slot| match slot {
+            Slot::Message(entry) => entry.doc.nonce_key.as_deref(),
+            Slot::Void { .. } => None,
+        })
         .collect();
     let found = async {
         store
@@ -196,78 +277,66 @@ async fn answer_stored_twins(
                 return Err((tail, err));
             }
         };
-    let mut first_seq: HashMap<ObjectId, i64> = HashMap::new();
-    for entry in &tail {
-        first_seq.entry(entry.doc.group).or_insert(entry.doc.seq);
-    }
-    let mut fresh = Vec::with_capacity(tail.len());
+    let mut left = Vec::with_capacity(tail.len());
     let mut refused_was_retry = false;
-    for (index, entry) in tail.into_iter().enumerate() {
+    for (index, slot) in tail.into_iter().enumerate() {
+        let Slot::Message(entry) = slot else {
+            left.push(slot);
+            continue;
+        };
         let key = entry.doc.nonce_key.clone();
-        let twin = key.as_ref().and_then(|key| stored.remove(key));
-        match twin {
+        match key.as_ref().and_then(|key| stored.remove(key)) {
             Some(doc) => {
                 refused_was_retry |= index == 0;
                 let created = key.is_some_and(|key| orphans.claim(&key));
-                let outcome = Outcome::Stored(Stored {
-                    message: doc.into(),
+                let (group, seq) = (entry.doc.group, entry.doc.seq);
+                left.push(Slot::Void { group, seq });
+                inserted.done.push(Done {
+                    pending: entry.pending,
+                    doc,
                     created,
                 });
-                entry.pending.answer(outcome, orphans);
             }
-            None => fresh.push(entry),
+            None => left.push(Slot::Message(entry)),
         }
     }
-    for (group, first) in first_seq {
-        renumber(groups, &mut fresh, group, first - 1);
-    }
-    Ok((fresh, refused_was_retry))
+    Ok((left, refused_was_retry))
 }
 
-/// Numbers the group's messages of `tail` after `newest`.
-fn renumber(
-    groups: &mut HashMap<ObjectId, CachedGroup>,
-    tail: &mut [Entry],
-    group: ObjectId,
-    newest: i64,
-) {
-    let mut seq = newest;
-    for entry in tail.iter_mut().filter(|e| e.doc.group == group) {
-        seq += 1;
-        entry.doc.seq = seq;
-    }
-    if let Some(cached) = groups.get_mut(&group) {
-        cached.last_seq = seq;
+/// Moves stored slots into `inserted`.
+fn stored(inserted: &mut Inserted, slots: Vec<Slot>) {
+    for slot in slots {
+        if let Slot::Message(entry) = slot {
+            let Entry { doc, pending } = *entry;
+            inserted.done.push(Done {
+                pending,
+                doc,
+                created: true,
+            });
+        }
     }
 }
 
-/// Answers every entry with `err` and forgets their groups' numbering.
-fn fail_all(
-    groups: &mut HashMap<ObjectId, CachedGroup>,
-    failed: Vec<Entry>,
-    err: ApiError,
-    orphans: &Orphans,
-) {
-    let outcome = Outcome::failed(err);
-    for entry in failed {
-        groups.remove(&entry.doc.group);
-        entry.pending.answer(outcome.clone(), orphans);
-    }
+/// Whether a failed insert may have been applied all the same.
+#[derive(Clone, Copy)]
+enum Unknown {
+    Yes,
+    No,
 }
 
-/// Like [`fail_all`], for entries whose insert may have been applied: a
-/// retry that finds one stored is told it created it.
-fn fail_unknown(
-    groups: &mut HashMap<ObjectId, CachedGroup>,
-    failed: Vec<Entry>,
-    err: ApiError,
-    orphans: &Orphans,
-) {
-    let message = err.to_string();
-    let code = err.code();
-    for entry in failed {
-        groups.remove(&entry.doc.group);
-        let err = ApiError::from_code(code, message.clone());
-        entry.pending.answer_unknown(err, orphans);
+/// Answers every message of `failed` with `err` and notes their numbers as
+/// unfilled. When the insert may have been applied, a retry that finds a
+/// message stored is told it created it.
+fn fail(inserted: &mut Inserted, failed: Vec<Slot>, err: ApiError, orphans: &Orphans, unknown: Unknown) {
+    let (code, message) = (err.code(), err.to_string());
+    for slot in failed {
+        inserted.unfilled.push(slot.place());
+        if let Slot::Message(entry) = slot {
+            let err = ApiError::from_code(code, message.clone());
+            match unknown {
+                Unknown::Yes => entry.pending.answer_unknown(err, orphans),
+                Unknown::No => entry.pending.answer(Outcome::failed(err), orphans),
+            }
+        }
     }
 }

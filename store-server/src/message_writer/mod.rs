@@ -2,22 +2,23 @@
 //!
 //! `POST /message` handlers hand their message to one writer task and wait
 //! for their own answer. The writer takes every message waiting at that
-//! moment as one batch and stores it with two round trips, whatever its size
-//! and however many groups it spans:
+//! moment as one batch, whatever its size and however many groups it
+//! spans:
 //!
-//! 1. membership is checked and `seq` numbers are handed out in memory
-//!    ([`group_cache`]);
+//! 1. per group, one atomic update checks that the senders are members and
+//!    reserves their message numbers ([`reserve`]); nothing is cached, so
+//!    membership changed through any store instance applies at once;
 //! 2. one ordered `insertMany` writes the batch ([`insert`]); a retried
 //!    `(from, nonce)` is caught by its unique index and answered with the
-//!    first message (`created: false`);
-//! 3. the groups' message counts and the senders' read markers are recorded
-//!    in memory and written behind (`db::write_behind`), a few times a
-//!    second, whatever the message rate.
+//!    first message (`created: false`), whichever instance stored it;
+//! 3. the groups' horizons move over the new messages and the senders'
+//!    read markers move to them ([`publish`]), and only then are the
+//!    senders answered: an acked message is visible to every reader.
 //!
-//! So a batch costs one round trip, and throughput is bounded by MongoDB's
-//! insert rate. Batches run one at a time, so a group's messages become
-//! visible in `seq` order and a reader catching up with `after` never skips
-//! one.
+//! Any number of store instances may write the same groups at once; why
+//! readers still never skip a message is in `db::horizon`. Steps 1 and 2
+//! run one batch at a time; step 3 runs beside the next batches, since it
+//! may wait for another instance's insert.
 //!
 //! A message stored without its sender learning it is remembered
 //! ([`orphans`]), so that its retry still gets it broadcast. An insert that
@@ -25,9 +26,10 @@
 //! instead of stalling every group. If the writer task ever stops, the
 //! store is no longer ready.
 
-mod group_cache;
 mod insert;
 pub mod orphans;
+mod publish;
+mod reserve;
 
 use crate::db::Store;
 use crate::db::documents::{MessageDoc, entity_id, nonce_key};
@@ -35,23 +37,27 @@ use crate::db::groups::group_not_found;
 use chat_wire::ErrorCode;
 use chat_wire::ids::Up;
 use chat_wire::model::Message;
-use group_cache::GroupCache;
-use insert::{Entry, insert_in_order};
+use futures::future::join_all;
+use insert::{Entry, Slot, insert_in_order};
 use mongodb::bson::DateTime;
 use mongodb::bson::oid::ObjectId;
 use orphans::Orphans;
+use reserve::{Reservation, reserve};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use service_kit::ApiError;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// The most messages written in one batch.
 const MAX_BATCH: usize = 512;
 /// Messages that may wait for the writer before senders are slowed down.
 const QUEUE_CAPACITY: usize = 8192;
+/// Batches that may wait for their readers' horizon at once; past it the
+/// writer waits too.
+const PUBLISHING: usize = 64;
 
 /// A message to store, already validated.
 #[derive(Debug, Clone)]
@@ -160,7 +166,6 @@ impl Pending {
 #[derive(Debug, Clone)]
 pub struct MessageWriter {
     jobs: mpsc::Sender<Job>,
-    cache: GroupCache,
     running: Arc<AtomicBool>,
 }
 
@@ -196,30 +201,20 @@ impl MessageWriter {
             batch_sizes.clone(),
         );
         let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
-        let cache = GroupCache::default();
         let running = Arc::new(AtomicBool::new(true));
         let writer = Writer {
             store,
-            cache: cache.clone(),
             orphans: Orphans::default(),
+            publishing: Arc::new(Semaphore::new(PUBLISHING)),
         };
         let task = tokio::spawn(writer.run(queue, batch_sizes));
         tokio::spawn(supervise(task, running.clone()));
-        Self {
-            jobs,
-            cache,
-            running,
-        }
+        Self { jobs, running }
     }
 
     /// Whether the writer task is running.
     pub fn is_running(&self) -> bool {
         self.running.load(Ordering::Acquire)
-    }
-
-    /// Forgets what the writer knows of a group whose members changed.
-    pub fn forget_group(&self, group: &ObjectId) {
-        self.cache.forget(group);
     }
 
     /// Stores a message, or returns the one stored before with the same
@@ -243,8 +238,8 @@ impl MessageWriter {
 /// The writer task's state.
 struct Writer {
     store: Store,
-    cache: GroupCache,
     orphans: Orphans,
+    publishing: Arc<Semaphore>,
 }
 
 impl Writer {
@@ -254,37 +249,60 @@ impl Writer {
             batch_sizes.observe(batch.len() as f64);
             self.write_batch(std::mem::take(&mut batch)).await;
         }
+        // Wait for the batches still publishing before the task ends.
+        let _ = self.publishing.acquire_many(PUBLISHING as u32).await;
     }
 
+    /// Reserves and inserts a batch, then hands it to a task that answers
+    /// it once it is visible.
     async fn write_batch(&self, jobs: Vec<Job>) {
         let (store, orphans) = (&self.store, &self.orphans);
-        let pending = merge_same_nonce(jobs);
-        let group_ids: HashSet<ObjectId> = pending.iter().map(|p| p.spec.group).collect();
-        let checkout = self.cache.checkout(store, &group_ids);
-        let checkout = tokio::time::timeout(insert::INSERT_TIMEOUT, checkout)
-            .await
-            .unwrap_or_else(|_| {
-                Err(ApiError::Unavailable(anyhow::anyhow!(
-                    "MongoDB did not answer the groups of a batch in time"
-                )))
-            });
-        let mut groups = match checkout {
-            Ok(groups) => groups,
-            Err(err) => {
-                let outcome = Outcome::failed(err);
-                pending
-                    .into_iter()
-                    .for_each(|p| p.answer(outcome.clone(), orphans));
-                return;
-            }
-        };
+        let mut by_group: HashMap<ObjectId, Vec<Pending>> = HashMap::new();
+        for pending in merge_same_nonce(jobs) {
+            by_group.entry(pending.spec.group).or_default().push(pending);
+        }
+        let reservations = join_all(by_group.into_iter().map(|(group, pending)| async move {
+            let senders: Vec<&Up> = pending.iter().map(|p| &p.spec.from).collect();
+            let reserved = tokio::time::timeout(insert::INSERT_TIMEOUT, reserve(store, group, &senders))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(ApiError::Unavailable(anyhow::anyhow!(
+                        "MongoDB did not reserve message numbers in time"
+                    )))
+                });
+            (group, pending, reserved)
+        }))
+        .await;
         let now = DateTime::now();
-        let mut entries = Vec::with_capacity(pending.len());
-        for item in pending {
-            let group = item.spec.group;
-            match groups.get_mut(&group) {
-                None => item.answer(Outcome::failed(group_not_found(group)), orphans),
-                Some(cached) if !cached.members.contains(&item.spec.from) => {
+        let mut slots = Vec::new();
+        let mut horizons = HashMap::new();
+        for (group, pending, reserved) in reservations {
+            let (mut seq, senders) = match reserved {
+                Ok(Reservation::Numbers {
+                    first,
+                    senders,
+                    horizon,
+                }) => {
+                    horizons.insert(group, horizon.visible);
+                    (first, senders)
+                }
+                Ok(Reservation::NoGroup) => {
+                    let outcome = Outcome::failed(group_not_found(group));
+                    pending
+                        .into_iter()
+                        .for_each(|p| p.answer(outcome.clone(), orphans));
+                    continue;
+                }
+                Err(err) => {
+                    let outcome = Outcome::failed(err);
+                    pending
+                        .into_iter()
+                        .for_each(|p| p.answer(outcome.clone(), orphans));
+                    continue;
+                }
+            };
+            for item in pending {
+                if !senders.contains(&item.spec.from) {
                     let message = format!(
                         "{} is not a member of group {}",
                         item.spec.from,
@@ -294,33 +312,29 @@ impl Writer {
                         Outcome::Failed(ErrorCode::PermissionDenied, message),
                         orphans,
                     );
+                    continue;
                 }
-                Some(cached) => {
-                    cached.last_seq += 1;
-                    entries.push(Entry {
-                        doc: new_doc(&item.spec, cached.last_seq, now),
-                        pending: item,
-                    });
-                }
+                slots.push(Slot::Message(Box::new(Entry {
+                    doc: new_doc(&item.spec, seq, now),
+                    pending: item,
+                })));
+                seq += 1;
             }
         }
-        let inserted = insert_in_order(store, &mut groups, entries, orphans).await;
-        self.cache.checkin(groups);
-        for entry in inserted {
-            let doc = &entry.doc;
-            store.pending.record_count(doc.group, doc.seq);
-            store
-                .pending
-                .record_marker(doc.group, doc.from.clone(), doc.seq, doc.id);
-            let message = Message::from(entry.doc);
-            entry.pending.answer(
-                Outcome::Stored(Stored {
-                    message,
-                    created: true,
-                }),
-                orphans,
-            );
-        }
+        let inserted = insert_in_order(store, slots, orphans).await;
+        let Ok(permit) = self.publishing.clone().acquire_owned().await else {
+            return;
+        };
+        let (store, orphans) = (store.clone(), orphans.clone());
+        tokio::spawn(async move {
+            for (group, seq) in &inserted.unfilled {
+                if let Err(err) = store.seal(*group, *seq).await {
+                    tracing::warn!(error = %err, "could not fill a message number left free; a later writer will");
+                }
+            }
+            publish::publish(&store, inserted.done, &horizons, &orphans).await;
+            drop(permit);
+        });
     }
 }
 

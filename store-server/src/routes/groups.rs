@@ -140,8 +140,6 @@ async fn find_match(
         .store
         .find_match(&request.up, &topic, capacity)
         .await?;
-    let id = crate::db::documents::object_id(&group.id);
-    state.writer.forget_group(&id);
     Ok(super::created_or_ok(group, created))
 }
 
@@ -246,7 +244,6 @@ async fn join_group(
         .store
         .join_group(id, &join.up, join.only_if_open)
         .await?;
-    state.writer.forget_group(&id);
     Ok(Json(group))
 }
 
@@ -265,7 +262,6 @@ async fn leave_group(
     let group = state.store.leave_group(id, &parse_up(&up)?).await?;
     // The writer checks membership in memory: it must not accept this
     // user's next message.
-    state.writer.forget_group(&id);
     Ok(Json(group))
 }
 

@@ -298,12 +298,6 @@ impl TestApp {
         })
     }
 
-    /// Writes the counters and read markers held behind (as the flusher
-    /// does a few times a second), so the database shows them now.
-    pub async fn flush_writes_behind(&self) {
-        self.store.pending.flush(&self.store).await.unwrap();
-    }
-
     /// Every stored read marker, as raw documents in `_id` order.
     pub async fn read_markers(&self) -> Vec<mongodb::bson::Document> {
         self.store
