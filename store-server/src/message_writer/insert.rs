@@ -137,7 +137,8 @@ pub async fn insert_in_order(store: &Store, slots: Vec<Slot>, orphans: &Orphans)
         if rest.is_empty() {
             return inserted;
         }
-        let documents: Result<Vec<Document>, ApiError> = rest.iter().map(Slot::to_document).collect();
+        let documents: Result<Vec<Document>, ApiError> =
+            rest.iter().map(Slot::to_document).collect();
         let documents = match documents {
             Ok(documents) => documents,
             Err(err) => {
@@ -327,7 +328,13 @@ enum Unknown {
 /// Answers every message of `failed` with `err` and notes their numbers as
 /// unfilled. When the insert may have been applied, a retry that finds a
 /// message stored is told it created it.
-fn fail(inserted: &mut Inserted, failed: Vec<Slot>, err: ApiError, orphans: &Orphans, unknown: Unknown) {
+fn fail(
+    inserted: &mut Inserted,
+    failed: Vec<Slot>,
+    err: ApiError,
+    orphans: &Orphans,
+    unknown: Unknown,
+) {
     let (code, message) = (err.code(), err.to_string());
     for slot in failed {
         inserted.unfilled.push(slot.place());

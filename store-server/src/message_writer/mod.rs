@@ -42,9 +42,9 @@ use insert::{Entry, Slot, insert_in_order};
 use mongodb::bson::DateTime;
 use mongodb::bson::oid::ObjectId;
 use orphans::Orphans;
-use reserve::{Reservation, reserve};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use reserve::{Reservation, reserve};
 use service_kit::ApiError;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -259,17 +259,21 @@ impl Writer {
         let (store, orphans) = (&self.store, &self.orphans);
         let mut by_group: HashMap<ObjectId, Vec<Pending>> = HashMap::new();
         for pending in merge_same_nonce(jobs) {
-            by_group.entry(pending.spec.group).or_default().push(pending);
+            by_group
+                .entry(pending.spec.group)
+                .or_default()
+                .push(pending);
         }
         let reservations = join_all(by_group.into_iter().map(|(group, pending)| async move {
             let senders: Vec<&Up> = pending.iter().map(|p| &p.spec.from).collect();
-            let reserved = tokio::time::timeout(insert::INSERT_TIMEOUT, reserve(store, group, &senders))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(ApiError::Unavailable(anyhow::anyhow!(
-                        "MongoDB did not reserve message numbers in time"
-                    )))
-                });
+            let reserved =
+                tokio::time::timeout(insert::INSERT_TIMEOUT, reserve(store, group, &senders))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(ApiError::Unavailable(anyhow::anyhow!(
+                            "MongoDB did not reserve message numbers in time"
+                        )))
+                    });
             (group, pending, reserved)
         }))
         .await;

@@ -101,10 +101,7 @@ pub async fn catch_up_counter(store: &Store, group: ObjectId, taken: i64) -> Res
     let newest = store.newest_seq_above(group, taken).await?;
     store
         .groups_raw()
-        .update_one(
-            doc! {"_id": group},
-            doc! {"$max": {"messageCount": newest}},
-        )
+        .update_one(doc! {"_id": group}, doc! {"$max": {"messageCount": newest}})
         .await
         .map_err(db_error)?;
     Ok(())

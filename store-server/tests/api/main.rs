@@ -12,6 +12,7 @@ mod hardening;
 mod health_and_auth;
 mod helpers;
 mod idempotency;
+mod instances;
 mod membership;
 mod message_errors;
 mod messages;
