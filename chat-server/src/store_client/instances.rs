@@ -1,14 +1,13 @@
 //! The store instances of `STORE_URL` (one URL, or a comma-separated list)
-//! and which of them are in use. Calls go to the first instance of the list
-//! that is in use, so that, while the store's writers number messages in
-//! memory (docs/architecture.md, "Limits"), one instance writes at a time
-//! and the others stand by. One that refuses a connection, times out or
-//! fails its `/readyz` is left out for [`REST`], and checked again every
-//! [`CHECK_EVERY`] while there are several.
+//! and which of them are in use. Any instance serves any call
+//! (docs/architecture.md, "Several store instances"), so calls are spread
+//! over the instances in use in turn. One that refuses a connection, times
+//! out or fails its `/readyz` is left out for [`REST`], and checked again
+//! every [`CHECK_EVERY`] while there are several.
 
 use reqwest::Url;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long an instance that failed is left out of the rotation.
@@ -31,6 +30,8 @@ struct Instance {
 pub struct Instances {
     all: Arc<[Instance]>,
     epoch: Instant,
+    /// Where the next call starts in the list.
+    turn: Arc<AtomicUsize>,
 }
 
 impl Instances {
@@ -53,6 +54,7 @@ impl Instances {
         Self {
             all,
             epoch: Instant::now(),
+            turn: Arc::default(),
         }
     }
 
@@ -73,15 +75,18 @@ impl Instances {
     }
 
     /// The order in which to try the instances for one call: those in use,
-    /// in the order of the list, then those left out (a call is never
-    /// refused only because every instance failed a moment ago).
+    /// starting one further along the list than the previous call, then
+    /// those left out (a call is never refused only because every instance
+    /// failed a moment ago).
     pub fn order(&self) -> Vec<usize> {
         let now = self.now();
         let resting = |index: &usize| self.all[*index].resting_until.load(Ordering::Relaxed) > now;
         let count = self.all.len();
+        let start = self.turn.fetch_add(1, Ordering::Relaxed) % count;
+        let rotated = || (0..count).map(|offset| (start + offset) % count);
         let mut order = Vec::with_capacity(count);
-        order.extend((0..count).filter(|index| !resting(index)));
-        order.extend((0..count).filter(resting));
+        order.extend(rotated().filter(|index| !resting(index)));
+        order.extend(rotated().filter(resting));
         order
     }
 
@@ -124,16 +129,23 @@ mod tests {
     }
 
     #[test]
-    fn calls_go_to_the_first_instance_in_use_and_a_resting_one_comes_last() {
+    fn calls_take_the_instances_in_use_in_turn_and_a_resting_one_comes_last() {
         let store = instances(&["http://a:1", "http://b:2", "http://c:3"]);
         assert_eq!(store.order(), vec![0, 1, 2]);
-        assert_eq!(store.order(), vec![0, 1, 2], "the same first choice");
+        assert_eq!(store.order(), vec![1, 2, 0], "the next call starts at b");
+        assert_eq!(store.order(), vec![2, 0, 1]);
         store.rest(0);
         assert_eq!(store.order(), vec![1, 2, 0], "a is tried last");
+        assert_eq!(store.order(), vec![1, 2, 0], "a is skipped while resting");
+        assert_eq!(store.order(), vec![2, 1, 0]);
         store.rest(1);
         assert_eq!(store.order(), vec![2, 0, 1]);
         store.restore(0);
-        assert_eq!(store.order(), vec![0, 2, 1]);
+        assert_eq!(
+            store.order(),
+            vec![2, 0, 1],
+            "b rests; the turn starts at b"
+        );
     }
 
     #[test]

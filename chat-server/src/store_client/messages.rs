@@ -7,6 +7,10 @@ use chat_wire::requests::{EditMessage, NewMessage, NewReaction};
 use reqwest::{Method, StatusCode};
 use service_kit::ApiError;
 use std::time::Instant;
+use uuid::Uuid;
+
+/// The store's header that makes a message without a nonce idempotent.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// A message stored through the store, and whether this call created it.
 #[derive(Debug, Clone)]
@@ -19,19 +23,24 @@ pub struct SentMessage {
 
 impl StoreClient {
     /// Stores a message (or finds the one stored before with its nonce).
+    ///
+    /// Every message carries an idempotency key (its own, never shown, when
+    /// the client gave no nonce), so it may go to another instance: the
+    /// store answers a repeated key with the first message. When an
+    /// earlier attempt of this very call may have stored it, nobody was told
+    /// of that creation, so a "stored before" answer is taken as this
+    /// call's creation: the message is broadcast once, late rather than
+    /// never.
     pub async fn send_message(&self, new: &NewMessage) -> Result<SentMessage, ApiError> {
         let started = Instant::now();
-        // A message with a nonce may go to another instance: the store
-        // answers a repeated nonce with the first message.
-        let retry = match new.nonce {
-            Some(_) => Retry::Safe,
-            None => Retry::IfNotSent,
-        };
         let result = async {
-            let request = self.request(Method::POST, &["message"]).json(new);
-            let response = self.send(request, retry).await?;
-            let created = response.status() == StatusCode::CREATED;
-            let message = read_response::<Message>(response).await?;
+            let mut request = self.request(Method::POST, &["message"]).json(new);
+            if new.nonce.is_none() {
+                request = request.header(IDEMPOTENCY_KEY, Uuid::new_v4().simple().to_string());
+            }
+            let sent = self.send_counted(request, Retry::Safe).await?;
+            let created = sent.response.status() == StatusCode::CREATED || sent.maybe_sent_before;
+            let message = read_response::<Message>(sent.response).await?;
             Ok(SentMessage { message, created })
         }
         .await;

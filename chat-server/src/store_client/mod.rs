@@ -4,10 +4,11 @@
 //! fast with `unavailable` and the next call tries again, so the server
 //! recovers by itself. Store errors keep their contract code. With several
 //! store instances (`STORE_URL` a comma-separated list, [`instances`]),
-//! calls go to the first one in use, and a call whose instance cannot be
-//! reached is sent to the next one when that is safe: always when the connection
-//! was refused (nothing was sent), otherwise for reads and for a message
-//! with a nonce (the store answers a repeated nonce with the first message). It speaks
+//! calls are spread over those in use, and a call whose instance cannot be
+//! reached is sent to the next one when that is safe: always when the
+//! connection was refused (nothing was sent), otherwise for reads and for
+//! new messages (each carries an idempotency key, and the store answers a
+//! repeated key with the first message). It speaks
 //! HTTP/2 without TLS (prior knowledge): calls are streams on one connection,
 //! so the store answers a batch of stored messages in a few writes instead of
 //! one per call.
@@ -51,6 +52,13 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 struct CallLabels {
     operation: &'static str,
     outcome: &'static str,
+}
+
+/// A store call's response, and whether an earlier attempt of the same call
+/// may have reached an instance.
+struct Sent {
+    response: Response,
+    maybe_sent_before: bool,
 }
 
 /// The store-server client; cheap to clone.
@@ -185,6 +193,14 @@ impl StoreClient {
     /// see the module documentation). An instance that cannot be reached
     /// is left out.
     async fn send(&self, request: RequestBuilder, retry: Retry) -> Result<Response, ApiError> {
+        self.send_counted(request, retry)
+            .await
+            .map(|sent| sent.response)
+    }
+
+    /// [`StoreClient::send`], telling also whether an earlier attempt may
+    /// have reached an instance (it failed after the connection was made).
+    async fn send_counted(&self, request: RequestBuilder, retry: Retry) -> Result<Sent, ApiError> {
         let request = request
             .build()
             .map_err(|err| ApiError::Internal(anyhow::Error::new(err.without_url())))?;
@@ -196,6 +212,7 @@ impl StoreClient {
         let last = order.len() - 1;
         let mut request = Some(request);
         let mut failure = None;
+        let mut maybe_sent_before = false;
         for (attempt, index) in order.into_iter().enumerate() {
             // The last attempt (the only one with one instance) takes the
             // request itself; the others a copy.
@@ -211,9 +228,15 @@ impl StoreClient {
                 *sending.url_mut() = url;
             }
             match self.http.execute(sending).await {
-                Ok(response) => return Ok(response),
+                Ok(response) => {
+                    return Ok(Sent {
+                        response,
+                        maybe_sent_before,
+                    });
+                }
                 Err(err) => {
                     self.instances.rest(index);
+                    maybe_sent_before |= !err.is_connect();
                     let again = err.is_connect() || retry == Retry::Safe;
                     failure = Some(err);
                     if !again {

@@ -148,7 +148,8 @@ pub struct MessageDoc {
     /// The sender's idempotency key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
-    /// `from` and `nonce` joined, unique: the same key is stored once.
+    /// `from` and `nonce` (or the caller's idempotency key) joined, unique:
+    /// the same key is stored once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce_key: Option<String>,
     /// Last edit time.
@@ -168,6 +169,12 @@ pub struct MessageDoc {
 /// The unique idempotency key of `(from, nonce)`; `|` cannot occur in an `up`.
 pub fn nonce_key(from: &Up, nonce: &str) -> String {
     format!("{from}|{nonce}")
+}
+
+/// The unique key of a message sent with an `Idempotency-Key` and no
+/// nonce; `#` cannot occur in an `up`, so it never equals a nonce's key.
+pub fn idempotency_key(from: &Up, key: &str) -> String {
+    format!("{from}#{key}")
 }
 
 impl From<MessageDoc> for Message {

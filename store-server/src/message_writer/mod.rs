@@ -32,7 +32,7 @@ mod publish;
 mod reserve;
 
 use crate::db::Store;
-use crate::db::documents::{MessageDoc, entity_id, nonce_key};
+use crate::db::documents::{MessageDoc, entity_id, idempotency_key, nonce_key};
 use crate::db::groups::group_not_found;
 use chat_wire::ErrorCode;
 use chat_wire::ids::Up;
@@ -68,8 +68,23 @@ pub struct NewMessageSpec {
     pub from: Up,
     /// The trimmed text.
     pub text: String,
-    /// The idempotency key.
+    /// The sender's idempotency key, shown on the message.
     pub nonce: Option<String>,
+    /// The caller's idempotency key (`Idempotency-Key`), used when there is
+    /// no nonce and never shown: a chat node gives one to every message.
+    pub idempotency_key: Option<String>,
+}
+
+impl NewMessageSpec {
+    /// The unique key that makes a retry find the first message: the
+    /// nonce's, or else the idempotency key's.
+    pub fn key(&self) -> Option<String> {
+        match (&self.nonce, &self.idempotency_key) {
+            (Some(nonce), _) => Some(nonce_key(&self.from, nonce)),
+            (None, Some(key)) => Some(idempotency_key(&self.from, key)),
+            (None, None) => None,
+        }
+    }
 }
 
 /// A stored message and whether this request created it.
@@ -155,10 +170,9 @@ impl Pending {
         }
     }
 
-    /// The `(from, nonce)` key, for messages with a nonce.
+    /// The unique key, for messages with a nonce or an idempotency key.
     fn key(&self) -> Option<String> {
-        let nonce = self.spec.nonce.as_ref()?;
-        Some(nonce_key(&self.spec.from, nonce))
+        self.spec.key()
     }
 }
 
@@ -347,8 +361,7 @@ fn merge_same_nonce(jobs: Vec<Job>) -> Vec<Pending> {
     let mut pending: Vec<Pending> = Vec::with_capacity(jobs.len());
     let mut by_key: HashMap<String, usize> = HashMap::new();
     for Job { spec, reply } in jobs {
-        if let Some(nonce) = &spec.nonce {
-            let key = nonce_key(&spec.from, nonce);
+        if let Some(key) = spec.key() {
             if let Some(&index) = by_key.get(&key) {
                 pending[index].replies.push(reply);
                 continue;
@@ -372,7 +385,7 @@ fn new_doc(spec: &NewMessageSpec, seq: i64, now: DateTime) -> MessageDoc {
         message: spec.text.clone(),
         timestamp: now,
         nonce: spec.nonce.clone(),
-        nonce_key: spec.nonce.as_ref().map(|n| nonce_key(&spec.from, n)),
+        nonce_key: spec.key(),
         edited_at: None,
         deleted: false,
         reactions: Vec::new(),
@@ -391,6 +404,7 @@ mod tests {
             from: Up::parse(from).unwrap(),
             text: "hi".into(),
             nonce: nonce.map(str::to_owned),
+            idempotency_key: None,
         };
         (Job { spec, reply }, answer)
     }

@@ -6,6 +6,7 @@ use crate::message_writer::NewMessageSpec;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use chat_wire::ErrorBody;
 use chat_wire::ids::{EntityId, Up};
@@ -21,6 +22,9 @@ use service_kit::responses::{
 use service_kit::{ApiError, AppJson, AppQuery};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+/// The header that makes a message without a nonce idempotent.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// The `/message` routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -49,8 +53,13 @@ async fn list_messages(
 /// `from` must be a member of `group`. The text is trimmed and must hold 1 to
 /// `STORE_MAX_MESSAGE_CHARS` characters. With a `nonce`, the same
 /// `(from, nonce)` again returns the first message with `200` and stores
-/// nothing; a new message is answered `201`.
+/// nothing; a new message is answered `201`. Without a nonce, an
+/// `Idempotency-Key` header does the same without showing on the message
+/// (chat nodes send one with every message, so that they may retry it on
+/// another store instance). The answer comes once the message is visible
+/// to every reader.
 #[utoipa::path(post, path = "/message", tag = DATA_TAG, request_body = NewMessage,
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 128 characters; used when the body has no `nonce`: the same `(from, key)` is stored once")),
     responses((status = 201, body = Message, description = "stored"), (status = 200, body = Message, description = "stored before with this nonce"),
         BadRequest, Unauthenticated,
         (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is not a member of the group"),
@@ -58,15 +67,28 @@ async fn list_messages(
         PayloadTooLarge, ServerErrors))]
 async fn create_message(
     State(state): State<AppState>,
+    headers: HeaderMap,
     AppJson(new): AppJson<NewMessage>,
 ) -> Result<Response, ApiError> {
     let text = parse_text("message", &new.message, state.max_message_chars)?;
     let nonce = parse_nonce(new.nonce.as_deref()).map_err(super::input::field_error)?;
+    let idempotency_key = match headers.get(IDEMPOTENCY_KEY) {
+        None => None,
+        Some(value) => {
+            let value = value.to_str().map_err(|_| {
+                ApiError::InvalidArgument("`Idempotency-Key` must be visible ASCII".into())
+            })?;
+            parse_nonce(Some(value)).map_err(|_| {
+                ApiError::InvalidArgument("`Idempotency-Key` holds 1 to 128 characters".into())
+            })?
+        }
+    };
     let spec = NewMessageSpec {
         group: crate::db::documents::object_id(&new.group),
         from: new.from,
         text,
         nonce,
+        idempotency_key,
     };
     let stored = state.writer.write(spec).await?;
     Ok(created_or_ok(stored.message, stored.created))

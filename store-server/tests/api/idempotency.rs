@@ -190,3 +190,44 @@ async fn retries_racing_other_traffic_are_created_once() {
     );
     assert_eq!(app.messages(&gid, "").await.total, 161);
 }
+
+#[tokio::test]
+async fn an_idempotency_key_without_a_nonce_stores_one_message_and_never_shows() {
+    let app = spawn_app().await;
+    let group = app.create_group("club", &["up1", "up2"], &[]).await;
+    let gid = group.id.to_string();
+    let post = |from: &str, text: &str, key: &str| {
+        app.authed(reqwest::Method::POST, "/message")
+            .header("Idempotency-Key", key)
+            .json(&serde_json::json!({"group": gid, "from": from, "message": text}))
+            .send()
+    };
+    let first: Message = parse(
+        post("up1", "once", "k-1").await.unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let again: Message = parse(post("up1", "twice", "k-1").await.unwrap(), StatusCode::OK).await;
+    assert_eq!(again, first, "the retry gets the first message");
+    assert_eq!(first.nonce, None, "the key is not the message's nonce");
+    let other: Message = parse(
+        post("up2", "mine", "k-1").await.unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_ne!(
+        other.id, first.id,
+        "the same key from another sender is another message"
+    );
+    // A client nonce equal to the key is a different thing.
+    let nonce = app.send(&gid, "up1", "with a nonce", Some("k-1")).await;
+    assert_ne!(nonce.id, first.id);
+    let too_long = "k".repeat(129);
+    crate::assertions::expect_error(
+        post("up1", "x", &too_long).await.unwrap(),
+        400,
+        "invalid_argument",
+    )
+    .await;
+    assert_eq!(app.messages(&gid, "").await.total, 3);
+}
