@@ -53,23 +53,33 @@ export async function recipeClient(
 
 /**
  * Sends numbered messages with nonces until `stop()`, retrying each until
- * acked. `reached(count)` resolves once `count` messages are acked.
+ * acked. `reached(count)` resolves once `count` messages are acked. Keeps
+ * what a user would notice: `retries` (attempts beyond the first),
+ * `errors` (the codes of error acks, by code), `timeouts` (attempts with no
+ * ack within 2 s) and `latencies` (ms from a message's first attempt to its
+ * ack).
  */
 export function steadySender(socket, room, prefix) {
   const acked = [];
+  const stats = { retries: 0, errors: {}, timeouts: 0, latencies: [] };
   let running = true;
   const done = (async () => {
     for (let i = 0; running; i += 1) {
       const payload = { room, message: `${prefix}-${i}`, nonce: `${prefix}-${i}` };
+      const started = Date.now();
       for (let attempt = 0; ; attempt += 1) {
+        if (attempt > 0) stats.retries += 1;
         try {
           const answer = await ack(socket, 'chat message', payload, 2000);
           if (answer.data) {
             acked.push(answer.data);
+            stats.latencies.push(Date.now() - started);
             break;
           }
+          stats.errors[answer.error.code] = (stats.errors[answer.error.code] ?? 0) + 1;
         } catch {
           // No ack in time (the transport was closed): the same nonce again.
+          stats.timeouts += 1;
         }
         assert.ok(attempt < 30, `${payload.message} was never acked`);
         await sleep(100);
@@ -79,5 +89,5 @@ export function steadySender(socket, room, prefix) {
   })();
   const reached = (count, ms = 10_000) => eventually(
     () => assert.ok(acked.length >= count, `${acked.length} of ${count} messages acked`), ms, 20);
-  return { acked, reached, stop: async () => { running = false; await done; } };
+  return { acked, stats, reached, stop: async () => { running = false; await done; } };
 }
