@@ -67,6 +67,17 @@ impl Horizon {
     }
 }
 
+/// Numbers `first..=last` taken by one writer, `voids` of them by voids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    /// The first number.
+    pub first: i64,
+    /// The last number.
+    pub last: i64,
+    /// How many of them voids took.
+    pub voids: i64,
+}
+
 /// The end of the run of consecutive numbers after `from` in `seqs`
 /// (ascending), and how many voids that run holds.
 pub fn consecutive_run(from: i64, seqs: &[(i64, bool)]) -> (i64, i64) {
@@ -131,6 +142,27 @@ impl Store {
                 visible = self.horizon(group).await?.visible.max(visible);
             }
         }
+    }
+
+    /// Moves the horizon of `group` over `run` if it stands just before it
+    /// (everything up to `run.first - 1` is taken, and the run is): one
+    /// update, no read. Without voids in the run, a horizon already inside
+    /// it moves too (nothing is counted twice). Returns whether it moved.
+    pub async fn move_horizon_over(&self, group: ObjectId, run: Run) -> Result<bool, ApiError> {
+        let before_run = if run.voids == 0 {
+            doc! {"$gte": run.first - 1, "$lt": run.last}
+        } else {
+            doc! {"$eq": run.first - 1}
+        };
+        let moved = self
+            .groups_raw()
+            .update_one(
+                doc! {"_id": group, "visibleSeq": before_run},
+                doc! {"$set": {"visibleSeq": run.last}, "$inc": {"voids": run.voids}},
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(moved.matched_count == 1)
     }
 
     /// Fills number `seq` of `group` with a void, unless a message (or

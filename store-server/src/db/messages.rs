@@ -6,7 +6,7 @@
 //! the same at the newest and at the oldest end of a million messages.
 
 use super::documents::{MessageDoc, ReactionDoc, entity_id};
-use super::horizon::not_void;
+use super::horizon::{Horizon, not_void};
 use super::paging::{Total, find_page};
 use super::{Store, db_error};
 use chat_wire::ids::Up;
@@ -46,7 +46,7 @@ impl Store {
             Position::Page(_) => {
                 let offset = i64::try_from(request.offset()).unwrap_or(i64::MAX);
                 Direction::Down {
-                    from: newest.saturating_sub(offset),
+                    from: self.page_start(group, horizon, offset).await?,
                 }
             }
             Position::Before(id) => Direction::Down {
@@ -68,6 +68,30 @@ impl Store {
             total: u64::try_from(horizon.messages()).unwrap_or(0),
             has_more,
         })
+    }
+
+    /// The number a page starts from (going down) so that exactly `offset`
+    /// messages lie after it, up to the horizon. Voids take numbers
+    /// without being messages: each one after the start moves it one
+    /// further down. Costs a count only in a group that holds voids.
+    async fn page_start(
+        &self,
+        group: ObjectId,
+        horizon: Horizon,
+        offset: i64,
+    ) -> Result<i64, ApiError> {
+        let mut from = horizon.visible.saturating_sub(offset);
+        if horizon.voids == 0 {
+            return Ok(from);
+        }
+        loop {
+            let voids = self.voids_between(group, from, horizon.visible).await?;
+            let next = horizon.visible.saturating_sub(offset).saturating_sub(voids);
+            if next == from || next <= 0 {
+                return Ok(next);
+            }
+            from = next;
+        }
     }
 
     /// Up to `wanted` messages from a `seq` on, read with index bounds that

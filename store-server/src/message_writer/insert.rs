@@ -104,6 +104,9 @@ pub struct Inserted {
     pub done: Vec<Done>,
     /// Reserved numbers left free by a failure: they must be filled.
     pub unfilled: Vec<(ObjectId, i64)>,
+    /// The numbers this batch took, per group, each with whether a void
+    /// took it.
+    pub taken: HashMap<ObjectId, Vec<(i64, bool)>>,
 }
 
 /// The first document an ordered insert refused.
@@ -307,6 +310,9 @@ async fn answer_stored_twins(
 /// Moves stored slots into `inserted`.
 fn stored(inserted: &mut Inserted, slots: Vec<Slot>) {
     for slot in slots {
+        let (group, seq) = slot.place();
+        let void = matches!(slot, Slot::Void { .. });
+        inserted.taken.entry(group).or_default().push((seq, void));
         if let Slot::Message(entry) = slot {
             let Entry { doc, pending } = *entry;
             inserted.done.push(Done {

@@ -350,7 +350,7 @@ impl Writer {
                     tracing::warn!(error = %err, "could not fill a message number left free; a later writer will");
                 }
             }
-            publish::publish(&store, inserted.done, &horizons, &orphans).await;
+            publish::publish(&store, inserted, &horizons, &orphans).await;
             drop(permit);
         });
     }

@@ -12,10 +12,11 @@
 //! [`MAX_WAIT`]; past it, its senders are told `unavailable` (their
 //! messages are stored, and a retry finds them).
 
-use super::insert::Done;
+use super::insert::{Done, Inserted};
 use super::orphans::Orphans;
 use super::{Outcome, Stored};
 use crate::db::Store;
+use crate::db::horizon::Run;
 use crate::db::horizon::SEAL_AFTER;
 use crate::db::reads::ReadMarker;
 use chat_wire::ids::Up;
@@ -38,10 +39,15 @@ const MAX_PAUSE: Duration = Duration::from_millis(50);
 /// `horizons` holds, per group, a value its horizon had.
 pub async fn publish(
     store: &Store,
-    done: Vec<Done>,
+    inserted: Inserted,
     horizons: &HashMap<ObjectId, i64>,
     orphans: &Orphans,
 ) {
+    let Inserted {
+        done,
+        unfilled,
+        taken,
+    } = inserted;
     if done.is_empty() {
         return;
     }
@@ -52,7 +58,20 @@ pub async fn publish(
     }
     let visible = join_all(targets.iter().map(|(group, target)| {
         let known = horizons.get(group).copied().unwrap_or(0);
-        async move { (*group, wait_visible(store, *group, known, *target).await) }
+        let run = taken
+            .get(group)
+            .filter(|_| !unfilled.iter().any(|(g, _)| g == group))
+            .and_then(|numbers| own_run(numbers));
+        async move {
+            if let Some(run) = run {
+                match store.move_horizon_over(*group, run).await {
+                    Ok(true) if run.last >= *target => return (*group, Ok(())),
+                    Ok(_) => {}
+                    Err(err) => return (*group, Err(err)),
+                }
+            }
+            (*group, wait_visible(store, *group, known, *target).await)
+        }
     }));
     let (visible, markers) = tokio::join!(visible, move_markers(store, &done));
     if let Err(err) = markers {
@@ -77,6 +96,21 @@ pub async fn publish(
             None => unreachable!("every group of the batch has a target"),
         }
     }
+}
+
+/// The numbers a batch took in a group, when they are one unbroken run:
+/// then, if the horizon stands just before it, the batch can move it to
+/// the run's end in one update, without reading what is stored.
+fn own_run(numbers: &[(i64, bool)]) -> Option<Run> {
+    let mut sorted = numbers.to_vec();
+    sorted.sort_unstable();
+    let (first, last) = (sorted.first()?.0, sorted.last()?.0);
+    let unbroken = sorted.windows(2).all(|pair| pair[1].0 == pair[0].0 + 1);
+    unbroken.then(|| Run {
+        first,
+        last,
+        voids: sorted.iter().filter(|(_, void)| *void).count() as i64,
+    })
 }
 
 /// Waits until the horizon of `group` reaches `target`, filling numbers
@@ -138,4 +172,20 @@ async fn move_markers(store: &Store, done: &[Done]) -> Result<(), ApiError> {
         })
         .collect();
     store.advance_read_markers(&markers).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_unbroken_run_of_numbers_can_move_the_horizon_at_once() {
+        let run = own_run(&[(7, false), (5, false), (6, true)]).unwrap();
+        assert_eq!((run.first, run.last, run.voids), (5, 7, 1));
+        assert!(
+            own_run(&[(5, false), (7, false)]).is_none(),
+            "6 is someone else's"
+        );
+        assert!(own_run(&[]).is_none());
+    }
 }

@@ -287,3 +287,47 @@ async fn group_messages_takes_its_arguments_as_a_json_body_too() {
     .await;
     expect_error(response, 400, "invalid_argument").await;
 }
+
+/// Numbers filled by voids (here: retries of stored nonces, each of which
+/// reserved a number) are not messages: pages still split the messages
+/// exactly, cursors skip them, and counts leave them out.
+#[tokio::test]
+async fn pages_split_the_messages_exactly_around_numbers_that_hold_no_message() {
+    let app = spawn_app().await;
+    let group = app.create_group("club", &["up1", "up2"], &[]).await;
+    let gid = group.id.to_string();
+    let mut sent = Vec::new();
+    for i in 0..12 {
+        let nonce = format!("n{i}");
+        sent.push(app.send(&gid, "up1", &format!("m{i}"), Some(&nonce)).await);
+        if i % 3 == 0 {
+            // A retry: answered with the stored message, its number a void.
+            let retry = app.post_message(&gid, "up1", "again", Some(&nonce)).await;
+            let retry: Message = parse(retry, StatusCode::OK).await;
+            assert_eq!(retry.message, format!("m{i}"));
+        }
+    }
+    let names: Vec<String> = sent.iter().map(|m| m.message.clone()).collect();
+    let mut paged = Vec::new();
+    for page in 0..5 {
+        let found = app.messages(&gid, &format!("page={page}&perPage=3")).await;
+        assert_eq!(found.total, 12, "the voids are not counted");
+        paged.extend(texts(&found));
+    }
+    paged.reverse();
+    assert_eq!(
+        paged, names,
+        "every message once, in order, across the pages"
+    );
+    let after = app
+        .messages(&gid, &format!("after={}&perPage=100", sent[0].id))
+        .await;
+    assert_eq!(texts(&after), names[1..], "a cursor walks over the voids");
+    let before = app
+        .messages(&gid, &format!("before={}&perPage=4", sent[11].id))
+        .await;
+    let newest_first: Vec<String> = names[7..11].iter().rev().cloned().collect();
+    assert_eq!(texts(&before), newest_first);
+    let up2 = app.groups_of("up2").await.items[0].unread;
+    assert_eq!(up2, Some(12), "unread counts messages, not numbers");
+}
