@@ -77,6 +77,29 @@ impl<A: Adapter> Rooms for EngineRooms<A> {
         Ok(())
     }
 
+    async fn emit_local(&self, rooms: Vec<String>, event: &Outgoing) -> Result<(), BroadcastError> {
+        // `local()`: the adapter publishes nothing to the other nodes.
+        self.io.local().to(rooms).emit(event.name(), event).await
+    }
+
+    async fn join_local(&self, holders: String, room: String) -> anyhow::Result<()> {
+        self.io
+            .local()
+            .to(holders)
+            .join(room)
+            .await
+            .map_err(|err| anyhow::anyhow!("{err}"))
+    }
+
+    async fn leave_local(&self, holders: String, room: String) -> anyhow::Result<()> {
+        self.io
+            .local()
+            .to(holders)
+            .leave(room)
+            .await
+            .map_err(|err| anyhow::anyhow!("{err}"))
+    }
+
     fn rooms_of(&self, socket: Sid) -> Vec<String> {
         self.io
             .get_socket(socket)

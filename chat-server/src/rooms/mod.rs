@@ -85,6 +85,19 @@ pub trait Rooms: Send + Sync + 'static {
     /// made after it (or to stop): a kick never fails open.
     async fn leave(&self, holders: String, room: String) -> anyhow::Result<()>;
 
+    /// Sends `event` to this node's sockets in any of `rooms`, and to no
+    /// other node (each node applies the store's changes to its own
+    /// sockets: `store_changes`).
+    async fn emit_local(&self, rooms: Vec<String>, event: &Outgoing) -> Result<(), BroadcastError>;
+
+    /// Puts this node's sockets in room `holders` in `room` too; no other
+    /// node is asked.
+    async fn join_local(&self, holders: String, room: String) -> anyhow::Result<()>;
+
+    /// Takes this node's sockets in room `holders` out of `room`; no other
+    /// node is asked.
+    async fn leave_local(&self, holders: String, room: String) -> anyhow::Result<()>;
+
     /// The rooms of a socket of this node (none once it is gone).
     fn rooms_of(&self, socket: Sid) -> Vec<String>;
 
