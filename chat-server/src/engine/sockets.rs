@@ -82,22 +82,32 @@ impl<A: Adapter> Rooms for EngineRooms<A> {
         self.io.local().to(rooms).emit(event.name(), event).await
     }
 
-    async fn join_local(&self, holders: String, room: String) -> anyhow::Result<()> {
-        self.io
-            .local()
-            .to(holders)
-            .join(room)
-            .await
-            .map_err(|err| anyhow::anyhow!("{err}"))
+    fn any_local(&self, room: &str) -> bool {
+        // `sockets()` lists this node's sockets only.
+        !self.io.to(room.to_owned()).sockets().is_empty()
     }
 
-    async fn leave_local(&self, holders: String, room: String) -> anyhow::Result<()> {
-        self.io
-            .local()
-            .to(holders)
-            .leave(room)
-            .await
-            .map_err(|err| anyhow::anyhow!("{err}"))
+    fn enter_local(&self, holders: &str, room: &str) -> Vec<Sid> {
+        let mut entered = Vec::new();
+        for socket in self.io.to(holders.to_owned()).sockets() {
+            if !socket.rooms().iter().any(|r| r == room) {
+                // A socket's own `join` changes this node's rooms only.
+                socket.join(room.to_owned());
+                entered.push(socket.id);
+            }
+        }
+        entered
+    }
+
+    fn quit_local(&self, holders: &str, room: &str) -> Vec<Sid> {
+        let mut quit = Vec::new();
+        for socket in self.io.to(holders.to_owned()).sockets() {
+            if socket.rooms().iter().any(|r| r == room) {
+                socket.leave(room.to_owned());
+                quit.push(socket.id);
+            }
+        }
+        quit
     }
 
     fn rooms_of(&self, socket: Sid) -> Vec<String> {

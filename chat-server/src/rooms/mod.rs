@@ -90,13 +90,16 @@ pub trait Rooms: Send + Sync + 'static {
     /// sockets: `store_changes`).
     async fn emit_local(&self, rooms: Vec<String>, event: &Outgoing) -> Result<(), BroadcastError>;
 
-    /// Puts this node's sockets in room `holders` in `room` too; no other
-    /// node is asked.
-    async fn join_local(&self, holders: String, room: String) -> anyhow::Result<()>;
+    /// Whether a socket of this node is in `room`.
+    fn any_local(&self, room: &str) -> bool;
 
-    /// Takes this node's sockets in room `holders` out of `room`; no other
-    /// node is asked.
-    async fn leave_local(&self, holders: String, room: String) -> anyhow::Result<()>;
+    /// Puts this node's sockets in room `holders` that are not in `room`
+    /// yet into it, and no other node's; returns them.
+    fn enter_local(&self, holders: &str, room: &str) -> Vec<Sid>;
+
+    /// Takes this node's sockets in room `holders` that are in `room` out
+    /// of it, and no other node's; returns them.
+    fn quit_local(&self, holders: &str, room: &str) -> Vec<Sid>;
 
     /// The rooms of a socket of this node (none once it is gone).
     fn rooms_of(&self, socket: Sid) -> Vec<String>;

@@ -2,10 +2,10 @@
 //! to no other node's: every node applies every change, so each socket of
 //! the cluster gets it once.
 //!
-//! - members added: their sockets here join the room, then get
-//!   `group added {group}`;
-//! - members removed: their sockets here leave the room, then get
-//!   `group removed {room}`;
+//! - members added: those of their sockets here that are not in the room
+//!   join it, then each gets `group added {group}`;
+//! - members removed: those of their sockets here that are in the room
+//!   leave it, then each gets `group removed {room}`;
 //! - a message created: `chat message` to the room's sockets here, as a
 //!   message sent over Socket.IO is (live, so not behind the history gate),
 //!   and queued for offline notifications when this node is the one that
@@ -13,6 +13,13 @@
 //! - a message updated: `message updated` to the room's sockets here, its
 //!   text withheld while the group's history gate is closed, as the
 //!   relays of `edit message` and the like do (`events::gate`).
+//!
+//! A membership change may be read after a later one made by a chat node
+//! (a member added through the store, then kicked over a socket): before
+//! moving a user's sockets, the group is read again (only when the user
+//! has a socket here) and the change is applied only if the store still
+//! says so. A socket already in the room (it connected after the change)
+//! is not told again.
 
 use crate::events::gate;
 use crate::rooms::outgoing::Outgoing;
@@ -20,8 +27,11 @@ use crate::rooms::{Rooms, delivery, user_room};
 use crate::state::AppState;
 use chat_wire::changes::{Change, ChangeKind};
 use chat_wire::events::{GroupAdded, RoomRef};
-use chat_wire::ids::Up;
+use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::{Group, Message};
+use service_kit::ApiError;
+use socketioxide::{SendError, SocketError};
+use socketioxide_core::Sid;
 
 /// What applying a change works with.
 pub struct Applier<'a> {
@@ -38,18 +48,8 @@ impl Applier<'_> {
         let room = change.room.to_string();
         match (change.kind, change.group, change.message) {
             (ChangeKind::MembersAdded, group, _) => {
-                let group = match group {
-                    Some(group) => group,
-                    None => match self.state.store.group(&change.room).await {
-                        Ok(group) => group,
-                        Err(err) => {
-                            tracing::warn!(room = %room, error = %err, "a change adds members to a group that cannot be read; not applied");
-                            return;
-                        }
-                    },
-                };
                 for up in &change.users {
-                    self.added(up, &group).await;
+                    self.added(up, &change.room, group.as_ref()).await;
                 }
             }
             (ChangeKind::MembersRemoved, _, _) => {
@@ -74,32 +74,60 @@ impl Applier<'_> {
         }
     }
 
-    async fn added(&self, up: &Up, group: &Group) {
+    async fn added(&self, up: &Up, room: &EntityId, recorded: Option<&Group>) {
         let holders = user_room(up);
-        if let Err(err) = self
-            .rooms
-            .join_local(holders.clone(), group.id.to_string())
-            .await
-        {
-            tracing::warn!(up = %up, room = %group.id, error = %err, "could not move the user's sockets into a room");
+        if !self.rooms.any_local(&holders) {
+            return;
         }
-        let notice = Outgoing::GroupAdded(GroupAdded {
-            group: group.clone(),
-        });
-        self.send(vec![holders], notice).await;
+        let group = match self.state.store.group(room).await {
+            Ok(group) if group.users.contains(up) => group,
+            // Removed since, or the group is gone: nothing to join.
+            Ok(_) | Err(ApiError::NotFound(_)) => return,
+            Err(err) => match recorded {
+                Some(group) => {
+                    tracing::warn!(room = %room, error = %err, "cannot read a group again; applying the change as recorded");
+                    group.clone()
+                }
+                None => {
+                    tracing::warn!(room = %room, error = %err, "cannot read the group a change adds members to; not applied");
+                    return;
+                }
+            },
+        };
+        let notice = Outgoing::GroupAdded(GroupAdded { group });
+        for socket in self.rooms.enter_local(&holders, room.as_str()) {
+            self.tell(socket, &notice);
+        }
     }
 
-    async fn removed(&self, up: &Up, room: &chat_wire::ids::EntityId) {
+    async fn removed(&self, up: &Up, room: &EntityId) {
         let holders = user_room(up);
-        if let Err(err) = self
-            .rooms
-            .leave_local(holders.clone(), room.to_string())
-            .await
-        {
-            tracing::warn!(up = %up, room = %room, error = %err, "could not take the user's sockets out of a room");
+        if !self.rooms.any_local(&holders) {
+            return;
+        }
+        match self.state.store.group(room).await {
+            // Back in it since (a `join room`): nothing to leave.
+            Ok(group) if group.users.contains(up) => return,
+            Ok(_) | Err(ApiError::NotFound(_)) => {}
+            Err(err) => {
+                tracing::warn!(room = %room, error = %err, "cannot read a group again; applying the removal as recorded");
+            }
         }
         let notice = Outgoing::GroupRemoved(RoomRef { room: room.clone() });
-        self.send(vec![holders], notice).await;
+        for socket in self.rooms.quit_local(&holders, room.as_str()) {
+            self.tell(socket, &notice);
+        }
+    }
+
+    /// Sends `event` to one socket of this node; one that has just gone is
+    /// not a failure.
+    fn tell(&self, socket: Sid, event: &Outgoing) {
+        match self.rooms.emit_to(socket, event) {
+            Ok(()) | Err(SendError::Socket(SocketError::Closed)) => {}
+            Err(err) => {
+                tracing::warn!(event = event.name(), error = %err, "could not tell a socket of a change of the store");
+            }
+        }
     }
 
     /// Sends `event` to this node's sockets in `rooms`; a failure that

@@ -210,6 +210,29 @@ stack.test("a chat node's own events are not delivered a second time from the ch
   assert.deepEqual(carolAdded, [], 'a `join room` is answered, not told again from the log');
 }, { timeout: 30_000 });
 
+stack.test('a change read after a later one made over a socket does not undo it', async () => {
+  const [a, t, o] = [uniqueUp('adm'), uniqueUp('t'), uniqueUp('o')];
+  // Created through the store: the log says `t` was added.
+  const group = await stack.group([a, t, o], { admins: [a] });
+  const boss = await stack.connect(a);
+  const target = await stack.connect(t);
+  const other = await stack.connect(o);
+  const targetAdded = record(target, 'group added');
+  const kicked = next(target, 'kicked');
+  // Kicked at once, most likely before the creation is read from the log.
+  await call(boss, 'kick', { room: group.id, up: t });
+  await kicked;
+  await sleep(WITHIN_MS + 500);
+  assert.deepEqual(targetAdded, [], 'the kicked member is not added back, and a socket in the room at connect is not told');
+
+  const targetHeard = record(target, 'chat message');
+  const otherHeard = next(other, 'chat message');
+  await call(boss, 'chat message', { room: group.id, message: 'after the kick' });
+  await otherHeard;
+  await sleep(QUIET_MS);
+  assert.deepEqual(targetHeard, [], 'the kicked member hears nothing of the room');
+});
+
 stack.test('GET /changes lists what services changed, oldest first, and nothing a chat node did', async () => {
   const since = new Date(Date.now() - 1000).toISOString();
   const [a, b] = [uniqueUp('a'), uniqueUp('b')];
