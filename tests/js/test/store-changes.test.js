@@ -151,7 +151,7 @@ stack.test('a message posted through the store reaches every connected member as
   assert.equal(hook.about(message.id).length, 1, 'notified once');
 }, { timeout: 30_000 });
 
-stack.test('an edit and a delete through the store arrive as `message updated`', async () => {
+stack.test('an edit, a reaction and a delete through the store arrive as `message updated`', async () => {
   const [a, b] = [uniqueUp('a'), uniqueUp('b')];
   const group = await stack.group([a, b]);
   const alice = await stack.connect(a);
@@ -165,6 +165,11 @@ stack.test('an edit and a delete through the store arrive as `message updated`',
   assert.ok(ms < WITHIN_MS, `message updated came after ${ms} ms`);
   assert.deepEqual(edit, afterEdit);
   assert.equal(edit.message, 'fixed');
+
+  const reacted = next(bob, 'message updated', 3000);
+  const afterReaction = await store('POST', `/message/${sent.id}/reactions`, { up: b, emoji: '👍' });
+  assert.deepEqual(await reacted, afterReaction, 'a reaction through the store is a `message updated` too');
+  assert.deepEqual((await reacted).reactions, { '👍': [b] });
 
   const deleted = next(bob, 'message updated', 3000);
   const afterDelete = await store('DELETE', `/message/${sent.id}?from=${a}`);
