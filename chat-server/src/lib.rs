@@ -21,6 +21,8 @@
 //!   drains: what a node shares with the others.
 //! - [`state`]: the handles every handler gets.
 //! - [`events`]: the client events, one file each.
+//! - [`store_changes`]: applying to this node's sockets what other
+//!   services changed through the store (the store's change log).
 //! - [`socket`]: a socket's connection outside its events: the engine's
 //!   HTTP gate, the handshake, arrivals and departures.
 //! - [`http`]: the REST gateway, the web client and the operational routes.
@@ -44,4 +46,5 @@ pub mod session;
 pub mod socket;
 pub mod startup;
 pub mod state;
+pub mod store_changes;
 pub mod store_client;

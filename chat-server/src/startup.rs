@@ -9,12 +9,13 @@ use crate::cluster::drain::drain;
 use crate::cluster::lifecycle::StopReason;
 use crate::cluster::presence;
 use crate::cluster::{Cluster, registry};
-use crate::config::ChatConfig;
+use crate::config::{AdapterKind, ChatConfig};
 use crate::engine::Engine;
 use crate::expiry;
 use crate::http;
 use crate::metrics::ChatMetrics;
 use crate::state::AppState;
+use crate::store_changes;
 use anyhow::Context;
 use axum::Router;
 use prometheus_client::registry::Registry;
@@ -98,6 +99,14 @@ impl Application {
         node.lifecycle.spawn_essential(
             "token expiry",
             expiry::run(engine.rooms.clone(), expiry_queue),
+        );
+        node.lifecycle.spawn_essential(
+            "store changes",
+            store_changes::run(
+                state.clone(),
+                engine.rooms.clone(),
+                config.adapter == AdapterKind::Local,
+            ),
         );
         let public = Listening {
             listener: bind(&config.addr, "CHAT_ADDR").await?,

@@ -63,13 +63,15 @@ impl AppState {
         registry: &mut Registry,
     ) -> anyhow::Result<(Self, ExpiryQueue)> {
         let metrics = ChatMetrics::register(registry);
-        let store = StoreClient::new(&config.store_url, &config.store_token, registry)
+        // Drawn once: without `CHAT_NODE_ID` each call draws a random id.
+        let node_id = config.node_id();
+        let store = StoreClient::new(&config.store_url, &config.store_token, &node_id, registry)
             .context("cannot build the store client")?;
         let notifier = Notifier::spawn(config.notify_url.clone(), store.clone(), registry)
             .context("cannot build the notification client")?;
         let (expiry, expiry_queue) = ExpiryWatch::new();
         let node = Node {
-            presence: Presence::new(config.node_id()),
+            presence: Presence::new(node_id),
             lifecycle: Lifecycle::default(),
             locator: NodeLocator::new(config.nodes.clone(), config.public_url.clone()),
             transports: Transports::new(config.connect_timeout()),

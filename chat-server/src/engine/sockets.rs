@@ -77,6 +77,39 @@ impl<A: Adapter> Rooms for EngineRooms<A> {
         Ok(())
     }
 
+    async fn emit_local(&self, rooms: Vec<String>, event: &Outgoing) -> Result<(), BroadcastError> {
+        // `local()`: the adapter publishes nothing to the other nodes.
+        self.io.local().to(rooms).emit(event.name(), event).await
+    }
+
+    fn any_local(&self, room: &str) -> bool {
+        // `sockets()` lists this node's sockets only.
+        !self.io.to(room.to_owned()).sockets().is_empty()
+    }
+
+    fn enter_local(&self, holders: &str, room: &str) -> Vec<Sid> {
+        let mut entered = Vec::new();
+        for socket in self.io.to(holders.to_owned()).sockets() {
+            if !socket.rooms().iter().any(|r| r == room) {
+                // A socket's own `join` changes this node's rooms only.
+                socket.join(room.to_owned());
+                entered.push(socket.id);
+            }
+        }
+        entered
+    }
+
+    fn quit_local(&self, holders: &str, room: &str) -> Vec<Sid> {
+        let mut quit = Vec::new();
+        for socket in self.io.to(holders.to_owned()).sockets() {
+            if socket.rooms().iter().any(|r| r == room) {
+                socket.leave(room.to_owned());
+                quit.push(socket.id);
+            }
+        }
+        quit
+    }
+
     fn rooms_of(&self, socket: Sid) -> Vec<String> {
         self.io
             .get_socket(socket)

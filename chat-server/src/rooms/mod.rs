@@ -85,6 +85,22 @@ pub trait Rooms: Send + Sync + 'static {
     /// made after it (or to stop): a kick never fails open.
     async fn leave(&self, holders: String, room: String) -> anyhow::Result<()>;
 
+    /// Sends `event` to this node's sockets in any of `rooms`, and to no
+    /// other node (each node applies the store's changes to its own
+    /// sockets: `store_changes`).
+    async fn emit_local(&self, rooms: Vec<String>, event: &Outgoing) -> Result<(), BroadcastError>;
+
+    /// Whether a socket of this node is in `room`.
+    fn any_local(&self, room: &str) -> bool;
+
+    /// Puts this node's sockets in room `holders` that are not in `room`
+    /// yet into it, and no other node's; returns them.
+    fn enter_local(&self, holders: &str, room: &str) -> Vec<Sid>;
+
+    /// Takes this node's sockets in room `holders` that are in `room` out
+    /// of it, and no other node's; returns them.
+    fn quit_local(&self, holders: &str, room: &str) -> Vec<Sid>;
+
     /// The rooms of a socket of this node (none once it is gone).
     fn rooms_of(&self, socket: Sid) -> Vec<String>;
 

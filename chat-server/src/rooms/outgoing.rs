@@ -2,7 +2,8 @@
 //! the names on the wire are written once.
 
 use chat_wire::events::{
-    Empty, Migrate, OfflineNotice, OnlineNotice, QueueComplete, ReadReceipt, RoomRef, TypingNotice,
+    Empty, GroupAdded, Migrate, OfflineNotice, OnlineNotice, QueueComplete, ReadReceipt, RoomRef,
+    TypingNotice,
 };
 use chat_wire::model::Message;
 use serde::Serialize;
@@ -29,6 +30,10 @@ pub enum Outgoing {
     Kicked(RoomRef),
     /// `queue complete`: the user was paired; their new room.
     QueueComplete(QueueComplete),
+    /// `group added`: the user was made a member through the store.
+    GroupAdded(GroupAdded),
+    /// `group removed`: the user was removed through the store.
+    GroupRemoved(RoomRef),
     /// `migrate`: this node drains; the node to reconnect to.
     Migrate(Migrate),
     /// `unauthenticated`: the socket's token expired; it is disconnected.
@@ -48,6 +53,8 @@ impl Outgoing {
             Self::Offline(_) => "offline",
             Self::Kicked(_) => "kicked",
             Self::QueueComplete(_) => "queue complete",
+            Self::GroupAdded(_) => "group added",
+            Self::GroupRemoved(_) => "group removed",
             Self::Migrate(_) => "migrate",
             Self::Unauthenticated(_) => "unauthenticated",
         }

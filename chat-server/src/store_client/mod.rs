@@ -13,14 +13,21 @@
 //! so the store answers a batch of stored messages in a few writes instead of
 //! one per call.
 //!
+//! Every call says it comes from a chat node (`X-Chat-Node: <node id>`):
+//! the node applies its own changes to its sockets live, so the store
+//! records none of them in its change log (docs/store-api.md, "The change
+//! log"), which [`changes`] reads.
+//!
 //! URLs are built from path segments, each percent-encoded: an id taken
 //! from a token or a payload can never name another route.
 //!
 //! - [`groups`]: groups, membership, history, read markers, presence.
 //! - [`messages`]: storing, editing, deleting and reacting to messages.
 //! - [`cluster`]: the node registry, presence per node and the queues.
+//! - [`changes`]: the store's change log.
 //! - [`instances`]: the store instances and which are in use.
 
+mod changes;
 mod cluster;
 mod groups;
 mod instances;
@@ -28,6 +35,8 @@ mod messages;
 
 pub use messages::SentMessage;
 
+use chat_wire::changes::CHAT_NODE_HEADER;
+use chat_wire::cluster::NodeId;
 use chat_wire::{ErrorBody, ErrorCode};
 use instances::Instances;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -68,6 +77,8 @@ pub struct StoreClient {
     instances: Instances,
     /// `Bearer <STORE_API_TOKEN>`, marked sensitive (never printed).
     authorization: HeaderValue,
+    /// This node's id, sent as `X-Chat-Node`.
+    node: HeaderValue,
     latency: Family<CallLabels, Histogram, fn() -> Histogram>,
 }
 
@@ -83,11 +94,12 @@ impl std::fmt::Debug for StoreClient {
 }
 
 impl StoreClient {
-    /// A client of the store instances at `base_urls` (at least one),
-    /// registering its call latency in `registry`.
+    /// A client of the store instances at `base_urls` (at least one) for
+    /// chat node `node`, registering its call latency in `registry`.
     pub fn new(
         base_urls: &[SecretUrl],
         token: &SecretString,
+        node: &NodeId,
         registry: &mut Registry,
     ) -> anyhow::Result<Self> {
         let mut bases = Vec::with_capacity(base_urls.len());
@@ -105,6 +117,8 @@ impl StoreClient {
         let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
             .map_err(|_| anyhow::anyhow!("STORE_API_TOKEN is not a valid header value"))?;
         authorization.set_sensitive(true);
+        let node = HeaderValue::from_str(node.as_str())
+            .map_err(|_| anyhow::anyhow!("the node id is not a valid header value"))?;
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(CALL_TIMEOUT)
@@ -124,6 +138,7 @@ impl StoreClient {
             http,
             instances: Instances::new(bases),
             authorization,
+            node,
             latency,
         })
     }
@@ -277,7 +292,8 @@ impl StoreClient {
         let request = self
             .http
             .request(method, self.url(segments))
-            .header(reqwest::header::AUTHORIZATION, &self.authorization);
+            .header(reqwest::header::AUTHORIZATION, &self.authorization)
+            .header(CHAT_NODE_HEADER, &self.node);
         match request_id::current() {
             Some(id) => request.header(request_id::HEADER, id),
             None => request,
@@ -352,7 +368,14 @@ mod tests {
 
     fn client(base: &str) -> StoreClient {
         let token = SecretString::from("a-store-token-of-thirty-two-bytes!");
-        StoreClient::new(&[base.parse().unwrap()], &token, &mut Registry::default()).unwrap()
+        let node = NodeId::parse("node-a").unwrap();
+        StoreClient::new(
+            &[base.parse().unwrap()],
+            &token,
+            &node,
+            &mut Registry::default(),
+        )
+        .unwrap()
     }
 
     #[test]

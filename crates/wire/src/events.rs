@@ -266,6 +266,15 @@ pub struct QueueComplete {
     pub room: crate::model::Group,
 }
 
+/// `group added`: the user became a member of a group through the store
+/// (docs/chat-api.md); their sockets are in its room now. `group removed`
+/// carries a [`RoomRef`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupAdded {
+    /// The group, as the store has it after the change.
+    pub group: crate::model::Group,
+}
+
 /// `migrate`: the node is draining; the client should reconnect to `url`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Migrate {

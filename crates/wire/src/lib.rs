@@ -4,10 +4,12 @@
 //! the store-server: the resources ([`model`]), the request bodies
 //! ([`requests`]), the paging envelope and query ([`paging`]), the error body
 //! ([`error`]), the validated identifiers ([`ids`]) and what chat nodes and
-//! the store say about the cluster ([`cluster`]). This crate never talks
+//! the store say about the cluster ([`cluster`]) and the store's change log
+//! ([`changes`]). This crate never talks
 //! to a database or a socket: it only parses, validates and (de)serialises, so
 //! that the chat-server can use it without linking any MongoDB code.
 
+pub mod changes;
 pub mod cluster;
 pub mod error;
 pub mod events;

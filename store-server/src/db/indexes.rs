@@ -10,6 +10,7 @@
 //! | groups | `{kind, topic}` | matchmaking rooms of a topic (`POST /group/match`) |
 //! | users | `{nodes}` | the users of a chat node, when it stops or dies |
 //! | nodes | `{seenAt}` | the live and the expired chat nodes |
+//! | changes | `{at}`, TTL one hour | `GET /changes`, and expiring the change log |
 //!
 //! `_id` serves the rest: one group, message, user, node or queue, read
 //! markers (`group|up`), and the all-messages, all-groups and all-users listings.
@@ -87,6 +88,7 @@ impl Store {
         self.nodes
             .create_index(IndexModel::builder().keys(doc! {"seenAt": 1}).build())
             .await?;
+        self.ensure_changes_index().await?;
         Ok(())
     }
 }

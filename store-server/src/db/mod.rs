@@ -6,6 +6,7 @@
 //! server-selection failures become `unavailable`, everything else `internal`,
 //! with the cause logged and never sent.
 
+pub mod changes;
 pub mod documents;
 pub mod groups;
 pub mod horizon;

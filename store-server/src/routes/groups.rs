@@ -2,7 +2,9 @@
 //! markers, a group's messages and its change feed.
 
 use super::input::{MergeArgs, QueryOrBody, pages_only, parse_id, parse_up};
+use super::origin::Origin;
 use super::{Created, DATA_TAG};
+use crate::db::changes::NewChange;
 use crate::db::groups::GroupSpec;
 use crate::state::AppState;
 use axum::Json;
@@ -54,10 +56,11 @@ async fn list_groups(
 /// Create a group
 ///
 /// Admins become members too. Returns the group with `201`.
-#[utoipa::path(post, path = "/group", tag = DATA_TAG, request_body = NewGroup,
+#[utoipa::path(post, path = "/group", tag = DATA_TAG, params(("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")), request_body = NewGroup,
     responses((status = 201, body = Group), BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
 async fn create_group(
     State(state): State<AppState>,
+    origin: Origin,
     AppJson(new): AppJson<NewGroup>,
 ) -> Result<Created<Group>, ApiError> {
     let name =
@@ -100,7 +103,14 @@ async fn create_group(
         matching,
         pair: false,
     };
-    Ok(Created(state.store.create_group(spec).await?))
+    let group = state.store.create_group(spec).await?;
+    let users = group.users.clone();
+    let added = NewChange::MembersAdded {
+        group: &group,
+        users,
+    };
+    origin.record(&state, added).await;
+    Ok(Created(group))
 }
 
 /// Checks a matchmaking topic (1 to 100 characters) and capacity (2 to 1000).
@@ -125,7 +135,7 @@ fn match_terms(topic: Option<&str>, capacity: Option<u32>) -> Result<(String, u3
 /// that still has space (`200`), or a new group holding only them (`201`).
 /// Asking again while already in such a group returns it. Two users racing
 /// for the last place never overfill a room.
-#[utoipa::path(post, path = "/group/match", tag = DATA_TAG, request_body = FindMatch,
+#[utoipa::path(post, path = "/group/match", tag = DATA_TAG, params(("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")), request_body = FindMatch,
     responses((status = 201, body = Group, description = "a new group, holding only `up`"),
         (status = 200, body = Group, description = "a place in an existing group"),
         BadRequest, Unauthenticated, PayloadTooLarge,
@@ -133,6 +143,7 @@ fn match_terms(topic: Option<&str>, capacity: Option<u32>) -> Result<(String, u3
         ServerErrors))]
 async fn find_match(
     State(state): State<AppState>,
+    origin: Origin,
     AppJson(request): AppJson<FindMatch>,
 ) -> Result<axum::response::Response, ApiError> {
     let (topic, capacity) = match_terms(Some(&request.topic), Some(request.capacity))?;
@@ -140,6 +151,11 @@ async fn find_match(
         .store
         .find_match(&request.up, &topic, capacity)
         .await?;
+    let added = NewChange::MembersAdded {
+        group: &group,
+        users: vec![request.up.clone()],
+    };
+    origin.record(&state, added).await;
     Ok(super::created_or_ok(group, created))
 }
 
@@ -230,12 +246,13 @@ async fn groups_of_user(
 /// Idempotent. Direct conversations cannot be joined. With `onlyIfOpen`,
 /// a closed group is refused (`403`) unless the user is already a member,
 /// atomically with the join.
-#[utoipa::path(post, path = "/group/{id}/users", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id")), request_body = JoinGroup,
+#[utoipa::path(post, path = "/group/{id}/users", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id"), ("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")), request_body = JoinGroup,
     responses((status = 200, body = Group), BadRequest, Unauthenticated,
         (status = 403, body = chat_wire::ErrorBody, description = "`permission_denied`: a direct group, or a closed one with `onlyIfOpen`"),
         NotFound, PayloadTooLarge, ServerErrors))]
 async fn join_group(
     State(state): State<AppState>,
+    origin: Origin,
     Path(id): Path<String>,
     AppJson(join): AppJson<JoinGroup>,
 ) -> Result<Json<Group>, ApiError> {
@@ -244,24 +261,34 @@ async fn join_group(
         .store
         .join_group(id, &join.up, join.only_if_open)
         .await?;
+    let added = NewChange::MembersAdded {
+        group: &group,
+        users: vec![join.up],
+    };
+    origin.record(&state, added).await;
     Ok(Json(group))
 }
 
 /// Leave a group
 ///
 /// Removes the user from the members and admins; idempotent.
-#[utoipa::path(delete, path = "/group/{id}/users/{up}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id"), ("up" = inline(Up), Path)),
+#[utoipa::path(delete, path = "/group/{id}/users/{up}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id"), ("up" = inline(Up), Path), ("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")),
     responses((status = 200, body = Group), BadRequest, Unauthenticated,
         (status = 403, body = chat_wire::ErrorBody, description = "`permission_denied`: a direct group cannot be left"),
         NotFound, ServerErrors))]
 async fn leave_group(
     State(state): State<AppState>,
+    origin: Origin,
     Path((id, up)): Path<(String, String)>,
 ) -> Result<Json<Group>, ApiError> {
     let id = parse_id(&id)?;
-    let group = state.store.leave_group(id, &parse_up(&up)?).await?;
-    // The writer checks membership in memory: it must not accept this
-    // user's next message.
+    let up = parse_up(&up)?;
+    let group = state.store.leave_group(id, &up).await?;
+    let removed = NewChange::MembersRemoved {
+        room: &group.id,
+        users: vec![up],
+    };
+    origin.record(&state, removed).await;
     Ok(Json(group))
 }
 
@@ -269,11 +296,12 @@ async fn leave_group(
 ///
 /// The same group whichever order the two users come in: `201` when
 /// created, `200` when it existed.
-#[utoipa::path(post, path = "/group/direct", tag = DATA_TAG, request_body = DirectGroupRequest,
+#[utoipa::path(post, path = "/group/direct", tag = DATA_TAG, params(("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")), request_body = DirectGroupRequest,
     responses((status = 201, body = Group, description = "created"), (status = 200, body = Group, description = "it existed"),
         BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
 async fn direct_group(
     State(state): State<AppState>,
+    origin: Origin,
     AppJson(request): AppJson<DirectGroupRequest>,
 ) -> Result<axum::response::Response, ApiError> {
     let [a, b] = <[Up; 2]>::try_from(request.users)
@@ -284,6 +312,14 @@ async fn direct_group(
         ));
     }
     let (group, created) = state.store.direct_group(&a, &b).await?;
+    if created {
+        let users = group.users.clone();
+        let added = NewChange::MembersAdded {
+            group: &group,
+            users,
+        };
+        origin.record(&state, added).await;
+    }
     Ok(super::created_or_ok(group, created))
 }
 

@@ -1,7 +1,9 @@
 //! `/message` routes: create (group commit), read, edit, delete, react.
 
 use super::input::{QueryOrBody, pages_only, parse_id, parse_up};
+use super::origin::Origin;
 use super::{DATA_TAG, created_or_ok};
+use crate::db::changes::NewChange;
 use crate::message_writer::NewMessageSpec;
 use crate::state::AppState;
 use axum::Json;
@@ -59,7 +61,9 @@ async fn list_messages(
 /// another store instance). The answer comes once the message is visible
 /// to every reader.
 #[utoipa::path(post, path = "/message", tag = DATA_TAG, request_body = NewMessage,
-    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 128 characters; used when the body has no `nonce`: the same `(from, key)` is stored once")),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 128 characters; used when the body has no `nonce`: the same `(from, key)` is stored once"),
+        ("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")),
     responses((status = 201, body = Message, description = "stored"), (status = 200, body = Message, description = "stored before with this nonce"),
         BadRequest, Unauthenticated,
         (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is not a member of the group"),
@@ -67,6 +71,7 @@ async fn list_messages(
         PayloadTooLarge, ServerErrors))]
 async fn create_message(
     State(state): State<AppState>,
+    origin: Origin,
     headers: HeaderMap,
     AppJson(new): AppJson<NewMessage>,
 ) -> Result<Response, ApiError> {
@@ -91,6 +96,11 @@ async fn create_message(
         idempotency_key,
     };
     let stored = state.writer.write(spec).await?;
+    if stored.created {
+        origin
+            .record(&state, NewChange::MessageCreated(&stored.message))
+            .await;
+    }
     Ok(created_or_ok(stored.message, stored.created))
 }
 
@@ -107,7 +117,7 @@ async fn get_message(
 /// Edit a message
 ///
 /// Only its author may; sets `editedAt`.
-#[utoipa::path(patch, path = "/message/{id}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id")), request_body = EditMessage,
+#[utoipa::path(patch, path = "/message/{id}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id"), ("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")), request_body = EditMessage,
     responses((status = 200, body = Message),
         (status = 400, body = ErrorBody, description = "`invalid_argument`: a bad id or body, or a deleted message"),
         Unauthenticated,
@@ -115,52 +125,56 @@ async fn get_message(
         NotFound, PayloadTooLarge, ServerErrors))]
 async fn edit_message(
     State(state): State<AppState>,
+    origin: Origin,
     Path(id): Path<String>,
     AppJson(edit): AppJson<EditMessage>,
 ) -> Result<Json<Message>, ApiError> {
     let id = parse_id(&id)?;
     let text = parse_text("message", &edit.message, state.max_message_chars)?;
-    Ok(Json(state.store.edit_message(id, &edit.from, text).await?))
+    let message = state.store.edit_message(id, &edit.from, text).await?;
+    updated(&state, origin, message).await
 }
 
 /// Delete a message
 ///
 /// A soft delete by its author or an admin of its group: the message stays,
 /// with `deleted: true` and no text. Deleting twice is not an error.
-#[utoipa::path(delete, path = "/message/{id}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id"), DeleteMessageQuery),
+#[utoipa::path(delete, path = "/message/{id}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id"), DeleteMessageQuery, ("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")),
     responses((status = 200, body = Message, description = "the message, now `deleted` (it stays, soft-deleted)"),
         BadRequest, Unauthenticated,
         (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is neither the author nor an admin, or not a member"),
         NotFound, ServerErrors))]
 async fn delete_message(
     State(state): State<AppState>,
+    origin: Origin,
     Path(id): Path<String>,
     AppQuery(query): AppQuery<DeleteMessageQuery>,
 ) -> Result<Json<Message>, ApiError> {
-    Ok(Json(
-        state
-            .store
-            .delete_message(parse_id(&id)?, &query.from)
-            .await?,
-    ))
+    let message = state
+        .store
+        .delete_message(parse_id(&id)?, &query.from)
+        .await?;
+    updated(&state, origin, message).await
 }
 
 /// React to a message
 ///
 /// The user must be a member of the message's group; reacting twice with the
 /// same emoji is not an error.
-#[utoipa::path(post, path = "/message/{id}/reactions", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id")), request_body = NewReaction,
+#[utoipa::path(post, path = "/message/{id}/reactions", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id"), ("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")), request_body = NewReaction,
     responses((status = 200, body = Message),
         (status = 400, body = ErrorBody, description = "`invalid_argument`: a bad id or body, a deleted message, or a reaction over the caps (64 emoji per message, 16 per user)"),
         Unauthenticated, Forbidden, NotFound, PayloadTooLarge, ServerErrors))]
 async fn add_reaction(
     State(state): State<AppState>,
+    origin: Origin,
     Path(id): Path<String>,
     AppJson(reaction): AppJson<NewReaction>,
 ) -> Result<Json<Message>, ApiError> {
     let id = parse_id(&id)?;
     let emoji = parse_emoji(&reaction.emoji)?;
-    Ok(Json(state.store.react(id, &reaction.up, emoji).await?))
+    let message = state.store.react(id, &reaction.up, emoji).await?;
+    updated(&state, origin, message).await
 }
 
 /// Remove a reaction
@@ -170,15 +184,28 @@ async fn add_reaction(
 #[utoipa::path(delete, path = "/message/{id}/reactions/{emoji}/{up}", tag = DATA_TAG,
     params(("id" = inline(EntityId), Path, description = "message id"),
         ("emoji" = inline(Emoji), Path, description = "the reaction, URL-encoded"),
-        ("up" = inline(Up), Path)),
+        ("up" = inline(Up), Path), ("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")),
     responses((status = 200, body = Message), BadRequest, Unauthenticated, Forbidden, NotFound, ServerErrors))]
 async fn remove_reaction(
     State(state): State<AppState>,
+    origin: Origin,
     Path((id, emoji, up)): Path<(String, String, String)>,
 ) -> Result<Json<Message>, ApiError> {
     let id = parse_id(&id)?;
     let emoji = parse_emoji(&emoji)?;
-    Ok(Json(
-        state.store.unreact(id, &parse_up(&up)?, &emoji).await?,
-    ))
+    let message = state.store.unreact(id, &parse_up(&up)?, &emoji).await?;
+    updated(&state, origin, message).await
+}
+
+/// Answers a changed message, once recorded as `messageUpdated` (unless a
+/// chat node changed it).
+async fn updated(
+    state: &AppState,
+    origin: Origin,
+    message: Message,
+) -> Result<Json<Message>, ApiError> {
+    origin
+        .record(state, NewChange::MessageUpdated(&message))
+        .await;
+    Ok(Json(message))
 }

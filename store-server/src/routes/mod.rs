@@ -3,11 +3,13 @@
 //! `/api-docs/openapi.json`). The OpenAPI document is generated from the
 //! handlers themselves.
 
+mod changes;
 mod groups;
 mod health;
 pub mod input;
 mod messages;
 mod nodes;
+pub mod origin;
 mod presence;
 mod queues;
 mod users;
@@ -71,6 +73,7 @@ fn data_routes() -> OpenApiRouter<AppState> {
         .merge(nodes::router())
         .merge(presence::router())
         .merge(queues::router())
+        .merge(changes::router())
 }
 
 /// What the route attributes cannot say: the configured message limit and
