@@ -115,7 +115,9 @@ export async function startChat({ token, me, onRefused }) {
     if (lastSeen) state.lastSeen.set(up, lastSeen);
     render();
   });
-  socket.on('kicked', ({ room }) => {
+  // Removed by an admin (`kicked`) or through the store by another
+  // service (`group removed`): the conversation leaves the list.
+  const removed = ({ room }) => {
     const conv = state.conversations.get(room);
     if (!conv) return;
     state.remove(room);
@@ -124,6 +126,15 @@ export async function startChat({ token, me, onRefused }) {
       app.dataset.view = 'list';
       composer.open(null);
     }
+    render();
+  };
+  socket.on('kicked', removed);
+  socket.on('group removed', removed);
+  // Added through the store by another service: the group joins the list.
+  socket.on('group added', ({ group }) => {
+    if (!group?.id || state.conversations.has(group.id)) return;
+    state.addGroup(group);
+    notice(`You were added to “${state.conversations.get(group.id).title}”.`);
     render();
   });
   socket.on('queue complete', ({ room }) => {
