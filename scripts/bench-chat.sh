@@ -5,7 +5,8 @@
 #
 #     scripts/bench-chat.sh                      # every default scenario, both servers
 #     scripts/bench-chat.sh broadcast persist    # some scenarios
-#     scripts/bench-chat.sh sweep cluster        # the two left out of the default run
+#     scripts/bench-chat.sh sweep cluster        # two left out of the default run
+#     scripts/bench-chat.sh stores               # ours on one store-server, then two
 #
 # Builds the release binaries, starts a MongoDB-wire server (data kept in
 # .data/mongo-bench, so the million-message groups are seeded once), the
@@ -15,9 +16,10 @@
 # Results of the run: .data/bench/results.jsonl.
 #
 # Scenarios: idle, connect, broadcast, persist and history (the default run,
-# about 13 minutes), and two more that run only when named: at full size
-# they would take about 10 and 7 more minutes (estimated from the default
-# run's ramps and run lengths), making the default run nearly twice as long.
+# about 13 minutes), and three more that run only when named: at full size
+# sweep and cluster would take about 10 and 7 more minutes (estimated from
+# the default run's ramps and run lengths), making the default run nearly
+# twice as long; stores about 3 (estimated the same way).
 #   sweep    one node, broadcast at each rate of BENCH_SWEEP_RATES for
 #            BENCH_SWEEP_SECONDS each; bench_report gives each server's
 #            highest rate with every message delivered and p99 <= 100 ms.
@@ -30,6 +32,15 @@
 #            BENCH_CROSS_RATE sends/s); and, ours only, the drain of one node
 #            holding BENCH_DRAIN_CONNECTIONS clients (CHAT_DRAIN_SECONDS =
 #            BENCH_DRAIN_SECONDS), which must all reconnect to the other.
+#   stores   ours only (the Node peer has no store tier): one chat-server on
+#            one store-server, then on two on the same database (its
+#            STORE_URL lists both), fresh servers and a freshly dropped
+#            database each time: persist (BENCH_PERSIST_CLIENTS) and a
+#            broadcast at BENCH_STORES_RATE sends/s (BENCH_CLIENTS, rooms of
+#            BENCH_ROOM_SIZE), BENCH_SECONDS each, as series one-store and
+#            two-stores; loadgen also reads the store-servers' CPU time
+#            (--store-pid) and the chat-server's. bench_report puts them in
+#            one table with the ratio two/one.
 #
 # Tunables (defaults): BENCH_IDLE_CONNECTIONS (50000, or what the open-file
 # limit allows), BENCH_CLIENTS (10000), BENCH_ROOM_SIZE (100), BENCH_RATES
@@ -38,10 +49,11 @@
 # BENCH_MESSAGES (1000000), BENCH_SWEEP_RATES ("300 400 500 600 700 800 900
 # 1000 1100 1200 1300"), BENCH_SWEEP_SECONDS (10), BENCH_CLUSTER_RATES ("100
 # 250 500 1000"), BENCH_CROSS_CLIENTS (1000), BENCH_CROSS_RATE (20),
-# BENCH_DRAIN_CONNECTIONS (5000), BENCH_DRAIN_SECONDS (10), BENCH_SERVERS
-# ("rust node"), BENCH_RUST_BIN_DIR (target/release: where the store-server
-# and chat-server under test are; point it at another build's release
-# directory to measure that build, e.g. before and after a change).
+# BENCH_DRAIN_CONNECTIONS (5000), BENCH_DRAIN_SECONDS (10), BENCH_STORES_RATE
+# (1000), BENCH_SERVERS ("rust node"), BENCH_RUST_BIN_DIR (target/release:
+# where the store-server and chat-server under test are; point it at another
+# build's release directory to measure that build, e.g. before and after a
+# change).
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/lib/common.sh
@@ -61,8 +73,8 @@ seconds=${BENCH_SECONDS:-20}
 rust_bin_dir=${BENCH_RUST_BIN_DIR:-target/release}
 for scenario in "${scenarios[@]}"; do
     case "$scenario" in
-        idle | connect | broadcast | persist | history | sweep | cluster) ;;
-        *) die "unknown scenario: $scenario (idle, connect, broadcast, persist, history, sweep or cluster)" ;;
+        idle | connect | broadcast | persist | history | sweep | cluster | stores) ;;
+        *) die "unknown scenario: $scenario (idle, connect, broadcast, persist, history, sweep, cluster or stores)" ;;
     esac
 done
 
@@ -106,7 +118,10 @@ run_database() { # SERVER SCENARIO
     base=$([[ $1 == rust ]] && echo bench || echo node_peer)
     if [[ $2 == history ]]; then echo "$base"; else echo "${base}_run"; fi
 }
-drop_run_databases() {
+drop_run_databases() { drop_databases "$(run_database rust run)" "$(run_database node run)"; }
+
+# drop_databases NAME...: drop these databases of MONGODB_URI.
+drop_databases() {
     (cd tests/bench/node-peer && node -e '
         const { MongoClient } = require("mongodb");
         const client = new MongoClient(process.env.MONGODB_URI);
@@ -114,29 +129,51 @@ drop_run_databases() {
             for (const name of process.argv.slice(1)) await client.db(name).dropDatabase();
             await client.close();
         })().catch((err) => { console.error(err.message); process.exit(1); });
-    ' "$(run_database rust run)" "$(run_database node run)")
+    ' "$@")
 }
 
-# start_store DATABASE: a release store-server on a free port; sets
-# store_pid and store_url.
-start_store() {
-    local port
-    port=$(free_port)
-    STORE_ADDR="127.0.0.1:$port" STORE_LOG_DIR="$bench_dir/logs/store" \
-        MONGODB_DB="$1" RUST_LOG=warn \
-        "${DETACH[@]}" "$rust_bin_dir/store-server" >"$bench_dir/store.out" 2>&1 </dev/null &
-    store_pid=$!
-    register_cleanup_pid "$store_pid" "store-server (bench)"
-    store_url="http://127.0.0.1:$port"
-    wait_ready "$store_url/readyz" store-server
+# start_stores DATABASE COUNT: COUNT release store-servers on the same
+# database, each on a free port, started one after the other; sets
+# store_pids, store_pid (the first's) and store_url (all of them,
+# comma-separated, as STORE_URL takes them). The first is called `store`
+# (logs, output), the others store-2, store-3...
+start_stores() {
+    local database=$1 count=$2 i port name urls=()
+    store_pids=()
+    for ((i = 1; i <= count; i++)); do
+        port=$(free_port)
+        name=store
+        ((i == 1)) || name="store-$i"
+        STORE_ADDR="127.0.0.1:$port" STORE_LOG_DIR="$bench_dir/logs/$name" \
+            MONGODB_DB="$database" RUST_LOG=warn \
+            "${DETACH[@]}" "$rust_bin_dir/store-server" >"$bench_dir/$name.out" 2>&1 </dev/null &
+        store_pids+=("$!")
+        register_cleanup_pid "$!" "$name-server (bench)"
+        urls+=("http://127.0.0.1:$port")
+        wait_ready "http://127.0.0.1:$port/readyz" "$name-server"
+    done
+    store_pid=${store_pids[0]}
+    store_url=$(IFS=,; echo "${urls[*]}")
 }
 
-# start_chat DATABASE NAME [VAR=VALUE...]: a release chat-server of the store
-# started last, on a free port, with the extra variables; sets chat_pid and
-# chat_addr. The limits that would refuse the load generator's own traffic
-# are lifted: the per-user message rate and event budget (`persist` sends as
-# fast as acks come back), and the caps on sessions not yet connected (every
-# client comes from 127.0.0.1, thousands at a time).
+# start_store DATABASE: one release store-server on a free port.
+start_store() { start_stores "$1" 1; }
+
+# stop_stores: stop every store-server started last.
+stop_stores() {
+    local pid
+    for pid in "${store_pids[@]}"; do
+        stop_pid "$pid" "store-server (bench)"
+    done
+}
+
+# start_chat DATABASE NAME [VAR=VALUE...]: a release chat-server of the
+# store-servers started last (all of them), on a free port, with the extra
+# variables; sets chat_pid and chat_addr. The limits that would refuse the
+# load generator's own traffic are lifted: the per-user message rate and
+# event budget (`persist` sends as fast as acks come back), and the caps on
+# sessions not yet connected (every client comes from 127.0.0.1, thousands
+# at a time).
 start_chat() {
     local database=$1 name=$2 port
     shift 2
@@ -164,7 +201,7 @@ start_rust() {
 
 stop_rust() {
     stop_pid "$server_pid" "chat (bench)"
-    stop_pid "$store_pid" "store-server (bench)"
+    stop_stores
 }
 
 # start_peer DATABASE NAME [VAR=VALUE...]: the Node peer on a free port, with
@@ -214,7 +251,7 @@ stop_cluster_rust() {
     for pid in "${cluster_pids[@]}"; do
         stop_pid "$pid" "chat node (bench)"
     done
-    stop_pid "$store_pid" "store-server (bench)"
+    stop_stores
 }
 
 # start_cluster_node DATABASE: two Node peer processes sharing rooms through
@@ -295,12 +332,49 @@ run_cluster() {
     "stop_cluster_$server"
 }
 
+# run_stores: ours on one store-server, then on two, each time with fresh
+# servers on a freshly dropped database (the second would otherwise start
+# behind the first's messages): one chat-server whose STORE_URL lists them
+# all, persist then a broadcast at BENCH_STORES_RATE, as series one-store and
+# two-stores so that they stay out of the one-node tables. loadgen reads the
+# store-servers' CPU time over each run's sending (--store-pid).
+run_stores() {
+    local database=bench_stores count series pids
+    for count in 1 2; do
+        series=one-store
+        ((count == 1)) || series=two-stores
+        drop_databases "$database"
+        start_stores "$database" "$count"
+        start_chat "$database" chat
+        server_pid=$chat_pid
+        server_addr=$chat_addr
+        server_db=$database
+        pids=$(IFS=,; echo "${store_pids[*]}")
+        banner "stores: ours on $count store-server(s) ($server_addr, STORE_URL=$store_url)"
+        loadgen rust persist --clients "${BENCH_PERSIST_CLIENTS:-256}" --seconds "$seconds" \
+            --series "$series" --store-pid "$pids"
+        loadgen rust broadcast --clients "$clients" --room-size "$room_size" \
+            --rate "${BENCH_STORES_RATE:-1000}" --seconds "$seconds" \
+            --series "$series" --store-pid "$pids"
+        stop_rust
+    done
+}
+
 drop_run_databases
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), open files $fd_limit"
 for scenario in "${scenarios[@]}"; do
     for server in "${servers[@]}"; do
         if [[ $scenario == cluster ]]; then
             run_cluster "$server"
+            continue
+        fi
+        if [[ $scenario == stores ]]; then
+            # The Node peer writes to MongoDB itself: no store tier to vary.
+            if [[ $server == rust ]]; then
+                run_stores
+            else
+                log "stores: ours only, skipped for $server"
+            fi
             continue
         fi
         # Each scenario gets fresh servers: memory and caches start equal.

@@ -1,8 +1,9 @@
 //! The side-by-side report of load generator results: [`table`] prints the
 //! numbers of both servers with their ratios, [`cluster`] the runs against
 //! two nodes of each and the drain, [`sweep`] the highest broadcast rate
-//! each server carries within its limits, [`plot`] draws broadcast latency
-//! against load, [`flags`] lists the runs with refused or failed sends.
+//! each server carries within its limits, [`stores`] one chat node on two
+//! store-servers against one, [`plot`] draws broadcast latency against
+//! load, [`flags`] lists the runs with refused or failed sends.
 //!
 //! A run may belong to a series (its `series` field, e.g. `sweep`): the
 //! scenario tables and the plot take the runs of no series, each series
@@ -11,6 +12,7 @@
 pub mod cluster;
 pub mod flags;
 pub mod plot;
+pub mod stores;
 pub mod sweep;
 pub mod table;
 

@@ -102,11 +102,21 @@ pub fn compare(
     b: Option<&Value>,
     metrics: &[Metric],
 ) {
-    let _ = writeln!(
-        out,
-        "\n{title:<38} {:>12} {:>12} {:>10}",
-        "rust", "node", "rust/node"
-    );
+    compare_as(out, title, ["rust", "node", "rust/node"], a, b, metrics);
+}
+
+/// [`compare`] with other column headings: `labels` names the columns of
+/// `a`, of `b` and of their ratio `a/b`.
+pub fn compare_as(
+    out: &mut String,
+    title: &str,
+    labels: [&str; 3],
+    a: Option<&Value>,
+    b: Option<&Value>,
+    metrics: &[Metric],
+) {
+    let [first, second, over] = labels;
+    let _ = writeln!(out, "\n{title:<38} {first:>12} {second:>12} {over:>10}");
     for m in metrics {
         let x = a.and_then(|run| number(run, m.path));
         let y = b.and_then(|run| number(run, m.path));

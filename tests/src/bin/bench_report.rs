@@ -1,15 +1,16 @@
 //! Reads the JSON lines the load generator appended to a results file,
 //! prints our server and the Node peer side by side with the ratios (one
 //! node each, then two nodes each and the drain, then the broadcast
-//! sweep's highest rate within the limits), and draws broadcast latency
-//! against load for both as a PNG. Runs with refused, failed or lost
-//! sends are listed at the end; a run refused by a limit (`rate_limited`)
-//! measured that limit, not the server, and makes the report fail.
+//! sweep's highest rate within the limits, then ours on two store-servers
+//! against one), and draws broadcast latency against load for both as a
+//! PNG. Runs with refused, failed or lost sends are listed at the end; a
+//! run refused by a limit (`rate_limited`) measured that limit, not the
+//! server, and makes the report fail.
 //!
 //! `bench_report .data/bench/results.jsonl --plot docs/bench/broadcast-latency.png`
 
 use anyhow::Context;
-use chat_tests::bench_report::{cluster, flags, plot, runs_of, sweep, table};
+use chat_tests::bench_report::{cluster, flags, plot, runs_of, stores, sweep, table};
 use clap::Parser;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -42,6 +43,7 @@ fn main() -> anyhow::Result<()> {
     print!("{}", table::side_by_side(&runs));
     print!("{}", cluster::tables(&runs));
     print!("{}", sweep::summary(&runs));
+    print!("{}", stores::table(&runs));
     // The plot is of the one-node broadcast runs (no series) alone.
     let broadcasts = ["rust", "node"]
         .iter()

@@ -28,14 +28,19 @@ struct Args {
     /// What the report calls the server.
     #[arg(long, default_value = "rust")]
     label: String,
-    /// The series the run belongs to (`sweep`, `cluster`, `cross-node`),
+    /// The series the run belongs to (`sweep`, `cluster`, `cross-node`,
+    /// `one-store`, `two-stores`),
     /// written into its report: `bench_report` tables each series apart.
     #[arg(long, global = true)]
     series: Option<String>,
-    /// The (first) server's process id: its memory is read from /proc, and
-    /// `drain` waits for it to exit.
+    /// The (first) server's process id: its memory and CPU time are read
+    /// from /proc, and `drain` waits for it to exit.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// The store-servers' process ids, comma-separated: `persist` and
+    /// `broadcast` report the CPU time they used together while sending.
+    #[arg(long, value_delimiter = ',', global = true)]
+    store_pid: Vec<u32>,
     /// Loopback source addresses to spread connections over (127.0.0.2 up).
     #[arg(long, default_value_t = 4)]
     sources: u8,
@@ -151,6 +156,7 @@ async fn main() -> anyhow::Result<()> {
         sources: Target::loopback_sources(args.sources),
         label: args.label.clone(),
         server_pid: args.server_pid,
+        store_pids: args.store_pid.clone(),
     };
     let db = mongodb::Client::with_uri_str(&args.mongodb_uri)
         .await?

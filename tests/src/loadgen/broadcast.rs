@@ -13,13 +13,13 @@
 //! latencies are also reported apart for deliveries within a node and
 //! across nodes.
 
-use super::Target;
 use super::acks::{Answer, PendingAcks};
 use super::client::{Connection, Incoming};
 use super::population::Population;
 use super::ramp::open_all;
 use super::report::Report;
 use super::shards::ShardedLatencies;
+use super::{CpuWindow, Target};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -192,6 +192,9 @@ pub async fn run(target: &Target, population: &Population, knobs: &BroadcastRun)
         })
         .collect();
     let progress = tokio::spawn(show_progress(shared.clone(), stop));
+    // The CPU window opens with the first send and closes after the drain.
+    tokio::time::sleep_until(start).await;
+    let cpu = CpuWindow::start(target);
     let mut acked_by_room: HashMap<usize, u64> = HashMap::new();
     for task in tasks {
         match task.await {
@@ -230,6 +233,7 @@ pub async fn run(target: &Target, population: &Population, knobs: &BroadcastRun)
         .add("lost", shared.lost.load(Ordering::Relaxed))
         .add_json("latency", &shared.delivery.summary())
         .add_json("ackLatency", &shared.ack.summary());
+    cpu.finish(target, &mut report);
     if shared.several_nodes {
         report
             .add_json("sameNodeLatency", &shared.same_node.summary())

@@ -2,13 +2,13 @@
 //! fixed number of `chat message` sends in flight and sends the next one when
 //! an ack (which comes only once the message is stored) arrives.
 
-use super::Target;
 use super::acks::{Answer, PendingAcks};
 use super::client::{Connection, Incoming};
 use super::population::Population;
 use super::ramp::open_all;
 use super::report::Report;
 use super::shards::ShardedLatencies;
+use super::{CpuWindow, Target};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -39,6 +39,7 @@ pub async fn run(target: &Target, population: &Population, knobs: &PersistRun) -
     let counters = Arc::new(Counters::default());
     counters.lost.fetch_add(ramp.lost, Ordering::Relaxed);
     let latencies = Arc::new(ShardedLatencies::default());
+    let cpu = CpuWindow::start(target);
     let started = Instant::now();
     let until = started + knobs.duration;
     let tasks: Vec<_> = ramp
@@ -78,6 +79,7 @@ pub async fn run(target: &Target, population: &Population, knobs: &PersistRun) -
         .add("lost", counters.lost.load(Ordering::Relaxed))
         .add("ackedPerSecond", acked as f64 / elapsed)
         .add_json("ackLatency", &latencies.summary());
+    cpu.finish(target, &mut report);
     report
 }
 
