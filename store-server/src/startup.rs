@@ -136,13 +136,7 @@ async fn create_indexes(store: Store, ready: Arc<AtomicBool>) {
         .with_min_delay(INDEX_RETRY / 4)
         .with_max_delay(INDEX_RETRY)
         .without_max_times();
-    let created = (|| async {
-        store.ensure_indexes().await?;
-        store
-            .add_missing_horizons()
-            .await
-            .map_err(|err| anyhow::anyhow!("{err}"))
-    })
+    let created = (|| store.ensure_indexes())
         .retry(backoff)
         .notify(|err, wait| {
             tracing::warn!(service = "database", error = %err, retry_in = ?wait, "cannot create indexes yet; retrying");

@@ -14,8 +14,7 @@ use store_server::db::documents::{MessageDoc, collections};
 const BATCH: i64 = 10_000;
 
 /// Appends `count` messages from `from` to `group` (sequence numbers 1 to
-/// `count`) and records on the group document what the store's writer
-/// would have: the numbers reserved and the horizon readers see up to.
+/// `count`) and records the count on the group document.
 pub async fn fill_group(
     db: &Database,
     group: ObjectId,
@@ -49,10 +48,7 @@ pub async fn fill_group(
     }
     eprintln!();
     db.collection::<mongodb::bson::Document>(collections::GROUPS)
-        .update_one(
-            doc! {"_id": group},
-            doc! {"$set": {"messageCount": count, "visibleSeq": count, "voids": 0_i64}},
-        )
+        .update_one(doc! {"_id": group}, doc! {"$set": {"messageCount": count}})
         .await?;
     Ok(())
 }

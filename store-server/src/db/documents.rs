@@ -49,17 +49,11 @@ pub struct GroupDoc {
     pub history_min_online: i64,
     /// Creation time.
     pub created_at: DateTime,
-    /// The last sequence number handed out in this group (reserved with
-    /// `$inc` by `message_writer`; some may still be in flight).
+    /// The number of the newest acked message, which is also the group's
+    /// message count (numbers have no gaps; see `message_writer`). Raised
+    /// with `$max` before each message is acked.
     #[serde(default)]
     pub message_count: i64,
-    /// Every number up to this one is taken: the newest message readers
-    /// may see (see `db::horizon`).
-    #[serde(default)]
-    pub visible_seq: i64,
-    /// Numbers up to `visible_seq` filled by voids, not messages.
-    #[serde(default)]
-    pub voids: i64,
     /// `a|b` for a direct group of `a` and `b` (sorted), unique.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direct_key: Option<String>,
@@ -90,8 +84,6 @@ impl GroupDoc {
             history_min_online: 0,
             created_at: DateTime::now(),
             message_count: 0,
-            visible_seq: 0,
-            voids: 0,
             direct_key: None,
             topic: None,
             capacity: None,

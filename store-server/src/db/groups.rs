@@ -1,14 +1,12 @@
 //! Queries on groups: create, read, list, join, leave, direct conversations.
 
 use super::documents::{GroupDoc, entity_id, read_key};
-use super::horizon::Horizon;
 use super::paging::{Total, find_page};
 use super::{Store, db_error, is_duplicate_key};
 use chat_wire::ids::Up;
 use chat_wire::model::{Group, GroupKind};
 use chat_wire::paging::{Page, PageRequest};
 use futures::TryStreamExt;
-use futures::future::try_join_all;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Document, doc};
 use mongodb::options::ReturnDocument;
@@ -104,19 +102,12 @@ impl Store {
                 .map(|read| (read.key, read.seq))
                 .collect()
         };
-        let unread = try_join_all(page.items.iter().map(|doc| {
+        Ok(page.map(|doc| {
             let read_seq = read_seqs.get(&read_key(&doc.id, up)).copied().unwrap_or(0);
-            let horizon = Horizon {
-                visible: doc.visible_seq,
-                voids: doc.voids,
-            };
-            self.unread_after(doc.id, horizon, read_seq)
-        }))
-        .await?;
-        let mut unread = unread.into_iter();
-        Ok(page.map(|doc| Group {
-            unread: unread.next(),
-            ..Group::from(doc)
+            Group {
+                unread: Some(unread_count(doc.message_count, read_seq)),
+                ..Group::from(doc)
+            }
         }))
     }
 
@@ -209,6 +200,35 @@ impl Store {
         }
     }
 
+    /// Raises the message count of each group to at least its number in
+    /// `counts`, in one write.
+    pub async fn raise_message_counts(
+        &self,
+        counts: &HashMap<ObjectId, i64>,
+    ) -> Result<(), ApiError> {
+        let updates: Vec<Document> = counts
+            .iter()
+            .map(|(id, count)| doc! {"q": {"_id": id}, "u": {"$max": {"messageCount": count}}})
+            .collect();
+        self.run_updates(super::documents::collections::GROUPS, updates)
+            .await
+    }
+
+    /// A group's message count, or `not_found`: its counter (raised before
+    /// each message is acked), or the newest stored number if a message
+    /// beyond it is stored and not yet counted.
+    pub async fn message_count(&self, id: ObjectId) -> Result<i64, ApiError> {
+        let found = self
+            .groups_raw()
+            .find_one(doc! {"_id": id})
+            .projection(doc! {"messageCount": 1})
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| group_not_found(id))?;
+        let counted = found.get_i64("messageCount").unwrap_or(0);
+        self.newest_seq_above(id, counted).await
+    }
+
     /// The number of the newest message of a group, known to be at least
     /// `floor`. Only numbers above the floor are scanned: usually none.
     pub async fn newest_seq_above(&self, group: ObjectId, floor: i64) -> Result<i64, ApiError> {
@@ -236,4 +256,21 @@ impl Store {
 /// The `not_found` error of a group.
 pub fn group_not_found(id: ObjectId) -> ApiError {
     ApiError::NotFound(format!("group {} not found", entity_id(id)))
+}
+
+/// Messages after the read marker; never negative.
+pub fn unread_count(message_count: i64, read_seq: i64) -> u64 {
+    u64::try_from(message_count.saturating_sub(read_seq)).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unread_never_goes_below_zero() {
+        assert_eq!(unread_count(10, 4), 6);
+        assert_eq!(unread_count(10, 10), 0);
+        assert_eq!(unread_count(3, 5), 0);
+    }
 }

@@ -6,7 +6,6 @@
 //! the same at the newest and at the oldest end of a million messages.
 
 use super::documents::{MessageDoc, ReactionDoc, entity_id};
-use super::horizon::{Horizon, not_void};
 use super::paging::{Total, find_page};
 use super::{Store, db_error};
 use chat_wire::ids::Up;
@@ -22,39 +21,34 @@ use service_kit::ApiError;
 impl Store {
     /// One message, or `not_found`.
     pub async fn message(&self, id: ObjectId) -> Result<MessageDoc, ApiError> {
-        let mut filter = not_void();
-        filter.insert("_id", id);
         self.messages
-            .find_one(filter)
+            .find_one(doc! {"_id": id})
             .await
             .map_err(db_error)?
             .ok_or_else(|| message_not_found(id))
     }
 
     /// A page of a group's messages: by page number (newest first), `before`
-    /// a message (newest first) or `after` one (oldest first). Only
-    /// messages up to the group's horizon are read (see `horizon`): a
-    /// message numbered after one still in flight waits for it.
+    /// a message (newest first) or `after` one (oldest first).
     pub async fn group_messages(
         &self,
         group: ObjectId,
         request: &PageRequest,
     ) -> Result<Page<Message>, ApiError> {
-        let horizon = self.horizon(group).await?;
-        let newest = horizon.visible;
+        let total = self.message_count(group).await?;
         let direction = match &request.position {
             Position::Page(_) => {
                 let offset = i64::try_from(request.offset()).unwrap_or(i64::MAX);
                 Direction::Down {
-                    from: self.page_start(group, horizon, offset).await?,
+                    from: total.saturating_sub(offset),
                 }
             }
             Position::Before(id) => Direction::Down {
-                from: (self.cursor_seq(group, id).await? - 1).min(newest),
+                from: self.cursor_seq(group, id).await? - 1,
             },
             Position::After(id) => Direction::Up {
                 from: self.cursor_seq(group, id).await? + 1,
-                newest,
+                newest: total,
             },
         };
         let wanted = i64::from(request.per_page) + 1;
@@ -65,41 +59,16 @@ impl Store {
             items: items.into_iter().map(Message::from).collect(),
             page: request.page_number(),
             per_page: request.per_page,
-            total: u64::try_from(horizon.messages()).unwrap_or(0),
+            total: u64::try_from(total).unwrap_or(0),
             has_more,
         })
-    }
-
-    /// The number a page starts from (going down) so that exactly `offset`
-    /// messages lie after it, up to the horizon. Voids take numbers
-    /// without being messages: each one after the start moves it one
-    /// further down. Costs a count only in a group that holds voids.
-    async fn page_start(
-        &self,
-        group: ObjectId,
-        horizon: Horizon,
-        offset: i64,
-    ) -> Result<i64, ApiError> {
-        let mut from = horizon.visible.saturating_sub(offset);
-        if horizon.voids == 0 {
-            return Ok(from);
-        }
-        loop {
-            let voids = self.voids_between(group, from, horizon.visible).await?;
-            let next = horizon.visible.saturating_sub(offset).saturating_sub(voids);
-            if next == from || next <= 0 {
-                return Ok(next);
-            }
-            from = next;
-        }
     }
 
     /// Up to `wanted` messages from a `seq` on, read with index bounds that
     /// span only about `wanted` numbers. An open-ended range plus `limit`
     /// would be enough for MongoDB, but not every MongoDB-wire server stops
     /// an index scan at the limit; a tight window costs the same everywhere.
-    /// The window widens only when numbers hold voids, and never goes past
-    /// the horizon.
+    /// The window widens only when numbers are missing (a failed write).
     async fn seq_window(
         &self,
         group: ObjectId,
@@ -114,16 +83,13 @@ impl Store {
                     (doc! {"$gt": low, "$lte": from}, -1, low <= 0)
                 }
                 Direction::Up { from, newest } => {
-                    let high = from.saturating_add(span - 1).min(newest);
+                    let high = from.saturating_add(span - 1);
                     (doc! {"$gte": from, "$lte": high}, 1, high >= newest)
                 }
             };
-            let mut filter = not_void();
-            filter.insert("group", group);
-            filter.insert("seq", range);
             let items: Vec<MessageDoc> = self
                 .messages
-                .find(filter)
+                .find(doc! {"group": group, "seq": range})
                 .sort(doc! {"seq": sort})
                 .limit(wanted)
                 .await
@@ -156,7 +122,7 @@ impl Store {
     pub async fn all_messages(&self, request: &PageRequest) -> Result<Page<Message>, ApiError> {
         let page = find_page(
             &self.messages,
-            not_void(),
+            doc! {},
             doc! {"_id": -1},
             request,
             Total::Estimated,

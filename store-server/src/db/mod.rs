@@ -9,7 +9,6 @@
 pub mod changes;
 pub mod documents;
 pub mod groups;
-pub mod horizon;
 pub mod indexes;
 pub mod matchmaking;
 pub mod messages;
@@ -96,9 +95,46 @@ impl Store {
         self.groups.clone_with_type()
     }
 
-    /// `messages` read as plain documents, for projections and voids.
+    /// `messages` read as plain documents, for projections.
     pub fn messages_raw(&self) -> Collection<mongodb::bson::Document> {
         self.messages.clone_with_type()
+    }
+
+    /// Runs one unordered multi-statement `update` of `collection` with the
+    /// store's write concern (a command, unlike the driver's typed writes,
+    /// does not get it by itself). Duplicate keys (an upsert that met a
+    /// document already further on) are expected and ignored.
+    pub async fn run_updates(
+        &self,
+        collection: &str,
+        updates: Vec<mongodb::bson::Document>,
+    ) -> Result<(), ApiError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let mut command = doc! {"update": collection, "updates": updates, "ordered": false};
+        if let Some(concern) = self.db.write_concern() {
+            let concern = mongodb::bson::to_bson(concern)
+                .map_err(|err| ApiError::Internal(anyhow::Error::new(err)))?;
+            command.insert("writeConcern", concern);
+        }
+        let reply = self.db.run_command(command).await.map_err(db_error)?;
+        let unexpected = reply
+            .get_array("writeErrors")
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e.as_document())
+                    .filter(|e| e.get_i32("code").ok() != Some(DUPLICATE_KEY))
+                    .count()
+            })
+            .unwrap_or(0);
+        if unexpected > 0 || reply.contains_key("writeConcernError") {
+            return Err(ApiError::Unavailable(anyhow::anyhow!(
+                "{unexpected} statements of an update of {collection} failed"
+            )));
+        }
+        Ok(())
     }
 
     /// Pings MongoDB.

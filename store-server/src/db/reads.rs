@@ -1,13 +1,13 @@
 //! Read markers: the newest message each user has read in each group.
 //!
 //! A marker only moves forward: an older `read` than the current one is
-//! accepted and changes nothing. Unread counts are the group's visible
-//! horizon minus the marker's `seq` (less the voids between, see
-//! `horizon`), so they cost one lookup, not a scan. Sending a message
-//! moves the sender's marker to it before the sender is answered.
+//! accepted and changes nothing. Unread counts are the group's message count
+//! minus the marker's `seq`, so they cost one lookup, not a scan. Sending a
+//! message moves the sender's marker to it before the sender is answered.
 
 use super::documents::{ReadDoc, collections, entity_id, read_key};
-use super::{DUPLICATE_KEY, Store, db_error, is_duplicate_key};
+use super::groups::unread_count;
+use super::{Store, db_error, is_duplicate_key};
 use chat_wire::ids::Up;
 use chat_wire::requests::ReadState;
 use mongodb::bson::oid::ObjectId;
@@ -54,18 +54,18 @@ impl Store {
             .ok_or_else(|| {
                 ApiError::Internal(anyhow::anyhow!("read marker missing after upsert"))
             })?;
-        let horizon = self.horizon(group).await?;
+        let count = self.message_count(group).await?;
         Ok(ReadState {
             group: entity_id(group),
             up: up.clone(),
             message_id: entity_id(marker.message_id),
-            unread: self.unread_after(group, horizon, marker.seq).await?,
+            unread: unread_count(count, marker.seq),
         })
     }
 
-    /// Moves several markers forward in one unordered `update`, with the
-    /// store's write concern. A marker already further on makes its upsert
-    /// collide, which is expected and ignored.
+    /// Moves several markers forward in one unordered `update`. A marker
+    /// already further on makes its upsert collide, which is expected and
+    /// ignored.
     pub async fn advance_read_markers(&self, markers: &[ReadMarker<'_>]) -> Result<(), ApiError> {
         if markers.is_empty() {
             return Ok(());
@@ -81,32 +81,7 @@ impl Store {
                 }
             })
             .collect();
-        let mut command = doc! {"update": collections::READS, "updates": updates, "ordered": false};
-        if let Some(concern) = self.database().write_concern() {
-            let concern = mongodb::bson::to_bson(concern)
-                .map_err(|err| ApiError::Internal(anyhow::Error::new(err)))?;
-            command.insert("writeConcern", concern);
-        }
-        let reply = self
-            .database()
-            .run_command(command)
-            .await
-            .map_err(db_error)?;
-        let unexpected = reply
-            .get_array("writeErrors")
-            .map(|errors| {
-                errors
-                    .iter()
-                    .filter_map(|e| e.as_document())
-                    .filter(|e| e.get_i32("code").ok() != Some(DUPLICATE_KEY))
-                    .count()
-            })
-            .unwrap_or(0);
-        if unexpected > 0 || reply.contains_key("writeConcernError") {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "{unexpected} read markers could not be moved"
-            )));
-        }
+        self.run_updates(collections::READS, updates).await?;
         Ok(())
     }
 

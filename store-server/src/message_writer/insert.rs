@@ -1,21 +1,21 @@
 //! The ordered `insertMany` of a batch, and what to do when one document of
 //! it hits a unique index.
 //!
-//! Every document of the batch holds a number reserved for it, and every
-//! reserved number must end up taken (by the message, or by a void) so
-//! that the group's horizon can pass it. An ordered insert stops at the
-//! first failing document: everything before it is stored and nothing
-//! after it. On a duplicate key, the retries left in the batch are looked up
-//! by their `(from, nonce)` keys in one query (which index refused the
-//! document is read from the data, not from the error's text):
-//! - the refused document is a retry whose first message is stored: every
-//!   retry found is answered with its stored message, and its number is
-//!   filled with a void instead;
-//! - it is not: its `{group, seq}` is taken (a writer waiting behind it
-//!   filled it with a void, see `db::horizon`), and the message reserves a
-//!   new number;
-//! - anything else: the rest is answered with the error, and its numbers
-//!   are left to be filled ([`Inserted::unfilled`]).
+//! The insert is what claims a number: the unique `{group, seq}` index lets
+//! one message hold each. An ordered insert stops at the first failing
+//! document: everything before it is stored and nothing after it, so a
+//! number is only ever stored after the one below it. On a duplicate key,
+//! the retries left in the batch are looked up by their keys in one query
+//! (which index refused the document is read from the data, not from the
+//! error's text):
+//! - the refused document is a retry whose first message is stored (by
+//!   this instance or another): every retry found is answered with its
+//!   stored message, the others of their groups are renumbered to close the
+//!   gaps, and they are inserted again;
+//! - it is not: another instance stored that number first; the group's
+//!   messages of the rest of the batch are numbered after its newest stored
+//!   one, and inserted again;
+//! - anything else: the rest is answered with the error.
 //!
 //! Each insert is given [`INSERT_TIMEOUT`]; past it the rest of the batch is
 //! answered `unavailable` (its messages may or may not be stored: they
@@ -23,25 +23,22 @@
 //! inserts.
 
 use super::orphans::Orphans;
-use super::reserve::{Reservation, catch_up_counter, reserve};
 use super::{Outcome, Pending};
-use crate::db::documents::{MessageDoc, entity_id};
-use crate::db::groups::group_not_found;
+use crate::db::documents::MessageDoc;
 use crate::db::{DUPLICATE_KEY, Store, db_error};
-use chat_wire::ErrorCode;
 use futures::TryStreamExt;
+use mongodb::bson::doc;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{Document, doc};
 use mongodb::error::{Error as DbError, ErrorKind};
 use service_kit::ApiError;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::IntoFuture;
 use std::time::Duration;
 
-/// Numbers taken under a batch's messages tolerated in one batch.
-const MAX_COLLISIONS: usize = 8;
+/// Numbers found taken by another instance, tolerated in one batch.
+const MAX_COLLISIONS: usize = 32;
 /// Inserts one batch may make, whatever goes wrong.
-const MAX_ATTEMPTS: usize = 16;
+const MAX_ATTEMPTS: usize = 48;
 /// How long one insert may take: a MongoDB that does not answer fails the
 /// batch (`unavailable`) within this, before the chat-server's own call to
 /// the store gives up (5 s), instead of stalling every group.
@@ -53,38 +50,6 @@ pub struct Entry {
     pub doc: MessageDoc,
     /// Who waits for it.
     pub pending: Pending,
-}
-
-/// One reserved number of the batch and what fills it.
-pub enum Slot {
-    /// A new message (boxed: a void is much smaller).
-    Message(Box<Entry>),
-    /// A void: the number's message turned out to be a retry.
-    Void {
-        /// The group.
-        group: ObjectId,
-        /// The number.
-        seq: i64,
-    },
-}
-
-impl Slot {
-    fn place(&self) -> (ObjectId, i64) {
-        match self {
-            Slot::Message(entry) => (entry.doc.group, entry.doc.seq),
-            Slot::Void { group, seq } => (*group, *seq),
-        }
-    }
-
-    fn to_document(&self) -> Result<Document, ApiError> {
-        match self {
-            Slot::Message(entry) => mongodb::bson::to_document(&entry.doc)
-                .map_err(|err| ApiError::Internal(anyhow::Error::new(err))),
-            Slot::Void { group, seq } => {
-                Ok(doc! {"_id": ObjectId::new(), "group": group, "seq": seq, "void": true})
-            }
-        }
-    }
 }
 
 /// A message of the batch that is stored: new, or found stored before.
@@ -100,13 +65,11 @@ pub struct Done {
 /// What the inserts of a batch gave.
 #[derive(Default)]
 pub struct Inserted {
-    /// Messages stored, to answer once readers can see them.
+    /// Messages stored, to answer once they are counted.
     pub done: Vec<Done>,
-    /// Reserved numbers left free by a failure: they must be filled.
-    pub unfilled: Vec<(ObjectId, i64)>,
-    /// The numbers this batch took, per group, each with whether a void
-    /// took it.
-    pub taken: HashMap<ObjectId, Vec<(i64, bool)>>,
+    /// Groups of messages whose insert failed: what is stored in them is
+    /// read again by the next batch.
+    pub failed: HashSet<ObjectId>,
 }
 
 /// The first document an ordered insert refused.
@@ -130,27 +93,20 @@ fn refused(err: &DbError) -> Option<Refused> {
     })
 }
 
-/// Inserts `slots` in order. Every message is either in
+/// Inserts `entries` in order. Every message is either in
 /// [`Inserted::done`] or has been answered.
-pub async fn insert_in_order(store: &Store, slots: Vec<Slot>, orphans: &Orphans) -> Inserted {
-    let mut rest = slots;
+pub async fn insert_in_order(store: &Store, entries: Vec<Entry>, orphans: &Orphans) -> Inserted {
+    let mut rest = entries;
     let mut inserted = Inserted::default();
     let mut collisions = 0;
     for _ in 0..MAX_ATTEMPTS {
         if rest.is_empty() {
             return inserted;
         }
-        let documents: Result<Vec<Document>, ApiError> =
-            rest.iter().map(Slot::to_document).collect();
-        let documents = match documents {
-            Ok(documents) => documents,
-            Err(err) => {
-                fail(&mut inserted, rest, err, orphans, Unknown::No);
-                return inserted;
-            }
-        };
-        let messages = store.messages_raw();
-        let insert = messages.insert_many(documents).ordered(true);
+        let insert = store
+            .messages
+            .insert_many(rest.iter().map(|e| &e.doc))
+            .ordered(true);
         let err = match tokio::time::timeout(INSERT_TIMEOUT, insert.into_future()).await {
             Ok(Ok(_)) => {
                 stored(&mut inserted, rest);
@@ -173,15 +129,9 @@ pub async fn insert_in_order(store: &Store, slots: Vec<Slot>, orphans: &Orphans)
             fail(&mut inserted, failed, db_error(err), orphans, Unknown::No);
             return inserted;
         };
-        let mut tail = rest.split_off(refusal.index);
+        let tail = rest.split_off(refusal.index);
         stored(&mut inserted, rest);
-        if let Slot::Void { .. } = tail[0] {
-            // The number is taken already, which is all a void is for.
-            tail.remove(0);
-            rest = tail;
-            continue;
-        }
-        let (tail, refused_was_retry) =
+        let (mut tail, refused_was_retry) =
             match answer_stored_twins(store, &mut inserted, tail, orphans).await {
                 Ok(answered) => answered,
                 Err((failed, err)) => {
@@ -189,23 +139,29 @@ pub async fn insert_in_order(store: &Store, slots: Vec<Slot>, orphans: &Orphans)
                     return inserted;
                 }
             };
-        rest = tail;
         if refused_was_retry {
+            rest = tail;
             continue;
         }
-        // Not a retry: the refused message's number is taken.
+        // Not a retry: another instance stored that number first.
         collisions += 1;
+        let (group, taken) = (tail[0].doc.group, tail[0].doc.seq);
         if collisions > MAX_COLLISIONS {
-            let err = ApiError::Unavailable(anyhow::anyhow!("message numbers kept colliding"));
-            fail(&mut inserted, rest, err, orphans, Unknown::No);
+            let err = ApiError::Unavailable(anyhow::anyhow!(
+                "message numbers of group {group} kept colliding"
+            ));
+            fail(&mut inserted, tail, err, orphans, Unknown::No);
             return inserted;
         }
-        let Slot::Message(first) = rest.remove(0) else {
-            unreachable!("the refused slot is a message");
-        };
-        match renumber(store, *first).await {
-            Ok(entry) => rest.insert(0, Slot::Message(Box::new(entry))),
-            Err((entry, outcome)) => entry.pending.answer(outcome, orphans),
+        match store.newest_seq_above(group, taken).await {
+            Ok(newest) => {
+                renumber(&mut tail, group, newest);
+                rest = tail;
+            }
+            Err(err) => {
+                fail(&mut inserted, tail, err, orphans, Unknown::No);
+                return inserted;
+            }
         }
     }
     let err = ApiError::Unavailable(anyhow::anyhow!(
@@ -215,49 +171,20 @@ pub async fn insert_in_order(store: &Store, slots: Vec<Slot>, orphans: &Orphans)
     inserted
 }
 
-/// Gives a message whose number was taken a new one. Its sender must
-/// still be a member.
-async fn renumber(store: &Store, mut entry: Entry) -> Result<Entry, (Entry, Outcome)> {
-    let group = entry.doc.group;
-    let renumbered = async {
-        catch_up_counter(store, group, entry.doc.seq).await?;
-        reserve(store, group, &[&entry.doc.from]).await
-    };
-    match renumbered.await {
-        Ok(Reservation::Numbers { first, senders, .. }) if senders.contains(&entry.doc.from) => {
-            entry.doc.seq = first;
-            Ok(entry)
-        }
-        Ok(Reservation::NoGroup) => Err((entry, Outcome::failed(group_not_found(group)))),
-        Ok(Reservation::Numbers { .. }) => {
-            let message = format!(
-                "{} is not a member of group {}",
-                entry.doc.from,
-                entity_id(group)
-            );
-            Err((entry, Outcome::Failed(ErrorCode::PermissionDenied, message)))
-        }
-        Err(err) => Err((entry, Outcome::failed(err))),
-    }
-}
-
 /// After a duplicate key on `tail[0]`, finds every message of `tail` that
 /// is a retry of a stored one, in one query (so a batch of retries costs two
-/// round trips, not one each): each becomes [`Done`] with its stored
-/// message (a retry of an orphan is told it created it), and its number a
-/// void. Returns the slots left and whether `tail[0]` was such a retry.
+/// round trips, not one each): each becomes [`Done`] with its stored message
+/// (a retry of an orphan is told it created it). The others are renumbered
+/// to close the gaps and returned, with whether `tail[0]` was such a retry.
 async fn answer_stored_twins(
     store: &Store,
     inserted: &mut Inserted,
-    tail: Vec<Slot>,
+    tail: Vec<Entry>,
     orphans: &Orphans,
-) -> Result<(Vec<Slot>, bool), (Vec<Slot>, ApiError)> {
+) -> Result<(Vec<Entry>, bool), (Vec<Entry>, ApiError)> {
     let keys: Vec<&str> = tail
         .iter()
-        .filter_map(|slot| match slot {
-            Slot::Message(entry) => entry.doc.nonce_key.as_deref(),
-            Slot::Void { .. } => None,
-        })
+        .filter_map(|e| e.doc.nonce_key.as_deref())
         .collect();
     let found = async {
         store
@@ -281,47 +208,51 @@ async fn answer_stored_twins(
                 return Err((tail, err));
             }
         };
-    let mut left = Vec::with_capacity(tail.len());
+    let mut first_seq: HashMap<ObjectId, i64> = HashMap::new();
+    for entry in &tail {
+        first_seq.entry(entry.doc.group).or_insert(entry.doc.seq);
+    }
+    let mut fresh = Vec::with_capacity(tail.len());
     let mut refused_was_retry = false;
-    for (index, slot) in tail.into_iter().enumerate() {
-        let Slot::Message(entry) = slot else {
-            left.push(slot);
-            continue;
-        };
+    for (index, entry) in tail.into_iter().enumerate() {
         let key = entry.doc.nonce_key.clone();
         match key.as_ref().and_then(|key| stored.remove(key)) {
             Some(doc) => {
                 refused_was_retry |= index == 0;
                 let created = key.is_some_and(|key| orphans.claim(&key));
-                let (group, seq) = (entry.doc.group, entry.doc.seq);
-                left.push(Slot::Void { group, seq });
                 inserted.done.push(Done {
                     pending: entry.pending,
                     doc,
                     created,
                 });
             }
-            None => left.push(Slot::Message(entry)),
+            None => fresh.push(entry),
         }
     }
-    Ok((left, refused_was_retry))
+    for (group, first) in first_seq {
+        renumber(&mut fresh, group, first - 1);
+    }
+    Ok((fresh, refused_was_retry))
 }
 
-/// Moves stored slots into `inserted`.
-fn stored(inserted: &mut Inserted, slots: Vec<Slot>) {
-    for slot in slots {
-        let (group, seq) = slot.place();
-        let void = matches!(slot, Slot::Void { .. });
-        inserted.taken.entry(group).or_default().push((seq, void));
-        if let Slot::Message(entry) = slot {
-            let Entry { doc, pending } = *entry;
-            inserted.done.push(Done {
-                pending,
-                doc,
-                created: true,
-            });
-        }
+/// Numbers the group's messages of `tail` after `newest`.
+fn renumber(tail: &mut [Entry], group: ObjectId, newest: i64) {
+    let mut seq = newest;
+    for entry in tail.iter_mut().filter(|e| e.doc.group == group) {
+        seq += 1;
+        entry.doc.seq = seq;
     }
+}
+
+/// Moves stored entries into `inserted`.
+fn stored(inserted: &mut Inserted, entries: Vec<Entry>) {
+    inserted
+        .done
+        .extend(entries.into_iter().map(|Entry { doc, pending }| Done {
+            pending,
+            doc,
+            created: true,
+        }));
 }
 
 /// Whether a failed insert may have been applied all the same.
@@ -331,25 +262,23 @@ enum Unknown {
     No,
 }
 
-/// Answers every message of `failed` with `err` and notes their numbers as
-/// unfilled. When the insert may have been applied, a retry that finds a
-/// message stored is told it created it.
+/// Answers every entry of `failed` with `err` and notes their groups. When
+/// the insert may have been applied, a retry that finds a message stored
+/// is told it created it.
 fn fail(
     inserted: &mut Inserted,
-    failed: Vec<Slot>,
+    failed: Vec<Entry>,
     err: ApiError,
     orphans: &Orphans,
     unknown: Unknown,
 ) {
     let (code, message) = (err.code(), err.to_string());
-    for slot in failed {
-        inserted.unfilled.push(slot.place());
-        if let Slot::Message(entry) = slot {
-            let err = ApiError::from_code(code, message.clone());
-            match unknown {
-                Unknown::Yes => entry.pending.answer_unknown(err, orphans),
-                Unknown::No => entry.pending.answer(Outcome::failed(err), orphans),
-            }
+    for entry in failed {
+        inserted.failed.insert(entry.doc.group);
+        let err = ApiError::from_code(code, message.clone());
+        match unknown {
+            Unknown::Yes => entry.pending.answer_unknown(err, orphans),
+            Unknown::No => entry.pending.answer(Outcome::failed(err), orphans),
         }
     }
 }

@@ -5,20 +5,23 @@
 //! moment as one batch, whatever its size and however many groups it
 //! spans:
 //!
-//! 1. per group, one atomic update checks that the senders are members and
-//!    reserves their message numbers ([`reserve`]); nothing is cached, so
-//!    membership changed through any store instance applies at once;
-//! 2. one ordered `insertMany` writes the batch ([`insert`]); a retried
-//!    `(from, nonce)` is caught by its unique index and answered with the
-//!    first message (`created: false`), whichever instance stored it;
-//! 3. the groups' horizons move over the new messages and the senders'
-//!    read markers move to them ([`publish`]), and only then are the
-//!    senders answered: an acked message is visible to every reader.
+//! 1. one `find` reads the members and message counts of the batch's groups
+//!    ([`numbering`]); nothing about membership is cached, so a join or a
+//!    leave through any store instance applies to the next batch. Each
+//!    member's message gets the next number of its group;
+//! 2. one ordered `insertMany` writes the batch ([`insert`]); the unique
+//!    `{group, seq}` index makes the insert the claim on a number, and a
+//!    retried `(from, nonce)` is caught by its unique index and answered
+//!    with the first message (`created: false`), whichever instance stored
+//!    it;
+//! 3. the groups' counts and the senders' read markers are written, and
+//!    only then are the senders answered ([`publish`]).
 //!
-//! Any number of store instances may write the same groups at once; why
-//! readers still never skip a message is in `db::horizon`. Steps 1 and 2
-//! run one batch at a time; step 3 runs beside the next batches, since it
-//! may wait for another instance's insert.
+//! Steps 1 and 2 run one batch at a time; step 3 runs beside the next
+//! batches. Any number of store instances may write the same groups at
+//! once: a number is only chosen once the one below it is stored, so a
+//! group's numbers have no gaps and a reader paging with `after` never
+//! skips one (docs/architecture.md, "Several store instances").
 //!
 //! A message stored without its sender learning it is remembered
 //! ([`orphans`]), so that its retry still gets it broadcast. An insert that
@@ -27,9 +30,9 @@
 //! store is no longer ready.
 
 mod insert;
+mod numbering;
 pub mod orphans;
 mod publish;
-mod reserve;
 
 use crate::db::Store;
 use crate::db::documents::{MessageDoc, entity_id, idempotency_key, nonce_key};
@@ -37,14 +40,13 @@ use crate::db::groups::group_not_found;
 use chat_wire::ErrorCode;
 use chat_wire::ids::Up;
 use chat_wire::model::Message;
-use futures::future::join_all;
-use insert::{Entry, Slot, insert_in_order};
+use insert::{Entry, insert_in_order};
 use mongodb::bson::DateTime;
 use mongodb::bson::oid::ObjectId;
+use numbering::Floors;
 use orphans::Orphans;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use reserve::{Reservation, reserve};
 use service_kit::ApiError;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -55,8 +57,8 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 const MAX_BATCH: usize = 512;
 /// Messages that may wait for the writer before senders are slowed down.
 const QUEUE_CAPACITY: usize = 8192;
-/// Batches that may wait for their readers' horizon at once; past it the
-/// writer waits too.
+/// Batches that may be being answered at once; past it the writer waits
+/// too.
 const PUBLISHING: usize = 64;
 
 /// A message to store, already validated.
@@ -219,6 +221,7 @@ impl MessageWriter {
         let writer = Writer {
             store,
             orphans: Orphans::default(),
+            floors: Floors::default(),
             publishing: Arc::new(Semaphore::new(PUBLISHING)),
         };
         let task = tokio::spawn(writer.run(queue, batch_sizes));
@@ -253,6 +256,7 @@ impl MessageWriter {
 struct Writer {
     store: Store,
     orphans: Orphans,
+    floors: Floors,
     publishing: Arc<Semaphore>,
 }
 
@@ -267,60 +271,39 @@ impl Writer {
         let _ = self.publishing.acquire_many(PUBLISHING as u32).await;
     }
 
-    /// Reserves and inserts a batch, then hands it to a task that answers
-    /// it once it is visible.
+    /// Numbers and inserts a batch, then hands it to a task that answers it
+    /// once it is counted.
     async fn write_batch(&self, jobs: Vec<Job>) {
         let (store, orphans) = (&self.store, &self.orphans);
-        let mut by_group: HashMap<ObjectId, Vec<Pending>> = HashMap::new();
-        for pending in merge_same_nonce(jobs) {
-            by_group
-                .entry(pending.spec.group)
-                .or_default()
-                .push(pending);
-        }
-        let reservations = join_all(by_group.into_iter().map(|(group, pending)| async move {
-            let senders: Vec<&Up> = pending.iter().map(|p| &p.spec.from).collect();
-            let reserved =
-                tokio::time::timeout(insert::INSERT_TIMEOUT, reserve(store, group, &senders))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(ApiError::Unavailable(anyhow::anyhow!(
-                            "MongoDB did not reserve message numbers in time"
-                        )))
-                    });
-            (group, pending, reserved)
-        }))
-        .await;
+        let pending = merge_same_nonce(jobs);
+        let mut group_ids: Vec<ObjectId> = pending.iter().map(|p| p.spec.group).collect();
+        group_ids.sort_unstable();
+        group_ids.dedup();
+        let load = numbering::load(store, &group_ids, &self.floors);
+        let loaded = tokio::time::timeout(insert::INSERT_TIMEOUT, load)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ApiError::Unavailable(anyhow::anyhow!(
+                    "MongoDB did not answer the groups of a batch in time"
+                )))
+            });
+        let mut groups = match loaded {
+            Ok(groups) => groups,
+            Err(err) => {
+                let outcome = Outcome::failed(err);
+                pending
+                    .into_iter()
+                    .for_each(|p| p.answer(outcome.clone(), orphans));
+                return;
+            }
+        };
         let now = DateTime::now();
-        let mut slots = Vec::new();
-        let mut horizons = HashMap::new();
-        for (group, pending, reserved) in reservations {
-            let (mut seq, senders) = match reserved {
-                Ok(Reservation::Numbers {
-                    first,
-                    senders,
-                    horizon,
-                }) => {
-                    horizons.insert(group, horizon.visible);
-                    (first, senders)
-                }
-                Ok(Reservation::NoGroup) => {
-                    let outcome = Outcome::failed(group_not_found(group));
-                    pending
-                        .into_iter()
-                        .for_each(|p| p.answer(outcome.clone(), orphans));
-                    continue;
-                }
-                Err(err) => {
-                    let outcome = Outcome::failed(err);
-                    pending
-                        .into_iter()
-                        .for_each(|p| p.answer(outcome.clone(), orphans));
-                    continue;
-                }
-            };
-            for item in pending {
-                if !senders.contains(&item.spec.from) {
+        let mut entries = Vec::with_capacity(pending.len());
+        for item in pending {
+            let group = item.spec.group;
+            match groups.get_mut(&group) {
+                None => item.answer(Outcome::failed(group_not_found(group)), orphans),
+                Some(now_group) if !now_group.members.contains(&item.spec.from) => {
                     let message = format!(
                         "{} is not a member of group {}",
                         item.spec.from,
@@ -330,27 +313,29 @@ impl Writer {
                         Outcome::Failed(ErrorCode::PermissionDenied, message),
                         orphans,
                     );
-                    continue;
                 }
-                slots.push(Slot::Message(Box::new(Entry {
-                    doc: new_doc(&item.spec, seq, now),
-                    pending: item,
-                })));
-                seq += 1;
+                Some(now_group) => {
+                    entries.push(Entry {
+                        doc: new_doc(&item.spec, now_group.next, now),
+                        pending: item,
+                    });
+                    now_group.next += 1;
+                }
             }
         }
-        let inserted = insert_in_order(store, slots, orphans).await;
+        let inserted = insert_in_order(store, entries, orphans).await;
+        for group in &inserted.failed {
+            self.floors.forget(group);
+        }
+        for item in inserted.done.iter().filter(|item| item.created) {
+            self.floors.stored(item.doc.group, item.doc.seq);
+        }
         let Ok(permit) = self.publishing.clone().acquire_owned().await else {
             return;
         };
         let (store, orphans) = (store.clone(), orphans.clone());
         tokio::spawn(async move {
-            for (group, seq) in &inserted.unfilled {
-                if let Err(err) = store.seal(*group, *seq).await {
-                    tracing::warn!(error = %err, "could not fill a message number left free; a later writer will");
-                }
-            }
-            publish::publish(&store, inserted, &horizons, &orphans).await;
+            publish::publish(&store, inserted.done, &orphans).await;
             drop(permit);
         });
     }

@@ -58,8 +58,8 @@ async fn list_messages(
 /// nothing; a new message is answered `201`. Without a nonce, an
 /// `Idempotency-Key` header does the same without showing on the message
 /// (chat nodes send one with every message, so that they may retry it on
-/// another store instance). The answer comes once the message is visible
-/// to every reader.
+/// another store instance). The answer comes once the message is stored
+/// and counted, whichever instance is asked next.
 #[utoipa::path(post, path = "/message", tag = DATA_TAG, request_body = NewMessage,
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "1 to 128 characters; used when the body has no `nonce`: the same `(from, key)` is stored once"),

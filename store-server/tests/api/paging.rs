@@ -288,11 +288,11 @@ async fn group_messages_takes_its_arguments_as_a_json_body_too() {
     expect_error(response, 400, "invalid_argument").await;
 }
 
-/// Numbers filled by voids (here: retries of stored nonces, each of which
-/// reserved a number) are not messages: pages still split the messages
-/// exactly, cursors skip them, and counts leave them out.
+/// Retries of stored nonces between new messages take no number: pages
+/// split the messages exactly, cursors walk them in order, and counts are
+/// the messages'.
 #[tokio::test]
-async fn pages_split_the_messages_exactly_around_numbers_that_hold_no_message() {
+async fn retries_between_messages_leave_pages_cursors_and_counts_exact() {
     let app = spawn_app().await;
     let group = app.create_group("club", &["up1", "up2"], &[]).await;
     let gid = group.id.to_string();
@@ -301,7 +301,7 @@ async fn pages_split_the_messages_exactly_around_numbers_that_hold_no_message() 
         let nonce = format!("n{i}");
         sent.push(app.send(&gid, "up1", &format!("m{i}"), Some(&nonce)).await);
         if i % 3 == 0 {
-            // A retry: answered with the stored message, its number a void.
+            // A retry: answered with the stored message, nothing stored.
             let retry = app.post_message(&gid, "up1", "again", Some(&nonce)).await;
             let retry: Message = parse(retry, StatusCode::OK).await;
             assert_eq!(retry.message, format!("m{i}"));
@@ -311,7 +311,7 @@ async fn pages_split_the_messages_exactly_around_numbers_that_hold_no_message() 
     let mut paged = Vec::new();
     for page in 0..5 {
         let found = app.messages(&gid, &format!("page={page}&perPage=3")).await;
-        assert_eq!(found.total, 12, "the voids are not counted");
+        assert_eq!(found.total, 12, "retries are not counted");
         paged.extend(texts(&found));
     }
     paged.reverse();
@@ -322,12 +322,16 @@ async fn pages_split_the_messages_exactly_around_numbers_that_hold_no_message() 
     let after = app
         .messages(&gid, &format!("after={}&perPage=100", sent[0].id))
         .await;
-    assert_eq!(texts(&after), names[1..], "a cursor walks over the voids");
+    assert_eq!(
+        texts(&after),
+        names[1..],
+        "a cursor walks the messages in order"
+    );
     let before = app
         .messages(&gid, &format!("before={}&perPage=4", sent[11].id))
         .await;
     let newest_first: Vec<String> = names[7..11].iter().rev().cloned().collect();
     assert_eq!(texts(&before), newest_first);
     let up2 = app.groups_of("up2").await.items[0].unread;
-    assert_eq!(up2, Some(12), "unread counts messages, not numbers");
+    assert_eq!(up2, Some(12), "unread counts the messages");
 }
