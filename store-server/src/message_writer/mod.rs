@@ -40,6 +40,7 @@ use crate::db::groups::group_not_found;
 use chat_wire::ErrorCode;
 use chat_wire::ids::Up;
 use chat_wire::model::Message;
+use futures::future::{Either, select};
 use insert::{Entry, insert_in_order};
 use mongodb::bson::DateTime;
 use mongodb::bson::oid::ObjectId;
@@ -49,6 +50,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use service_kit::ApiError;
 use std::collections::HashMap;
+use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{Semaphore, mpsc, oneshot};
@@ -261,47 +263,106 @@ struct Writer {
 }
 
 impl Writer {
+    /// Writes batches until every handle is dropped. While a batch is
+    /// inserted, the next one is taken from the queue and its groups are
+    /// read, so a batch costs one round trip of the writer's time, not two.
     async fn run(self, mut queue: mpsc::Receiver<Job>, batch_sizes: Histogram) {
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            batch_sizes.observe(batch.len() as f64);
-            self.write_batch(std::mem::take(&mut batch)).await;
+        let mut next: Option<Loaded> = None;
+        loop {
+            let loaded = match next.take() {
+                Some(loaded) => loaded,
+                None => match self.take(&mut queue, &batch_sizes).await {
+                    Some(loaded) => loaded,
+                    None => break,
+                },
+            };
+            let entries = self.number(loaded);
+            let taken = AtomicBool::new(false);
+            let reading = async {
+                let mut jobs = Vec::with_capacity(MAX_BATCH);
+                if queue.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+                    return None;
+                }
+                taken.store(true, Ordering::Relaxed);
+                batch_sizes.observe(jobs.len() as f64);
+                Some(self.load(jobs).await)
+            };
+            let insert = insert_in_order(&self.store, entries, &self.orphans);
+            let inserted = match select(pin!(insert), pin!(reading)).await {
+                Either::Left((inserted, reading)) => {
+                    // A next batch already taken is read to the end; a wait
+                    // for one is dropped (`recv_many` loses nothing then).
+                    if taken.load(Ordering::Relaxed) {
+                        next = reading.await;
+                    }
+                    inserted
+                }
+                Either::Right((read, insert)) => {
+                    next = read;
+                    insert.await
+                }
+            };
+            self.publish(inserted).await;
         }
-        // Wait for the batches still publishing before the task ends.
+        // Wait for the batches still being answered before the task ends.
         let _ = self.publishing.acquire_many(PUBLISHING as u32).await;
     }
 
-    /// Numbers and inserts a batch, then hands it to a task that answers it
-    /// once it is counted.
-    async fn write_batch(&self, jobs: Vec<Job>) {
-        let (store, orphans) = (&self.store, &self.orphans);
+    /// Waits for the next batch and reads its groups; `None` once every
+    /// handle is dropped.
+    async fn take(
+        &self,
+        queue: &mut mpsc::Receiver<Job>,
+        batch_sizes: &Histogram,
+    ) -> Option<Loaded> {
+        let mut jobs = Vec::with_capacity(MAX_BATCH);
+        if queue.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+            return None;
+        }
+        batch_sizes.observe(jobs.len() as f64);
+        Some(self.load(jobs).await)
+    }
+
+    /// Reads the members and counts of a batch's groups.
+    async fn load(&self, jobs: Vec<Job>) -> Loaded {
         let pending = merge_same_nonce(jobs);
         let mut group_ids: Vec<ObjectId> = pending.iter().map(|p| p.spec.group).collect();
         group_ids.sort_unstable();
         group_ids.dedup();
-        let load = numbering::load(store, &group_ids, &self.floors);
-        let loaded = tokio::time::timeout(insert::INSERT_TIMEOUT, load)
-            .await
-            .unwrap_or_else(|_| {
-                Err(ApiError::Unavailable(anyhow::anyhow!(
-                    "MongoDB did not answer the groups of a batch in time"
-                )))
-            });
-        let mut groups = match loaded {
+        let groups = tokio::time::timeout(
+            insert::INSERT_TIMEOUT,
+            numbering::load(&self.store, &group_ids),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(ApiError::Unavailable(anyhow::anyhow!(
+                "MongoDB did not answer the groups of a batch in time"
+            )))
+        });
+        Loaded { pending, groups }
+    }
+
+    /// Answers the messages that cannot be stored (an unknown group, a
+    /// sender who is not a member) and numbers the others.
+    fn number(&self, loaded: Loaded) -> Vec<Entry> {
+        let orphans = &self.orphans;
+        let Loaded { pending, groups } = loaded;
+        let groups = match groups {
             Ok(groups) => groups,
             Err(err) => {
                 let outcome = Outcome::failed(err);
                 pending
                     .into_iter()
                     .for_each(|p| p.answer(outcome.clone(), orphans));
-                return;
+                return Vec::new();
             }
         };
         let now = DateTime::now();
+        let mut next: HashMap<ObjectId, i64> = HashMap::new();
         let mut entries = Vec::with_capacity(pending.len());
         for item in pending {
             let group = item.spec.group;
-            match groups.get_mut(&group) {
+            match groups.get(&group) {
                 None => item.answer(Outcome::failed(group_not_found(group)), orphans),
                 Some(now_group) if !now_group.members.contains(&item.spec.from) => {
                     let message = format!(
@@ -315,15 +376,23 @@ impl Writer {
                     );
                 }
                 Some(now_group) => {
+                    let seq = next
+                        .entry(group)
+                        .or_insert_with(|| self.floors.next(&group, now_group.counted));
                     entries.push(Entry {
-                        doc: new_doc(&item.spec, now_group.next, now),
+                        doc: new_doc(&item.spec, *seq, now),
                         pending: item,
                     });
-                    now_group.next += 1;
+                    *seq += 1;
                 }
             }
         }
-        let inserted = insert_in_order(store, entries, orphans).await;
+        entries
+    }
+
+    /// Notes what the inserts stored, and hands the stored messages to a
+    /// task that counts and answers them.
+    async fn publish(&self, inserted: insert::Inserted) {
         for group in &inserted.failed {
             self.floors.forget(group);
         }
@@ -333,12 +402,18 @@ impl Writer {
         let Ok(permit) = self.publishing.clone().acquire_owned().await else {
             return;
         };
-        let (store, orphans) = (store.clone(), orphans.clone());
+        let (store, orphans) = (self.store.clone(), self.orphans.clone());
         tokio::spawn(async move {
             publish::publish(&store, inserted.done, &orphans).await;
             drop(permit);
         });
     }
+}
+
+/// A batch taken from the queue, with its groups as read.
+struct Loaded {
+    pending: Vec<Pending>,
+    groups: Result<HashMap<ObjectId, numbering::GroupNow>, ApiError>,
 }
 
 /// Folds jobs with the same `(from, nonce)` into one.

@@ -1,7 +1,8 @@
 //! Who may send to the groups of a batch, and the numbers their messages
 //! get: read fresh from MongoDB for every batch, with one `find` for all
-//! its groups. Nothing about membership is cached, so a leave or a join
-//! through any store instance applies to the very next batch.
+//! its groups (while the batch before it is being inserted). Nothing about
+//! membership is cached, so a leave or a join through any store instance
+//! applies to the very next batch.
 //!
 //! A message takes the number after the newest one known to be stored: the
 //! group's `messageCount` (raised before each message is acked, by any
@@ -23,13 +24,13 @@ use std::sync::{Arc, Mutex};
 /// (a forgotten floor costs a collision, never a wrong number).
 const MAX_FLOORS: usize = 100_000;
 
-/// A group of the batch as MongoDB has it now.
+/// A group of the batch as MongoDB had it when the batch was read.
 #[derive(Debug, Clone)]
 pub struct GroupNow {
     /// Its members.
     pub members: HashSet<Up>,
-    /// The number the group's next message takes.
-    pub next: i64,
+    /// Its `messageCount`.
+    pub counted: i64,
 }
 
 /// The newest number this instance stored in each group; cheap to clone.
@@ -55,6 +56,12 @@ impl Floors {
         self.lock().remove(group);
     }
 
+    /// The number the next message of `group` takes, after `counted` (the
+    /// group's count when it was read) and after what this instance stored.
+    pub fn next(&self, group: &ObjectId, counted: i64) -> i64 {
+        counted.max(self.get(group)) + 1
+    }
+
     fn get(&self, group: &ObjectId) -> i64 {
         self.lock().get(group).copied().unwrap_or(0)
     }
@@ -71,7 +78,6 @@ impl Floors {
 pub async fn load(
     store: &Store,
     groups: &[ObjectId],
-    floors: &Floors,
 ) -> Result<HashMap<ObjectId, GroupNow>, ApiError> {
     let docs: Vec<Document> = store
         .groups_raw()
@@ -96,8 +102,7 @@ pub async fn load(
                 })
                 .unwrap_or_default();
             let counted = doc.get_i64("messageCount").unwrap_or(0);
-            let next = counted.max(floors.get(&id)) + 1;
-            Some((id, GroupNow { members, next }))
+            Some((id, GroupNow { members, counted }))
         })
         .collect())
 }
@@ -112,8 +117,13 @@ mod tests {
         let group = ObjectId::new();
         floors.stored(group, 7);
         floors.stored(group, 5);
-        assert_eq!(floors.get(&group), 7);
+        assert_eq!(floors.next(&group, 3), 8, "after what this instance stored");
+        assert_eq!(
+            floors.next(&group, 9),
+            10,
+            "after what another instance counted"
+        );
         floors.forget(&group);
-        assert_eq!(floors.get(&group), 0);
+        assert_eq!(floors.next(&group, 3), 4);
     }
 }
