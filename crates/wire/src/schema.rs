@@ -1,6 +1,7 @@
 //! JSON Schemas of the OpenAPI documents that the derive attributes cannot
 //! write: trimmed text, reactions, unsigned integers wider than `int32`,
-//! and the paging query of the lists.
+//! the paging query of the lists, and the optional headers of the store's
+//! writes (a header is text or absent, never `null`).
 //!
 //! Each one says exactly what the parsing in this crate accepts, so that a
 //! client (or a fuzzer) reading the document sends nothing the services
@@ -148,6 +149,61 @@ fn query_parameter(
         .build()
 }
 
+/// An optional request header holding `text`.
+fn header_parameter(name: &str, text: ObjectBuilder, description: &str) -> path::Parameter {
+    path::ParameterBuilder::new()
+        .name(name)
+        .parameter_in(path::ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(description))
+        .schema(Some(text))
+        .build()
+}
+
+/// The `X-Chat-Node` header of the store's writes.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatNodeHeader;
+
+impl utoipa::IntoParams for ChatNodeHeader {
+    fn into_params(_: impl Fn() -> Option<path::ParameterIn>) -> Vec<path::Parameter> {
+        vec![header_parameter(
+            "X-Chat-Node",
+            ObjectBuilder::new().schema_type(Type::String),
+            "Set by chat nodes (their node id): they apply their own changes to their sockets, \
+             so the change is not recorded for `GET /changes`.",
+        )]
+    }
+}
+
+/// The longest `Idempotency-Key`.
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+
+/// Whether `key` is a valid `Idempotency-Key`: 1 to
+/// [`MAX_IDEMPOTENCY_KEY`] visible ASCII characters, no spaces.
+pub fn is_idempotency_key(key: &str) -> bool {
+    (1..=MAX_IDEMPOTENCY_KEY).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// The `Idempotency-Key` header of `POST /message`.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencyKeyHeader;
+
+impl utoipa::IntoParams for IdempotencyKeyHeader {
+    fn into_params(_: impl Fn() -> Option<path::ParameterIn>) -> Vec<path::Parameter> {
+        let key = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_IDEMPOTENCY_KEY))
+            .pattern(Some("^[!-~]+$"));
+        vec![header_parameter(
+            "Idempotency-Key",
+            key,
+            "Used when the body has no `nonce`: the same `(from, key)` is stored once, \
+             and the key is not shown on the message.",
+        )]
+    }
+}
+
 /// The query of a list read by page number only: `page` (0 to 1,000,000)
 /// and `perPage` (1 to 100). Cursors are refused on these lists.
 #[derive(Debug, Clone, Copy)]
@@ -263,6 +319,17 @@ pub fn presence_batch_users() -> RefOr<Schema> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_idempotency_key_is_1_to_128_visible_ascii_characters() {
+        assert!(is_idempotency_key("k-1"));
+        assert!(is_idempotency_key(&"k".repeat(128)));
+        assert!(!is_idempotency_key(""));
+        assert!(!is_idempotency_key(&"k".repeat(129)));
+        assert!(!is_idempotency_key("a b"));
+        assert!(!is_idempotency_key("clé"));
+    }
+
     use super::*;
     use crate::requests::{parse_emoji, parse_text};
 

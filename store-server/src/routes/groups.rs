@@ -16,7 +16,7 @@ use chat_wire::requests::{
     DirectGroupRequest, FindMatch, JoinGroup, MAX_CAPACITY, MAX_GROUP_NAME_CHARS, MAX_TOPIC_CHARS,
     MIN_CAPACITY, MarkRead, NewGroup, ReadState, parse_text,
 };
-use chat_wire::schema::{CursorPageParams, PageParams};
+use chat_wire::schema::{ChatNodeHeader, CursorPageParams, PageParams};
 use chat_wire::time;
 use serde::Deserialize;
 use service_kit::responses::{
@@ -56,7 +56,7 @@ async fn list_groups(
 /// Create a group
 ///
 /// Admins become members too. Returns the group with `201`.
-#[utoipa::path(post, path = "/group", tag = DATA_TAG, params(("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")), request_body = NewGroup,
+#[utoipa::path(post, path = "/group", tag = DATA_TAG, params(ChatNodeHeader), request_body = NewGroup,
     responses((status = 201, body = Group), BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
 async fn create_group(
     State(state): State<AppState>,
@@ -135,7 +135,7 @@ fn match_terms(topic: Option<&str>, capacity: Option<u32>) -> Result<(String, u3
 /// that still has space (`200`), or a new group holding only them (`201`).
 /// Asking again while already in such a group returns it. Two users racing
 /// for the last place never overfill a room.
-#[utoipa::path(post, path = "/group/match", tag = DATA_TAG, params(("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")), request_body = FindMatch,
+#[utoipa::path(post, path = "/group/match", tag = DATA_TAG, params(ChatNodeHeader), request_body = FindMatch,
     responses((status = 201, body = Group, description = "a new group, holding only `up`"),
         (status = 200, body = Group, description = "a place in an existing group"),
         BadRequest, Unauthenticated, PayloadTooLarge,
@@ -246,7 +246,7 @@ async fn groups_of_user(
 /// Idempotent. Direct conversations cannot be joined. With `onlyIfOpen`,
 /// a closed group is refused (`403`) unless the user is already a member,
 /// atomically with the join.
-#[utoipa::path(post, path = "/group/{id}/users", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id"), ("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")), request_body = JoinGroup,
+#[utoipa::path(post, path = "/group/{id}/users", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id"), ChatNodeHeader), request_body = JoinGroup,
     responses((status = 200, body = Group), BadRequest, Unauthenticated,
         (status = 403, body = chat_wire::ErrorBody, description = "`permission_denied`: a direct group, or a closed one with `onlyIfOpen`"),
         NotFound, PayloadTooLarge, ServerErrors))]
@@ -272,7 +272,7 @@ async fn join_group(
 /// Leave a group
 ///
 /// Removes the user from the members and admins; idempotent.
-#[utoipa::path(delete, path = "/group/{id}/users/{up}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id"), ("up" = inline(Up), Path), ("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")),
+#[utoipa::path(delete, path = "/group/{id}/users/{up}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id"), ("up" = inline(Up), Path), ChatNodeHeader),
     responses((status = 200, body = Group), BadRequest, Unauthenticated,
         (status = 403, body = chat_wire::ErrorBody, description = "`permission_denied`: a direct group cannot be left"),
         NotFound, ServerErrors))]
@@ -296,7 +296,7 @@ async fn leave_group(
 ///
 /// The same group whichever order the two users come in: `201` when
 /// created, `200` when it existed.
-#[utoipa::path(post, path = "/group/direct", tag = DATA_TAG, params(("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")), request_body = DirectGroupRequest,
+#[utoipa::path(post, path = "/group/direct", tag = DATA_TAG, params(ChatNodeHeader), request_body = DirectGroupRequest,
     responses((status = 201, body = Group, description = "created"), (status = 200, body = Group, description = "it existed"),
         BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
 async fn direct_group(

@@ -17,7 +17,9 @@ use chat_wire::paging::{Page, PageQuery};
 use chat_wire::requests::{
     DeleteMessageQuery, EditMessage, NewMessage, NewReaction, parse_emoji, parse_nonce, parse_text,
 };
-use chat_wire::schema::{Emoji, PageParams};
+use chat_wire::schema::{
+    ChatNodeHeader, Emoji, IdempotencyKeyHeader, PageParams, is_idempotency_key,
+};
 use service_kit::responses::{
     BadRequest, Forbidden, NotFound, PayloadTooLarge, ServerErrors, Unauthenticated,
 };
@@ -62,8 +64,8 @@ async fn list_messages(
 /// and counted, whichever instance is asked next.
 #[utoipa::path(post, path = "/message", tag = DATA_TAG, request_body = NewMessage,
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "1 to 128 characters; used when the body has no `nonce`: the same `(from, key)` is stored once"),
-        ("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")),
+        IdempotencyKeyHeader,
+        ChatNodeHeader),
     responses((status = 201, body = Message, description = "stored"), (status = 200, body = Message, description = "stored before with this nonce"),
         BadRequest, Unauthenticated,
         (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is not a member of the group"),
@@ -79,14 +81,14 @@ async fn create_message(
     let nonce = parse_nonce(new.nonce.as_deref()).map_err(super::input::field_error)?;
     let idempotency_key = match headers.get(IDEMPOTENCY_KEY) {
         None => None,
-        Some(value) => {
-            let value = value.to_str().map_err(|_| {
-                ApiError::InvalidArgument("`Idempotency-Key` must be visible ASCII".into())
-            })?;
-            parse_nonce(Some(value)).map_err(|_| {
-                ApiError::InvalidArgument("`Idempotency-Key` holds 1 to 128 characters".into())
-            })?
-        }
+        Some(value) => match value.to_str() {
+            Ok(key) if is_idempotency_key(key) => Some(key.to_owned()),
+            _ => {
+                return Err(ApiError::InvalidArgument(
+                    "`Idempotency-Key` holds 1 to 128 visible ASCII characters, no spaces".into(),
+                ));
+            }
+        },
     };
     let spec = NewMessageSpec {
         group: crate::db::documents::object_id(&new.group),
@@ -117,7 +119,7 @@ async fn get_message(
 /// Edit a message
 ///
 /// Only its author may; sets `editedAt`.
-#[utoipa::path(patch, path = "/message/{id}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id"), ("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")), request_body = EditMessage,
+#[utoipa::path(patch, path = "/message/{id}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id"), ChatNodeHeader), request_body = EditMessage,
     responses((status = 200, body = Message),
         (status = 400, body = ErrorBody, description = "`invalid_argument`: a bad id or body, or a deleted message"),
         Unauthenticated,
@@ -139,7 +141,7 @@ async fn edit_message(
 ///
 /// A soft delete by its author or an admin of its group: the message stays,
 /// with `deleted: true` and no text. Deleting twice is not an error.
-#[utoipa::path(delete, path = "/message/{id}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id"), DeleteMessageQuery, ("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")),
+#[utoipa::path(delete, path = "/message/{id}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id"), DeleteMessageQuery, ChatNodeHeader),
     responses((status = 200, body = Message, description = "the message, now `deleted` (it stays, soft-deleted)"),
         BadRequest, Unauthenticated,
         (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is neither the author nor an admin, or not a member"),
@@ -161,7 +163,7 @@ async fn delete_message(
 ///
 /// The user must be a member of the message's group; reacting twice with the
 /// same emoji is not an error.
-#[utoipa::path(post, path = "/message/{id}/reactions", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id"), ("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")), request_body = NewReaction,
+#[utoipa::path(post, path = "/message/{id}/reactions", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id"), ChatNodeHeader), request_body = NewReaction,
     responses((status = 200, body = Message),
         (status = 400, body = ErrorBody, description = "`invalid_argument`: a bad id or body, a deleted message, or a reaction over the caps (64 emoji per message, 16 per user)"),
         Unauthenticated, Forbidden, NotFound, PayloadTooLarge, ServerErrors))]
@@ -184,7 +186,7 @@ async fn add_reaction(
 #[utoipa::path(delete, path = "/message/{id}/reactions/{emoji}/{up}", tag = DATA_TAG,
     params(("id" = inline(EntityId), Path, description = "message id"),
         ("emoji" = inline(Emoji), Path, description = "the reaction, URL-encoded"),
-        ("up" = inline(Up), Path), ("X-Chat-Node" = Option<String>, Header, description = "set by chat nodes (their node id): the change is not recorded for `GET /changes`")),
+        ("up" = inline(Up), Path), ChatNodeHeader),
     responses((status = 200, body = Message), BadRequest, Unauthenticated, Forbidden, NotFound, ServerErrors))]
 async fn remove_reaction(
     State(state): State<AppState>,
