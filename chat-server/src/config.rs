@@ -66,8 +66,8 @@ pub struct ChatConfig {
         value_parser = parse_node_url)]
     pub nodes: Vec<String>,
 
-    /// The store-server's base URL, or several instances' comma-separated:
-    /// calls go to the first one that answers, the others stand by
+    /// The store-server's base URL, or several instances' comma-separated
+    /// (on one database): calls are spread over those that answer
     #[arg(
         long,
         env = "STORE_URL",
