@@ -186,7 +186,11 @@ stack.test('a queued socket that disconnects is not paired, whichever node the p
   const [a, b, c, watcher] = [uniqueUp('a'), uniqueUp('b'), uniqueUp('c'), uniqueUp('w')];
   await stack.group([a, watcher]);
   const observer = await stack.connect(watcher, { node: 0 });
+  // Online first: a connect and a disconnect written in one presence batch
+  // are no transition, and nobody would be told `offline`.
+  const online = next(observer, 'online');
   const gone = await stack.connect(a, { node: 1 });
+  await online;
   await call(gone, 'queue', { queue: 'talk' });
   // `offline` is announced once the node has handled the disconnect, which
   // takes the socket out of the queues first.
