@@ -8,10 +8,10 @@
 //! reached is sent to the next one when that is safe: always when the
 //! connection was refused (nothing was sent), otherwise for reads and for
 //! new messages (each carries an idempotency key, and the store answers a
-//! repeated key with the first message). It speaks
-//! HTTP/2 without TLS (prior knowledge): calls are streams on one connection,
-//! so the store answers a batch of stored messages in a few writes instead of
-//! one per call.
+//! repeated key with the first message). It speaks HTTP/2 without TLS
+//! (prior knowledge): calls are streams on one connection, so the store
+//! answers a batch of stored messages in a few writes instead of one per
+//! call.
 //!
 //! Every call says it comes from a chat node (`X-Chat-Node: <node id>`):
 //! the node applies its own changes to its sockets live, so the store

@@ -95,7 +95,7 @@ impl Store {
         self.groups.clone_with_type()
     }
 
-    /// `messages` read as plain documents, for projections.
+    /// `messages` read as plain documents (tests check what is stored with it).
     pub fn messages_raw(&self) -> Collection<mongodb::bson::Document> {
         self.messages.clone_with_type()
     }
