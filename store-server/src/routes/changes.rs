@@ -2,11 +2,11 @@
 //! live sockets what other services changed through the store.
 
 use super::DATA_TAG;
+use super::input::parse_since;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use chat_wire::changes::ChangeList;
-use chat_wire::time;
 use serde::Deserialize;
 use service_kit::responses::{BadRequest, ServerErrors, Unauthenticated};
 use service_kit::{ApiError, AppQuery};
@@ -42,11 +42,6 @@ async fn list_changes(
     State(state): State<AppState>,
     AppQuery(query): AppQuery<ChangesQuery>,
 ) -> Result<Json<ChangeList>, ApiError> {
-    let since = query
-        .since
-        .ok_or_else(|| ApiError::InvalidArgument("`since` is required".into()))?;
-    let since = time::parse(&since).map_err(|_| {
-        ApiError::InvalidArgument(format!("`since` must be an RFC 3339 time, got `{since}`"))
-    })?;
+    let since = parse_since(query.since.as_deref())?;
     Ok(Json(state.store.changes_since(since).await?))
 }

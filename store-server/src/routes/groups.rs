@@ -1,7 +1,7 @@
 //! `/group` routes: groups, their members, direct conversations, read
 //! markers, a group's messages and its change feed.
 
-use super::input::{MergeArgs, QueryOrBody, pages_only, parse_id, parse_up};
+use super::input::{MergeArgs, QueryOrBody, pages_only, parse_id, parse_since, parse_up};
 use super::origin::Origin;
 use super::{Created, DATA_TAG};
 use crate::db::changes::NewChange;
@@ -17,7 +17,6 @@ use chat_wire::requests::{
     MIN_CAPACITY, MarkRead, NewGroup, ReadState, parse_text,
 };
 use chat_wire::schema::{ChatNodeHeader, CursorPageParams, PageParams};
-use chat_wire::time;
 use serde::Deserialize;
 use service_kit::responses::{
     BadRequest, NotFound, PayloadTooLarge, ServerErrors, Unauthenticated,
@@ -368,12 +367,7 @@ async fn group_changes(
     Path(id): Path<String>,
     AppQuery(query): AppQuery<ChangesQuery>,
 ) -> Result<Json<Page<Message>>, ApiError> {
-    let since = query
-        .since
-        .ok_or_else(|| ApiError::InvalidArgument("`since` is required".into()))?;
-    let since = time::parse(&since).map_err(|_| {
-        ApiError::InvalidArgument(format!("`since` must be an RFC 3339 time, got `{since}`"))
-    })?;
+    let since = parse_since(query.since.as_deref())?;
     let request = pages_only(&query.paging)?;
     Ok(Json(
         state.store.changes(parse_id(&id)?, since, &request).await?,

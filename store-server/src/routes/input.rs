@@ -9,6 +9,15 @@ use mongodb::bson::oid::ObjectId;
 use serde::de::DeserializeOwned;
 use service_kit::ApiError;
 
+/// The required `since` of a change feed, an RFC 3339 time, or
+/// `invalid_argument`.
+pub fn parse_since(raw: Option<&str>) -> Result<chat_wire::time::Timestamp, ApiError> {
+    let since = raw.ok_or_else(|| ApiError::InvalidArgument("`since` is required".into()))?;
+    chat_wire::time::parse(since).map_err(|_| {
+        ApiError::InvalidArgument(format!("`since` must be an RFC 3339 time, got `{since}`"))
+    })
+}
+
 /// A path or body id as an ObjectId, or `invalid_argument`.
 pub fn parse_id(raw: &str) -> Result<ObjectId, ApiError> {
     Ok(crate::db::documents::object_id(&EntityId::parse(raw)?))
