@@ -2,52 +2,26 @@
 // client that knows nothing of the cluster sees it: one URL, WebSocket and
 // long-polling both. Draining the node behind it loses nothing.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 import { eventually } from './events.js';
 import { call } from './feature-helpers.js';
 import { recipeClient, steadySender } from './conversation.js';
-import { freePort, startStack, uniqueUp } from './harness.js';
+import { startHaproxy } from './haproxy.js';
+import { startStack, uniqueUp } from './harness.js';
 
-const CONFIG = fileURLToPath(new URL('../../../deploy/haproxy.cfg', import.meta.url));
 const ADMIN_TOKEN = 'lb-test-admin-token-0123456789';
-
-const haproxyFound = spawnSync('haproxy', ['-v']).status === 0;
-assert.ok(haproxyFound, 'haproxy is not installed: ./scripts/test.sh installs it (apt-get install haproxy)');
 
 const stack = await startStack({
   nodes: 2,
   chatEnv: { CHAT_DRAIN_SECONDS: '2', CHAT_ADMIN_TOKEN: ADMIN_TOKEN },
 });
-const lbPort = await freePort();
-const lbUrl = `http://127.0.0.1:${lbPort}`;
-const hostOf = (url) => new URL(url).host;
-const haproxy = spawn('haproxy', ['-db', '-f', CONFIG], {
-  env: {
-    PATH: process.env.PATH,
-    LB_BIND: `127.0.0.1:${lbPort}`,
-    CHAT_A_ADDR: hostOf(stack.chatUrls[0]),
-    CHAT_B_ADDR: hostOf(stack.chatUrls[1]),
-  },
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-for (const stream of [haproxy.stdout, haproxy.stderr]) {
-  stream.on('data', (chunk) => stack.logs.write('haproxy', chunk));
-}
-const haproxyExited = once(haproxy, 'exit');
+let balancer = null;
 after(async () => {
-  haproxy.kill('SIGTERM');
-  await haproxyExited;
+  await balancer?.stop();
   await stack.stop();
 });
-// Up once its health checks (/readyz, which it does not route to the
-// public) found a backend: until then it answers 503.
-await eventually(async () => {
-  const res = await fetch(`${lbUrl}/`);
-  assert.equal(res.status, 200);
-}, 10_000, 200);
+balancer = await startHaproxy(stack);
+const lbUrl = balancer.url;
 
 /** Sockets connected to chat node `i`, from its metrics. */
 async function socketsOn(i) {

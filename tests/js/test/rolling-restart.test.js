@@ -7,84 +7,37 @@
 // `sync`), and no client saw an error it would have to show its user.
 // The figures it prints are in docs/reliability.md.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
+import { anotherStore } from './another-store.js';
 import { eventually } from './events.js';
 import { recipeClient, steadySender } from './conversation.js';
-import { freePort, startStack, uniqueUp } from './harness.js';
-
-const CONFIG = fileURLToPath(new URL('../../../deploy/haproxy.cfg', import.meta.url));
-const STORE_BIN = fileURLToPath(new URL('../../../target/debug/store-server', import.meta.url));
-
-assert.ok(spawnSync('haproxy', ['-v']).status === 0, 'haproxy is not installed: ./scripts/test.sh installs it (apt-get install haproxy)');
+import { startHaproxy } from './haproxy.js';
+import { startStack, uniqueUp } from './harness.js';
 
 const database = `js_rolling_${process.pid}_${Date.now()}`;
-const secondPort = await freePort();
-const second = `http://127.0.0.1:${secondPort}`;
+// The second store instance: a stopped store answers /readyz 503 for 1 s
+// first, so the nodes, which ask every second, move off it before it stops
+// taking requests.
+const storeB = await anotherStore({ database, drainSeconds: '1' });
 const stack = await startStack({
   nodes: 2,
-  // A stopped store answers /readyz 503 for 1 s first: the nodes, which
-  // ask every second, move off it before it stops taking requests.
   storeEnv: { MONGODB_DB: database, STORE_DRAIN_SECONDS: '1' },
   chatEnv: {
-    STORE_URL: `{store},${second}`,
+    STORE_URL: `{store},${storeB.url}`,
     CHAT_DRAIN_SECONDS: '2',
     // The senders send 40 messages a second each: above a user's default rate.
     CHAT_MSG_RATE: '1000', CHAT_MSG_BURST: '1000', CHAT_EVENT_RATE: '1000', CHAT_EVENT_BURST: '1000',
   },
 });
-
-/** The second store instance, started (again) on its port. */
-const logDir = mkdtempSync(path.join(os.tmpdir(), 'chat-rolling-'));
-let storeB = null;
-async function startStoreB() {
-  storeB = spawn(STORE_BIN, [], {
-    env: {
-      PATH: process.env.PATH,
-      MONGODB_URI: process.env.MONGODB_URI,
-      MONGODB_DB: database,
-      STORE_ADDR: `127.0.0.1:${secondPort}`,
-      STORE_API_TOKEN: stack.storeToken,
-      STORE_LOG_DIR: logDir,
-      STORE_DRAIN_SECONDS: '1',
-      RUST_LOG: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  storeB.exited = once(storeB, 'exit').then(([code, signal]) => ({ code, signal }));
-  await eventually(async () => assert.equal((await fetch(`${second}/readyz`)).status, 200), 15_000, 100);
-}
-await startStoreB();
-
-const lbPort = await freePort();
-const lbUrl = `http://127.0.0.1:${lbPort}`;
-const hostOf = (url) => new URL(url).host;
-const haproxy = spawn('haproxy', ['-db', '-f', CONFIG], {
-  env: {
-    PATH: process.env.PATH,
-    LB_BIND: `127.0.0.1:${lbPort}`,
-    CHAT_A_ADDR: hostOf(stack.chatUrls[0]),
-    CHAT_B_ADDR: hostOf(stack.chatUrls[1]),
-  },
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-for (const stream of [haproxy.stdout, haproxy.stderr]) {
-  stream.on('data', (chunk) => stack.logs.write('haproxy', chunk));
-}
-const haproxyExited = once(haproxy, 'exit');
+let balancer = null;
 after(async () => {
-  haproxy.kill('SIGTERM');
-  await haproxyExited;
-  storeB?.kill('SIGKILL');
+  await balancer?.stop();
+  await storeB.remove();
   await stack.stop();
-  rmSync(logDir, { recursive: true, force: true });
 });
-await eventually(async () => assert.equal((await fetch(`${lbUrl}/`)).status, 200), 10_000, 200);
+await storeB.start(stack.storeToken);
+balancer = await startHaproxy(stack);
+const lbUrl = balancer.url;
 
 /** The p-th percentile of `values` (ms). */
 function percentile(values, p) {
@@ -120,7 +73,7 @@ stack.test('every store and chat process restarted in turn under steady sending:
     await progress(15);
   };
   await restart('store A', () => stack.stopStore('SIGTERM'), () => stack.startStore());
-  await restart('store B', () => { storeB.kill('SIGTERM'); return storeB.exited; }, startStoreB);
+  await restart('store B', () => storeB.stop('SIGTERM'), () => storeB.start(stack.storeToken));
   await restart('chat node 0', () => stack.stopNode(0, 'SIGTERM'), () => stack.startNode(0));
   await restart('chat node 1', () => stack.stopNode(1, 'SIGTERM'), () => stack.startNode(1));
   await Promise.all(senders.map((s) => s.stop()));
@@ -159,7 +112,7 @@ stack.test('every store and chat process restarted in turn under steady sending:
     const repeated = client.live.filter((id, at) => client.live.indexOf(id) !== at);
     assert.deepEqual(repeated, [], `client ${i} got a broadcast twice`);
   }
-  const texts = await stack.storedTexts(group.id, { url: second });
+  const texts = await stack.storedTexts(group.id, { url: storeB.url });
   assert.equal(new Set(texts).size, texts.length, 'every message is stored once');
   assert.equal(texts.length, acked.length, 'exactly the acked messages are stored');
 }, { timeout: 180_000 });

@@ -7,19 +7,13 @@
 // instances on one database, a change posted to either instance reaching
 // every socket exactly once.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
+import { anotherStore } from './another-store.js';
 import { QUIET_MS, eventually, next, record, sleep } from './events.js';
 import { call } from './feature-helpers.js';
-import { freePort, startStack, uniqueUp } from './harness.js';
-
-const STORE_BIN = fileURLToPath(new URL('../../../target/debug/store-server', import.meta.url));
+import { startStack, uniqueUp } from './harness.js';
 /**
  * How long a test waits for a change to arrive: far more than the
  * contract's second (nodes read the log every 250 ms), so a loaded machine
@@ -270,28 +264,15 @@ stack.test('GET /changes lists what services changed, oldest first, and nothing 
 
 stack.test('two chat nodes and two store instances: a change posted to the second instance reaches the sockets on both nodes, once each', async () => {
   const database = `js_changes_${process.pid}_${Date.now()}`;
-  const secondPort = await freePort();
-  const second = `http://127.0.0.1:${secondPort}`;
+  const storeB = await anotherStore({ database });
+  const second = storeB.url;
   const cluster = await startStack({
     nodes: 2,
     storeEnv: { MONGODB_DB: database },
     chatEnv: { STORE_URL: `{store},${second}`, CHAT_NOTIFY_URL: hookUrl },
   });
-  const logDir = mkdtempSync(path.join(os.tmpdir(), 'chat-changes-b-'));
-  const storeB = spawn(STORE_BIN, [], {
-    env: {
-      PATH: process.env.PATH,
-      MONGODB_URI: process.env.MONGODB_URI,
-      MONGODB_DB: database,
-      STORE_ADDR: `127.0.0.1:${secondPort}`,
-      STORE_API_TOKEN: cluster.storeToken,
-      STORE_LOG_DIR: logDir,
-      STORE_DRAIN_SECONDS: '0',
-      RUST_LOG: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
   try {
+    await storeB.start(cluster.storeToken);
     await eventually(async () => assert.equal((await fetch(`${second}/readyz`)).status, 200), 15_000, 100);
     const [a, b, c, d] = [uniqueUp('a'), uniqueUp('b'), uniqueUp('c'), uniqueUp('off')];
     const created = await storeAt(second, 'POST', '/group', { name: 'cluster', users: [a, b, d] }, cluster.storeToken);
@@ -332,8 +313,7 @@ stack.test('two chat nodes and two store instances: a change posted to the secon
     cluster.logs.print('the cluster of two nodes and two store instances');
     throw err;
   } finally {
-    storeB.kill('SIGKILL');
+    await storeB.remove();
     await cluster.stop();
-    rmSync(logDir, { recursive: true, force: true });
   }
 }, { timeout: 90_000 });

@@ -5,19 +5,14 @@
 // key: the client's nonce, or one the chat node makes up), and the dead
 // instance is left out.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
+import { anotherStore } from './another-store.js';
 import { ack, eventually } from './events.js';
-import { freePort, startStack, uniqueUp } from './harness.js';
+import { startStack, uniqueUp } from './harness.js';
 
-const STORE_BIN = fileURLToPath(new URL('../../../target/debug/store-server', import.meta.url));
 const database = `js_instances_${process.pid}_${Date.now()}`;
-const secondPort = await freePort();
-const second = `http://127.0.0.1:${secondPort}`;
+const storeB = await anotherStore({ database });
+const second = storeB.url;
 const stack = await startStack({
   // A stopped store answers /readyz 503 for 2 s before it stops taking requests.
   storeEnv: { MONGODB_DB: database, STORE_DRAIN_SECONDS: '2' },
@@ -27,25 +22,11 @@ const stack = await startStack({
     CHAT_MSG_RATE: '1000', CHAT_MSG_BURST: '1000', CHAT_EVENT_RATE: '1000', CHAT_EVENT_BURST: '1000',
   },
 });
-const logDir = mkdtempSync(path.join(os.tmpdir(), 'chat-store-b-'));
-const storeB = spawn(STORE_BIN, [], {
-  env: {
-    PATH: process.env.PATH,
-    MONGODB_URI: process.env.MONGODB_URI,
-    MONGODB_DB: database,
-    STORE_ADDR: `127.0.0.1:${secondPort}`,
-    STORE_API_TOKEN: stack.storeToken,
-    STORE_LOG_DIR: logDir,
-    STORE_DRAIN_SECONDS: '0',
-    RUST_LOG: 'warn',
-  },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
 after(async () => {
-  storeB.kill('SIGKILL');
+  await storeB.remove();
   await stack.stop();
-  rmSync(logDir, { recursive: true, force: true });
 });
+await storeB.start(stack.storeToken);
 
 /**
  * Sends numbered messages, with nonces unless `nonces` is false, each once
