@@ -155,9 +155,9 @@ async fn reap(cluster: &Cluster) -> Result<(), ApiError> {
 pub async fn announce_removal(cluster: &Cluster, removal: NodeRemoval) {
     futures::stream::iter(removal.offline)
         .for_each_concurrent(CONCURRENT_ANNOUNCES, |user| async move {
-            match cluster.store.groups_of_user(&user.up).await {
+            match cluster.store.group_ids_of_user(&user.up).await {
                 Ok(groups) => {
-                    let rooms = groups.iter().map(|g| g.id.to_string()).collect();
+                    let rooms = groups.into_iter().map(String::from).collect();
                     announce::offline(&*cluster.rooms, &cluster.metrics, &user.up, rooms, user.last_seen)
                         .await;
                 }

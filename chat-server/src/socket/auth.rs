@@ -67,7 +67,7 @@ pub async fn admit(
     };
     let groups = state
         .store
-        .groups_of_user(&verified.up)
+        .group_ids_of_user(&verified.up)
         .await
         .map_err(|err| {
             tracing::warn!(up = %verified.up, error = %err, "cannot load the groups of a connecting user");
@@ -76,7 +76,7 @@ pub async fn admit(
     Ok(Admission {
         session: Session::new(verified.up, verified.exp),
         slot,
-        rooms: groups.into_iter().map(|g| g.id.to_string()).collect(),
+        rooms: groups.into_iter().map(String::from).collect(),
     })
 }
 

@@ -2,7 +2,7 @@
 //! markers and who of a group is online.
 
 use super::StoreClient;
-use chat_wire::cluster::GroupPresence;
+use chat_wire::cluster::{GroupIds, GroupPresence};
 use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::{Group, Message};
 use chat_wire::paging::{Page, PageRequest};
@@ -41,6 +41,15 @@ impl StoreClient {
             }
         }
         Ok(groups)
+    }
+
+    /// The ids of every group of `up`: what a connecting socket joins.
+    pub async fn group_ids_of_user(&self, up: &Up) -> Result<Vec<EntityId>, ApiError> {
+        let path = ["group", "user", up.as_str(), "ids"];
+        let answer: GroupIds = self
+            .call("group_ids_of_user", self.request(Method::GET, &path))
+            .await?;
+        Ok(answer.ids)
     }
 
     /// Adds `up` to a group if it is open or `up` is a member already

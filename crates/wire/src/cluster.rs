@@ -5,7 +5,7 @@
 //! behind the service token); no client ever sees them.
 
 use crate::events::QueueKind;
-use crate::ids::Up;
+use crate::ids::{EntityId, Up};
 use crate::model::Group;
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -292,6 +292,15 @@ impl GroupPresence {
         let needed = self.group.history_min_online as usize;
         needed == 0 || self.online.len() >= needed
     }
+}
+
+/// `GET /group/user/{up}/ids`: the ids of every group of a user, oldest
+/// first; what a chat node needs to put a connecting socket in its rooms,
+/// without the members, unread counts or paging of the full listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GroupIds {
+    /// The group ids.
+    pub ids: Vec<EntityId>,
 }
 
 /// `POST /queue`: a socket waits to be paired.

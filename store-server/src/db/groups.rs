@@ -3,7 +3,7 @@
 use super::documents::{GroupDoc, entity_id, read_key};
 use super::paging::{Total, find_page};
 use super::{Store, db_error, is_duplicate_key};
-use chat_wire::ids::Up;
+use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::{Group, GroupKind};
 use chat_wire::paging::{Page, PageRequest};
 use futures::TryStreamExt;
@@ -109,6 +109,27 @@ impl Store {
                 ..Group::from(doc)
             }
         }))
+    }
+
+    /// The ids of every group of `up`, oldest first: one indexed read of
+    /// ids alone.
+    pub async fn group_ids_of_user(&self, up: &Up) -> Result<Vec<EntityId>, ApiError> {
+        let found: Vec<Document> = self
+            .groups
+            .clone_with_type::<Document>()
+            .find(doc! {"users": up.as_str()})
+            .projection(doc! {"_id": 1})
+            .sort(doc! {"_id": 1})
+            .await
+            .map_err(db_error)?
+            .try_collect()
+            .await
+            .map_err(db_error)?;
+        Ok(found
+            .iter()
+            .filter_map(|group| group.get_object_id("_id").ok())
+            .map(entity_id)
+            .collect())
     }
 
     /// Adds `up` to a group (idempotent). Direct groups keep their two users.

@@ -9,6 +9,7 @@ use crate::db::groups::GroupSpec;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
+use chat_wire::cluster::GroupIds;
 use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::{Group, GroupKind, Message};
 use chat_wire::paging::{Page, PageQuery};
@@ -33,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(direct_group))
         .routes(routes!(find_match))
         .routes(routes!(groups_of_user))
+        .routes(routes!(group_ids_of_user))
         .routes(routes!(get_group))
         .routes(routes!(join_group))
         .routes(routes!(leave_group))
@@ -238,6 +240,21 @@ async fn groups_of_user(
             .groups_of_user(&up, &pages_only(&query)?)
             .await?,
     ))
+}
+
+/// List the ids of a user's groups
+///
+/// Every group of the user, oldest first, ids only: no members, no
+/// `unread`, no paging. A chat node reads it for each connecting socket.
+#[utoipa::path(get, path = "/group/user/{up}/ids", tag = DATA_TAG, params(("up" = inline(Up), Path)),
+    responses((status = 200, body = GroupIds), BadRequest, Unauthenticated, ServerErrors))]
+async fn group_ids_of_user(
+    State(state): State<AppState>,
+    Path(up): Path<String>,
+) -> Result<Json<GroupIds>, ApiError> {
+    let up = parse_up(&up)?;
+    let ids = state.store.group_ids_of_user(&up).await?;
+    Ok(Json(GroupIds { ids }))
 }
 
 /// Join a group

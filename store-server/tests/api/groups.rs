@@ -1,6 +1,7 @@
 //! `/group`: create, read and list groups, and what creating refuses.
 
 use crate::helpers::{expect_error, parse, spawn_app, unknown_id};
+use chat_wire::cluster::GroupIds;
 use chat_wire::model::{Group, GroupKind};
 use chat_wire::paging::Page;
 use reqwest::{Method, StatusCode};
@@ -215,4 +216,39 @@ async fn a_match_group_holds_no_more_users_than_its_capacity() {
         "asking again returns the same room"
     );
     assert_eq!(again["users"], json!(["c"]));
+}
+
+#[tokio::test]
+async fn the_ids_listing_names_every_group_of_the_user_oldest_first_and_no_other() {
+    let app = spawn_app().await;
+    let mut mine = Vec::new();
+    for (name, users) in [
+        ("a", json!(["up1", "up2"])),
+        ("b", json!(["up2"])),
+        ("c", json!(["up3", "up1"])),
+    ] {
+        let group: Group = parse(
+            app.post_json("/group", &json!({"name": name, "users": users}))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        if name != "b" {
+            mine.push(group.id);
+        }
+    }
+    let listed: GroupIds = parse(app.get("/group/user/up1/ids").await, StatusCode::OK).await;
+    assert_eq!(listed.ids, mine);
+    let full: Page<Group> = parse(app.get("/group/user/up1").await, StatusCode::OK).await;
+    let full_ids: Vec<_> = full.items.into_iter().map(|g| g.id).collect();
+    assert_eq!(listed.ids, full_ids, "the same groups as the full listing");
+
+    let nobody: GroupIds = parse(app.get("/group/user/up9/ids").await, StatusCode::OK).await;
+    assert!(nobody.ids.is_empty());
+    expect_error(
+        app.get("/group/user/a%20b/ids").await,
+        400,
+        "invalid_argument",
+    )
+    .await;
 }

@@ -23,6 +23,7 @@ fn data_routes(group: &str, message: &str) -> Vec<(Method, String, Option<Value>
             None,
         ),
         (Method::GET, "/group/user/up1".into(), None),
+        (Method::GET, "/group/user/up1/ids".into(), None),
         (
             Method::POST,
             format!("/group/{group}/users"),
@@ -216,6 +217,7 @@ async fn the_openapi_document_lists_every_data_route() {
         ("/group/{id}", "get"),
         ("/group/messages", "get"),
         ("/group/user/{up}", "get"),
+        ("/group/user/{up}/ids", "get"),
         ("/group/{id}/users", "post"),
         ("/group/{id}/users/{up}", "delete"),
         ("/group/direct", "post"),
