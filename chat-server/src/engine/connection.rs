@@ -3,8 +3,7 @@
 //! disconnect handler. The socketioxide-specific part only; what they
 //! change on the node is `socket::arrival`.
 
-use super::events::Registrar;
-use crate::events::register_all;
+use super::events;
 use crate::limits::pending::client_address;
 use crate::rooms::{is_user_room, user_room};
 use crate::session::Session;
@@ -44,7 +43,7 @@ pub async fn authenticate<A: Adapter>(
     }
     socket.extensions.insert(Arc::new(admission.slot));
     socket.extensions.insert(admission.session);
-    register_all(&mut Registrar::new(&socket));
+    events::register(&socket);
     socket.on_disconnect(on_disconnect::<A>);
     Ok(())
 }

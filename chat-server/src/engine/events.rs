@@ -1,5 +1,13 @@
-//! Registering the client events ([`crate::events`]) on a socket: what
-//! every event gets, in one place.
+//! Running the client events ([`crate::events`]) on a socket: what every
+//! event gets, in one place.
+//!
+//! A socket has one handler for all of them, socketioxide's fallback: it
+//! finds the event by its name in the list of `crate::events` and runs it.
+//! Registering each event on each socket would give every socket a map of
+//! its own of the same 17 handlers (about 1.3 KiB of an idle socket);
+//! the list is the node's, and a lookup in it compares a few names.
+//! An event of an unknown name is ignored, as socketioxide ignores one
+//! with no handler.
 //!
 //! 1. The user's event budget (`CHAT_EVENT_RATE` / `CHAT_EVENT_BURST`): over
 //!    it the ack is `rate_limited` and the event has no effect and costs no
@@ -13,49 +21,120 @@
 //!    outcome; then the event's relay to others, if it has one.
 
 use super::sockets::{EngineRooms, Publishing};
-use crate::events::{Ctx, Event, Handled, Register, bad_payload};
+use crate::events::{Ctx, Event, Handled, Register, bad_payload, register_all};
 use crate::metrics::ChatMetrics;
 use crate::rooms;
 use crate::session::Session;
 use crate::state::AppState;
 use chat_wire::ErrorCode;
 use chat_wire::events::Ack;
+use futures::future::BoxFuture;
 use serde::Serialize;
 use service_kit::{ApiError, request_id};
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
-use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+use socketioxide::extract::{AckSender, Extension, SocketRef, State};
+use socketioxide::handler::FromMessage;
+use socketioxide::socket::Socket;
+use socketioxide_core::Value;
+use socketioxide_core::parser::Parse;
+use socketioxide_parser_common::CommonParser;
+use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Instant;
 
-/// Registers events on one socket.
-pub struct Registrar<'a, A: Adapter> {
-    socket: &'a SocketRef<A>,
+/// Gives `socket` the handler of every client event.
+pub fn register<A: Adapter>(socket: &SocketRef<A>) {
+    socket.on_fallback(dispatch::<A>);
 }
 
-impl<'a, A: Adapter> Registrar<'a, A> {
-    /// Registers on `socket`.
-    pub fn new(socket: &'a SocketRef<A>) -> Self {
-        Self { socket }
+/// An incoming event as the socket received it: its name and payload, not
+/// decoded yet (the payload's type depends on the name). The server keeps
+/// socketioxide's default parser, so [`CommonParser`] reads it.
+struct Packet(Value);
+
+impl<A: Adapter> FromMessage<A> for Packet {
+    type Error = Infallible;
+    fn from_message(_: Arc<Socket<A>>, value: Value, _: Option<i64>) -> Result<Self, Infallible> {
+        Ok(Self(value))
     }
 }
 
-impl<A: Adapter> Register for Registrar<'_, A> {
+/// One event, with what running it needs.
+struct Incoming<A: Adapter> {
+    socket: SocketRef<A>,
+    io: SocketIo<A>,
+    ack: AckSender<A>,
+    session: Session,
+    state: AppState,
+    publishing: Publishing,
+    packet: Value,
+}
+
+/// Runs one event: [`run`] of the event its name designates.
+type Runner<A> = fn(Incoming<A>) -> BoxFuture<'static, ()>;
+
+/// Finds the runner of the event called `name` among [`register_all`]'s.
+struct Find<'a, A: Adapter> {
+    name: &'a str,
+    runner: Option<Runner<A>>,
+}
+
+impl<A: Adapter> Register for Find<'_, A> {
     fn event<E: Event>(&mut self) {
-        self.socket.on(E::NAME, run::<A, E>);
+        if self.runner.is_none() && E::NAME == self.name {
+            self.runner = Some(|incoming| Box::pin(run::<A, E>(incoming)));
+        }
     }
+}
+
+/// The socket's one event handler (see the module header).
+async fn dispatch<A: Adapter>(
+    socket: SocketRef<A>,
+    io: SocketIo<A>,
+    ack: AckSender<A>,
+    Extension(session): Extension<Session>,
+    State(state): State<AppState>,
+    State(publishing): State<Publishing>,
+    Packet(packet): Packet,
+) {
+    let runner = {
+        let Ok(name) = CommonParser.read_event(&packet) else {
+            return;
+        };
+        let mut find = Find { name, runner: None };
+        register_all(&mut find);
+        let Some(runner) = find.runner else {
+            tracing::debug!(event = name, "an event of an unknown name is ignored");
+            return;
+        };
+        runner
+    };
+    let incoming = Incoming {
+        socket,
+        io,
+        ack,
+        session,
+        state,
+        publishing,
+        packet,
+    };
+    runner(incoming).await;
 }
 
 /// Runs one event of `E`, under a request id of its own (see
 /// `service_kit::request_id`): its store calls and log lines carry it.
-async fn run<A: Adapter, E: Event>(
-    socket: SocketRef<A>,
-    io: SocketIo<A>,
-    TryData(payload): TryData<E::Payload>,
-    ack: AckSender<A>,
-    Extension(session): Extension<Session>,
-    State(state): State<AppState>,
-    State(Publishing(publisher)): State<Publishing>,
-) {
+async fn run<A: Adapter, E: Event>(incoming: Incoming<A>) {
+    let Incoming {
+        socket,
+        io,
+        ack,
+        session,
+        state,
+        publishing: Publishing(publisher),
+        mut packet,
+    } = incoming;
+    let payload = CommonParser.decode_value::<E::Payload>(&mut packet, true);
     let rooms = EngineRooms::new(io, publisher);
     let event = handle::<A, E>(socket, rooms, payload, ack, session, state);
     request_id::scope(request_id::new(), event).await;
@@ -118,4 +197,42 @@ fn answer<A: Adapter, T: Serialize>(
         tracing::debug!(event, error = %err, "ack not delivered: the socket is gone");
     }
     metrics.observe_event(event, outcome, started);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use socketioxide::adapter::LocalAdapter;
+
+    /// Collects the names of the registered events.
+    struct Names(Vec<&'static str>);
+
+    impl Register for Names {
+        fn event<E: Event>(&mut self) {
+            self.0.push(E::NAME);
+        }
+    }
+
+    fn finds(name: &str) -> bool {
+        let mut find = Find::<LocalAdapter> { name, runner: None };
+        register_all(&mut find);
+        find.runner.is_some()
+    }
+
+    #[test]
+    fn every_event_is_found_by_its_name_and_no_other_name_is() {
+        let mut names = Names(Vec::new());
+        register_all(&mut names);
+        let mut unique = names.0.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.0.len(), "two events share a name");
+        assert!(names.0.contains(&"chat message"));
+        for name in &names.0 {
+            assert!(finds(name), "`{name}` is not found");
+        }
+        for unknown in ["", "chat", "chat message ", "Chat Message", "disconnect"] {
+            assert!(!finds(unknown), "`{unknown}` is found");
+        }
+    }
 }

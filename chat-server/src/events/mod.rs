@@ -1,6 +1,7 @@
 //! The client events: one file per event, each an [`Event`] (its name, its
-//! payload, its reply, and what it does), registered once in
-//! `engine::events`, which does for all of them what every event needs:
+//! payload, its reply, and what it does), listed once below; each socket's
+//! one event handler (`engine::events`) finds an event in that list by its
+//! name and does for all of them what every event needs:
 //! the user's event budget, parsing the payload, tracking the work for a
 //! drain, the ack, its metrics, and relaying to the room after the ack.
 //!
