@@ -26,6 +26,7 @@ impl Event for ChatMessage {
             room,
             message,
             nonce,
+            attachments: _,
         } = payload;
         let text = parse_text("message", &message, ctx.state.max_message_chars)?;
         let nonce = parse_nonce(nonce)?;
@@ -35,6 +36,7 @@ impl Event for ChatMessage {
             from: ctx.up().clone(),
             message: text,
             nonce,
+            attachments: Vec::new(),
         };
         let sent = ctx.state.store.send_message(&new).await?;
         if !sent.created {
@@ -98,6 +100,7 @@ mod tests {
             room: EntityId::parse("6b03daf264ca8f3b34862969").unwrap(),
             message: message.to_owned(),
             nonce: None,
+            attachments: Vec::new(),
         };
         let code = async |payload| ChatMessage::handle(&ctx, payload).await.err().map(|e| e.code());
 

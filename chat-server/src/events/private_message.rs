@@ -21,7 +21,9 @@ impl Event for PrivateMessage {
     type Reply = Message;
 
     async fn handle(ctx: &Ctx<'_>, payload: Payload) -> Result<Handled<Message>, ApiError> {
-        let Payload { to, message, nonce } = payload;
+        let Payload {
+            to, message, nonce, ..
+        } = payload;
         if to == *ctx.up() {
             return Err(ApiError::InvalidArgument(
                 "a private message needs another user as `to`".into(),
@@ -42,6 +44,7 @@ impl Event for PrivateMessage {
             from: ctx.up().clone(),
             message: text,
             nonce,
+            attachments: Vec::new(),
         };
         let sent = ctx.state.store.send_message(&new).await?;
         if !sent.created {
