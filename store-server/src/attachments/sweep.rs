@@ -73,9 +73,9 @@ pub async fn sweep(store: &Store, now: DateTime) -> Result<Swept, ApiError> {
     let states = [AttachmentState::Uploading, AttachmentState::Stored];
     for state in states {
         let candidates = doc! {"state": state, "createdAt": {"$lt": unused}};
-        swept.removed += remove_all(store, candidates).await?;
+        swept.removed += remove_all(store, candidates, now).await?;
     }
-    swept.attached += settle_claims(store, unused, &mut swept.removed).await?;
+    swept.attached += settle_claims(store, unused, now, &mut swept.removed).await?;
     let stalled =
         doc! {"state": AttachmentState::Removing, "removingAt": {"$lt": before(REMOVAL_STALLED)}};
     for found in candidates(store, stalled).await? {
@@ -100,7 +100,7 @@ async fn candidates(store: &Store, filter: Document) -> Result<Vec<AttachmentDoc
 
 /// Removes every attachment `filter` finds, taking each one with the same
 /// filter (so that none changed meanwhile).
-async fn remove_all(store: &Store, filter: Document) -> Result<usize, ApiError> {
+async fn remove_all(store: &Store, filter: Document, now: DateTime) -> Result<usize, ApiError> {
     let mut removed = 0;
     loop {
         let found = candidates(store, filter.clone()).await?;
@@ -111,7 +111,7 @@ async fn remove_all(store: &Store, filter: Document) -> Result<usize, ApiError> 
             let mut exact = filter.clone();
             exact.insert("_id", candidate.id);
             // Another sweep, or a message, may have taken it first.
-            if let Some(taken) = store.take_for_removal(exact).await? {
+            if let Some(taken) = store.take_for_removal(exact, now).await? {
                 store.erase(&taken).await?;
                 removed += 1;
             }
@@ -124,6 +124,7 @@ async fn remove_all(store: &Store, filter: Document) -> Result<usize, ApiError> 
 async fn settle_claims(
     store: &Store,
     unused: DateTime,
+    now: DateTime,
     removed: &mut usize,
 ) -> Result<usize, ApiError> {
     let filter = doc! {"state": AttachmentState::Claimed, "claimedAt": {"$lt": unused}};
@@ -157,7 +158,7 @@ async fn settle_claims(
                     if let Some(key) = key {
                         exact.insert("claim", key);
                     }
-                    if let Some(taken) = store.take_for_removal(exact).await? {
+                    if let Some(taken) = store.take_for_removal(exact, now).await? {
                         store.erase(&taken).await?;
                         *removed += 1;
                     }

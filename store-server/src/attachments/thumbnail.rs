@@ -10,7 +10,8 @@
 //! and a caller stops waiting after [`DECODE_TIMEOUT`].
 //!
 //! A file that is not a readable image after all (a valid signature, then
-//! garbage) is kept, without dimensions or thumbnail.
+//! garbage) is kept, without thumbnail; without dimensions when even its
+//! header does not read (the upload then serves it as a download).
 
 use chat_wire::attachments::THUMBNAIL_MAX_SIDE;
 use image::codecs::jpeg::JpegEncoder;

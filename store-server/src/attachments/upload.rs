@@ -160,6 +160,12 @@ async fn store_bytes(
                     Refused::Unfinished => ApiError::Unavailable(anyhow::anyhow!(refused)),
                 })?;
         uploaded.dimensions = inspected.dimensions;
+        if inspected.dimensions.is_none() {
+            // Not an image this store can read: nothing vouches for what a
+            // browser would make of it inline, so it is served as a
+            // download.
+            uploaded.content_type = chat_wire::attachments::UNKNOWN_TYPE.to_owned();
+        }
         if let Some(encoded) = inspected.thumbnail {
             let id = ObjectId::new();
             let stored = write_all(store, id, "thumbnail", &encoded.bytes).await;

@@ -422,17 +422,18 @@ impl Store {
         Ok(())
     }
 
-    /// Marks the attachment `filter` finds `removing`, if it still matches:
-    /// of several sweeps that found it, only the one this answers `Some`
-    /// removes it.
+    /// Marks the attachment `filter` finds `removing` at `now`, if it still
+    /// matches: of several sweeps that found it, only the one this answers
+    /// `Some` removes it.
     pub async fn take_for_removal(
         &self,
         filter: Document,
+        now: DateTime,
     ) -> Result<Option<AttachmentDoc>, ApiError> {
         self.attachments
             .find_one_and_update(
                 filter,
-                doc! {"$set": {"state": AttachmentState::Removing, "removingAt": DateTime::now()}},
+                doc! {"$set": {"state": AttachmentState::Removing, "removingAt": now}},
             )
             .return_document(ReturnDocument::After)
             .await
