@@ -17,11 +17,9 @@ use axum::response::{IntoResponse, Response};
 use chat_wire::ErrorBody;
 use chat_wire::attachments::{Attachment, ReaderQuery, UploadQuery, parse_name};
 use chat_wire::ids::EntityId;
+use chat_wire::schema::{Binary, DownloadHeaders};
 use service_kit::responses::{BadRequest, ServerErrors, Unauthenticated};
 use service_kit::{ApiError, AppQuery};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
-use utoipa::openapi::{KnownFormat, RefOr, path};
-use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -36,50 +34,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(download_attachment, delete_attachment))
         .routes(routes!(download_thumbnail))
         .routes(routes!(attachment_metadata))
-}
-
-/// A file's bytes, in the OpenAPI documents.
-#[derive(Debug, Clone, Copy)]
-pub struct Binary;
-
-impl PartialSchema for Binary {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-            .into()
-    }
-}
-
-impl ToSchema for Binary {}
-
-/// The request headers of a download.
-#[derive(Debug, Clone, Copy)]
-pub struct DownloadHeaders;
-
-impl utoipa::IntoParams for DownloadHeaders {
-    fn into_params(_: impl Fn() -> Option<path::ParameterIn>) -> Vec<path::Parameter> {
-        let header = |name: &str, description: &str| {
-            path::ParameterBuilder::new()
-                .name(name)
-                .parameter_in(path::ParameterIn::Header)
-                .required(utoipa::openapi::Required::False)
-                .description(Some(description))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-                .build()
-        };
-        vec![
-            header(
-                "Range",
-                "One range, `bytes=first-last`, `bytes=first-` or `bytes=-count`: answered \
-                 `206`; several ranges, or one that does not parse, get the whole file.",
-            ),
-            header(
-                "If-None-Match",
-                "The `ETag` of a copy the caller has: answered `304` when it matches.",
-            ),
-        ]
-    }
 }
 
 /// Upload an attachment
