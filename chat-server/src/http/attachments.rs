@@ -59,12 +59,13 @@ pub struct NameQuery {
     /// The file name (a raw body has no other place for it; a multipart
     /// part's own file name is used when this is absent).
     #[serde(default)]
-    #[param(max_length = 1024)]
+    #[param(max_length = 255, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub name: Option<String>,
 }
 
-/// A `multipart/form-data` upload.
-#[derive(Debug, ToSchema)]
+/// A `multipart/form-data` upload: one part, named `file`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // documents the form; the body is read as a stream
 pub struct UploadForm {
     /// The file, with its file name.

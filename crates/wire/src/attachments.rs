@@ -100,7 +100,7 @@ pub struct UploadQuery {
     /// The file name (a path is cut to its last segment; at most 255
     /// characters, no control characters); `file` when absent.
     #[serde(default)]
-    #[param(max_length = 1024)]
+    #[param(max_length = 255, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub name: Option<String>,
     /// The largest file accepted for this upload, in bytes (default:
     /// `STORE_MAX_ATTACHMENT_BYTES`).
