@@ -15,6 +15,7 @@ use futures::{Stream, StreamExt};
 use service_kit::ApiError;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -93,15 +94,45 @@ pub async fn file_of(
     Ok(UploadedFile {
         name,
         declared: None,
-        // The form goes with its field: the field reads through it.
         bytes: Box::pin(futures::stream::unfold(
-            (form, field),
-            |(form, mut field)| async move {
-                let chunk = field.chunk().await.transpose()?;
-                Some((chunk.map_err(std::io::Error::other), (form, field)))
-            },
+            Part::Reading(Box::new((form, field))),
+            Part::next,
         )),
     })
+}
+
+/// Where the reading of a form's `file` part is.
+enum Part {
+    /// In the part (the form goes with its field: the field reads through it).
+    Reading(Box<(multer::Multipart<'static>, multer::Field<'static>)>),
+    /// Past it: nothing may follow.
+    Done,
+}
+
+impl Part {
+    /// The part's next bytes; after its end, an error if another part follows.
+    async fn next(self) -> Option<(Result<Bytes, std::io::Error>, Part)> {
+        let Part::Reading(reading) = self else {
+            return None;
+        };
+        let (mut form, mut field) = *reading;
+        match field.chunk().await {
+            Ok(Some(chunk)) => Some((Ok(chunk), Part::Reading(Box::new((form, field))))),
+            Err(err) => Some((Err(std::io::Error::other(err)), Part::Done)),
+            Ok(None) => {
+                drop(field);
+                match form.next_field().await {
+                    Ok(None) => None,
+                    Ok(Some(_)) | Err(_) => {
+                        let err = std::io::Error::other(
+                            "the multipart body must hold one part, named `file`",
+                        );
+                        Some((Err(err), Part::Done))
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The `payload_too_large` of a file over `max` bytes.
@@ -113,16 +144,20 @@ pub fn over_limit(max: u64) -> ApiError {
 /// for [`IDLE_TIMEOUT`].
 pub struct Limited {
     over: Arc<AtomicBool>,
+    broken: Arc<Mutex<Option<String>>>,
 }
 
 impl Limited {
     /// Wraps `bytes`; [`Limited::over`] says afterwards whether it passed `max`.
     pub fn new(bytes: FileStream, max: u64) -> (Self, FileStream) {
         let over = Arc::new(AtomicBool::new(false));
+        let broken = Arc::new(Mutex::new(None));
         let flag = over.clone();
+        let why = broken.clone();
         let limited =
             futures::stream::unfold((bytes, 0u64, false), move |(mut bytes, seen, ended)| {
                 let flag = flag.clone();
+                let why = why.clone();
                 async move {
                     if ended {
                         return None;
@@ -145,16 +180,29 @@ impl Limited {
                             let seen = seen + chunk.len() as u64;
                             Some((Ok(chunk), (bytes, seen, false)))
                         }
-                        Err(err) => Some((Err(err), (bytes, seen, true))),
+                        Err(err) => {
+                            let mut reason = why.lock().unwrap_or_else(|p| p.into_inner());
+                            *reason = Some(err.to_string());
+                            Some((Err(err), (bytes, seen, true)))
+                        }
                     }
                 }
             });
-        (Self { over }, Box::pin(limited))
+        (Self { over, broken }, Box::pin(limited))
     }
 
     /// Whether the stream stopped because it passed its limit.
     pub fn over(&self) -> bool {
         self.over.load(Ordering::Acquire)
+    }
+
+    /// Why the client's body broke off (it stalled, its form was wrong, the
+    /// connection dropped), if it did.
+    pub fn broken(&self) -> Option<String> {
+        self.broken
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 }
 
@@ -196,6 +244,11 @@ mod tests {
         assert_eq!(file.name.as_deref(), Some("a.txt"));
         let bytes: Vec<Bytes> = file.bytes.map(Result::unwrap).collect().await;
         assert_eq!(bytes.concat(), b"hello");
+        let two = "--XYZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nhello\r\n\
+                   --XYZ\r\nContent-Disposition: form-data; name=\"\"\r\n\r\nnull\r\n--XYZ--\r\n";
+        let file = file_of(&headers, None, Body::from(two), 100).await.unwrap();
+        let read: Vec<_> = file.bytes.collect().await;
+        assert!(read.last().unwrap().is_err(), "a second part is refused");
         headers.insert(header::CONTENT_LENGTH, "1000000".parse().unwrap());
         let refused = file_of(&headers, None, Body::from(body), 100)
             .await

@@ -126,7 +126,12 @@ async fn upload(
     {
         Ok(attachment) => Ok((StatusCode::CREATED, axum::Json(attachment)).into_response()),
         Err(_) if limited.over() => Err(over_limit(limits.max_bytes)),
-        Err(err) => Err(err),
+        Err(err) => match limited.broken() {
+            Some(why) => Err(ApiError::InvalidArgument(format!(
+                "the upload broke off: {why}"
+            ))),
+            None => Err(err),
+        },
     }
 }
 
