@@ -14,8 +14,8 @@
 #      database, so that two runs send the same requests; the store's run starts
 #      from an empty database, the gateway's draws half of its `{group}` ids from
 #      two groups seeded through the store (one of the token's user). The
-#      gateway has no operation that creates something, so schemathesis finds
-#      no stateful scenario there ("not applicable").
+#      gateway's stateful scenarios start from an upload
+#      (POST /chat/{group}/attachment) and download what it created.
 #   5. a summary; the exit status is non-zero if any run found a failure
 #
 # Settings (environment):

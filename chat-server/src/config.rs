@@ -114,6 +114,18 @@ pub struct ChatConfig {
         value_parser = clap::value_parser!(u32).range(1..))]
     pub event_burst: u32,
 
+    /// The largest attachment, in bytes.
+    #[arg(long, env = "CHAT_MAX_ATTACHMENT_BYTES", value_name = "CHAT_MAX_ATTACHMENT_BYTES",
+        default_value_t = chat_wire::attachments::DEFAULT_MAX_ATTACHMENT_BYTES,
+        value_parser = clap::value_parser!(u64).range(1..=4 << 30))]
+    pub max_attachment_bytes: u64,
+
+    /// The bytes one user may keep in attachments.
+    #[arg(long, env = "CHAT_ATTACHMENT_QUOTA_BYTES", value_name = "CHAT_ATTACHMENT_QUOTA_BYTES",
+        default_value_t = chat_wire::attachments::DEFAULT_ATTACHMENT_QUOTA_BYTES,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub attachment_quota_bytes: u64,
+
     /// Sockets a user may hold on this node.
     #[arg(long, env = "CHAT_MAX_SOCKETS_PER_USER", value_name = "CHAT_MAX_SOCKETS_PER_USER",
         default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=10_000).map(|n| n as usize))]
@@ -337,6 +349,10 @@ mod tests {
         assert_eq!(config.drain_spread(), Duration::from_secs(10));
         assert_eq!(config.connect_timeout(), Duration::from_secs(10));
         assert!(config.node_id().as_str().starts_with("chat-"));
+        assert_eq!(
+            (config.max_attachment_bytes, config.attachment_quota_bytes),
+            (26_214_400, 1_073_741_824)
+        );
     }
 
     #[test]
@@ -351,6 +367,8 @@ mod tests {
             ("--max-pending-sessions", "CHAT_MAX_PENDING_SESSIONS"),
             ("--max-pending-per-address", "CHAT_MAX_PENDING_PER_ADDRESS"),
             ("--connect-timeout-seconds", "CHAT_CONNECT_TIMEOUT_SECONDS"),
+            ("--max-attachment-bytes", "CHAT_MAX_ATTACHMENT_BYTES"),
+            ("--attachment-quota-bytes", "CHAT_ATTACHMENT_QUOTA_BYTES"),
         ] {
             let err = with(&[flag, "0"]).unwrap_err();
             assert!(

@@ -13,7 +13,8 @@
 //!   (Prometheus), [`location`] (which node a user belongs on),
 //!   [`limits`] (rates, sockets per user, sessions waiting to
 //!   authenticate), [`store_client`] (the typed client of the store),
-//!   [`notify`] (offline notifications).
+//!   [`notify`] (offline notifications), [`attachments`] (signed links,
+//!   upload bodies).
 //! - [`rooms`]: the rooms of the cluster as one trait object, and every
 //!   event the server sends.
 //! - [`expiry`]: disconnecting sockets whose token expired.
@@ -30,6 +31,7 @@
 //!   over it.
 //! - [`startup`]: [`startup::Application`], which binds, wires and serves.
 
+pub mod attachments;
 pub mod cluster;
 pub mod config;
 pub mod engine;

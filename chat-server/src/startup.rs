@@ -83,6 +83,7 @@ impl Application {
         let limits = Limits {
             timeout: REQUEST_TIMEOUT,
             body_limit: BODY_LIMIT,
+            streaming: http::attachments::STREAMING_ROUTES,
         };
         let layered = |router: Router| with_common_layers(router, http_metrics.clone(), limits);
         let (public, internal) = match &config.internal_addr {

@@ -2,6 +2,7 @@
 //! the node's handles, built once from the configuration
 //! ([`AppState::build`]).
 
+use crate::attachments::urls::UrlSigner;
 use crate::cluster::Node;
 use crate::cluster::lifecycle::Lifecycle;
 use crate::cluster::presence::Presence;
@@ -21,6 +22,15 @@ use prometheus_client::registry::Registry;
 use secrecy::{ExposeSecret, SecretString};
 use std::net::IpAddr;
 use std::sync::Arc;
+
+/// The bounds of an upload.
+#[derive(Debug, Clone, Copy)]
+pub struct AttachmentLimits {
+    /// The largest file, in bytes.
+    pub max_bytes: u64,
+    /// What one user may keep in all, in bytes.
+    pub quota_bytes: u64,
+}
 
 /// Shared handles of the running chat-server.
 #[derive(Debug, Clone)]
@@ -45,6 +55,11 @@ pub struct AppState {
     pub trusted_proxies: Arc<[IpAddr]>,
     /// Longest message, in characters.
     pub max_message_chars: usize,
+    /// The bounds of an upload: `CHAT_MAX_ATTACHMENT_BYTES` and
+    /// `CHAT_ATTACHMENT_QUOTA_BYTES`.
+    pub attachment_limits: AttachmentLimits,
+    /// Signs and checks attachment download links.
+    pub urls: UrlSigner,
     /// Sockets whose token expiry is watched.
     pub expiry: ExpiryWatch,
     /// The bearer token of the admin routes; `None`: they do not exist.
@@ -65,8 +80,15 @@ impl AppState {
         let metrics = ChatMetrics::register(registry);
         // Drawn once: without `CHAT_NODE_ID` each call draws a random id.
         let node_id = config.node_id();
-        let store = StoreClient::new(&config.store_url, &config.store_token, &node_id, registry)
-            .context("cannot build the store client")?;
+        let urls = UrlSigner::new(config.jwt_secret.expose_secret().as_bytes());
+        let store = StoreClient::new(
+            &config.store_url,
+            &config.store_token,
+            &node_id,
+            urls.clone(),
+            registry,
+        )
+        .context("cannot build the store client")?;
         let notifier = Notifier::spawn(config.notify_url.clone(), store.clone(), registry)
             .context("cannot build the notification client")?;
         let (expiry, expiry_queue) = ExpiryWatch::new();
@@ -99,6 +121,11 @@ impl AppState {
             }),
             trusted_proxies: config.trusted_proxies.clone().into(),
             max_message_chars: config.max_message_chars,
+            attachment_limits: AttachmentLimits {
+                max_bytes: config.max_attachment_bytes,
+                quota_bytes: config.attachment_quota_bytes,
+            },
+            urls,
             expiry,
             admin_token: config.admin_token.clone(),
             node,

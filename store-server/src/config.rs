@@ -16,6 +16,8 @@ use std::path::PathBuf;
 
 /// The shortest service token accepted, in bytes.
 pub const MIN_TOKEN_BYTES: usize = 32;
+/// The largest attachment any setting or caller may allow (4 GiB).
+pub const MAX_ATTACHMENT_BYTES: u64 = 4 << 30;
 
 /// Everything the store-server needs to start.
 #[derive(Debug, Clone, Parser)]
@@ -73,6 +75,20 @@ pub struct StoreConfig {
         default_value_t = chat_wire::requests::DEFAULT_MAX_MESSAGE_CHARS,
         value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|n| n as usize))]
     pub max_message_chars: usize,
+
+    /// The largest attachment, in bytes, when the caller of
+    /// `POST /attachment` does not say (`maxBytes`).
+    #[arg(long, env = "STORE_MAX_ATTACHMENT_BYTES", value_name = "STORE_MAX_ATTACHMENT_BYTES",
+        default_value_t = chat_wire::attachments::DEFAULT_MAX_ATTACHMENT_BYTES,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_ATTACHMENT_BYTES))]
+    pub max_attachment_bytes: u64,
+
+    /// The bytes one user may keep in attachments, when the caller of
+    /// `POST /attachment` does not say (`quotaBytes`).
+    #[arg(long, env = "STORE_ATTACHMENT_QUOTA_BYTES", value_name = "STORE_ATTACHMENT_QUOTA_BYTES",
+        default_value_t = chat_wire::attachments::DEFAULT_ATTACHMENT_QUOTA_BYTES,
+        value_parser = clap::value_parser!(u64).range(1..))]
+    pub attachment_quota_bytes: u64,
 
     /// The write concern of every write the store acknowledges: `majority`
     /// or a number of data-bearing members (1 to 50), always journaled
@@ -151,6 +167,10 @@ mod tests {
         assert_eq!(config.addr, "127.0.0.1:3000");
         assert_eq!(config.mongodb_db, "chat");
         assert_eq!(config.max_message_chars, 4000);
+        assert_eq!(
+            (config.max_attachment_bytes, config.attachment_quota_bytes),
+            (26_214_400, 1_073_741_824)
+        );
         assert!(!format!("{config:?}").contains(TOKEN));
         let err = parse_from::<StoreConfig, _, _>([
             "store-server",

@@ -9,8 +9,11 @@
 //! - [`auth`]: the service-token check.
 //! - [`db`]: MongoDB documents, indexes and queries.
 //! - [`message_writer`]: group commit of new messages.
+//! - [`attachments`]: files in messages: uploads into GridFS, downloads,
+//!   thumbnails, the sweep.
 //! - [`state`]: what handlers share.
 
+pub mod attachments;
 pub mod auth;
 pub mod config;
 pub mod db;

@@ -2,6 +2,9 @@
 //! listener (port 0 picks a free one, for tests) and wires every part;
 //! [`Application::run_until_stopped`] serves until the shutdown future ends.
 
+use crate::attachments::sweep;
+use crate::attachments::thumbnail::Thumbnailer;
+use crate::attachments::upload::UploadLimits;
 use crate::auth::ServiceToken;
 use crate::config::StoreConfig;
 use crate::db::Store;
@@ -55,11 +58,17 @@ impl Application {
         let indexes_ready = Arc::new(AtomicBool::new(false));
         let draining = Arc::new(AtomicBool::new(false));
         tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
+        tokio::spawn(sweep::run(store.clone()));
         let mut registry = Registry::with_prefix("store");
         let state = AppState {
             writer: MessageWriter::spawn(store.clone(), &mut registry),
             store: store.clone(),
             max_message_chars: config.max_message_chars,
+            attachment_limits: UploadLimits {
+                max_bytes: config.max_attachment_bytes,
+                quota_bytes: config.attachment_quota_bytes,
+            },
+            thumbnailer: Thumbnailer::default(),
             indexes_ready,
             draining: draining.clone(),
         };
@@ -72,6 +81,7 @@ impl Application {
         let limits = Limits {
             timeout: REQUEST_TIMEOUT,
             body_limit: BODY_LIMIT,
+            streaming: routes::attachments::STREAMING_ROUTES,
         };
         let router = with_common_layers(router, metrics, limits);
         let listener = TcpListener::bind(&config.addr)

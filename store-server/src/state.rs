@@ -1,5 +1,7 @@
 //! The state every handler receives: cheap clones of shared handles.
 
+use crate::attachments::thumbnail::Thumbnailer;
+use crate::attachments::upload::UploadLimits;
 use crate::db::Store;
 use crate::message_writer::MessageWriter;
 use std::sync::Arc;
@@ -14,6 +16,10 @@ pub struct AppState {
     pub writer: MessageWriter,
     /// Longest message, in characters.
     pub max_message_chars: usize,
+    /// The bounds of an upload whose caller gives none.
+    pub attachment_limits: UploadLimits,
+    /// Image decoding, one at a time.
+    pub thumbnailer: Thumbnailer,
     /// Set once every index exists; until then the store is not ready.
     pub indexes_ready: Arc<AtomicBool>,
     /// Set when the store is asked to stop: `/readyz` answers 503 while it

@@ -40,6 +40,7 @@ pub async fn fill_group(
                 deleted: false,
                 reactions: Vec::new(),
                 changed_at: None,
+                attachments: Vec::new(),
             })
             .collect();
         coll.insert_many(docs).await?;

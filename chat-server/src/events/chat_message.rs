@@ -1,15 +1,15 @@
-//! `chat message {room, message, nonce?}`: validated, stored through the
-//! store (which checks that the sender is a member), and only then acked
-//! with the stored Message and sent as `chat message` to the room's other
-//! sockets. A retry with the same nonce gets the same message and is not
-//! sent again.
+//! `chat message {room, message?, nonce?, attachments?}`: validated,
+//! stored through the store (which checks that the sender is a member and
+//! takes the attachments, each once), and only then acked with the stored
+//! Message and sent as `chat message` to the room's other sockets. A retry
+//! with the same nonce gets the same message and is not sent again.
 
-use super::{Ctx, Event, Handled, parse_nonce};
+use super::{Ctx, Event, Handled, parse_content, parse_nonce};
 use crate::rooms::Audience;
 use crate::rooms::outgoing::Outgoing;
 use chat_wire::events::ChatMessage as Payload;
 use chat_wire::model::Message;
-use chat_wire::requests::{NewMessage, parse_text};
+use chat_wire::requests::NewMessage;
 use service_kit::ApiError;
 
 /// `chat message`.
@@ -26,8 +26,9 @@ impl Event for ChatMessage {
             room,
             message,
             nonce,
+            attachments,
         } = payload;
-        let text = parse_text("message", &message, ctx.state.max_message_chars)?;
+        let text = parse_content(ctx, &message, &attachments)?;
         let nonce = parse_nonce(nonce)?;
         ctx.state.message_rate.check(ctx.up())?;
         let new = NewMessage {
@@ -35,6 +36,7 @@ impl Event for ChatMessage {
             from: ctx.up().clone(),
             message: text,
             nonce,
+            attachments,
         };
         let sent = ctx.state.store.send_message(&new).await?;
         if !sent.created {
@@ -98,6 +100,7 @@ mod tests {
             room: EntityId::parse("6b03daf264ca8f3b34862969").unwrap(),
             message: message.to_owned(),
             nonce: None,
+            attachments: Vec::new(),
         };
         let code = async |payload| ChatMessage::handle(&ctx, payload).await.err().map(|e| e.code());
 

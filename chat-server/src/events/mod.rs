@@ -147,6 +147,23 @@ pub fn parse_nonce(nonce: Option<String>) -> Result<Option<String>, ApiError> {
         .map_err(|err| ApiError::InvalidArgument(err.to_string()))
 }
 
+/// The text of a new message with `attachments`: trimmed, 1 to
+/// `CHAT_MAX_MESSAGE_CHARS` characters, or blank beside attachments; and
+/// at most 10 attachments, none twice.
+pub fn parse_content(
+    ctx: &Ctx<'_>,
+    message: &str,
+    attachments: &[chat_wire::ids::EntityId],
+) -> Result<String, ApiError> {
+    chat_wire::attachments::check_ids(attachments)
+        .map_err(|err| ApiError::InvalidArgument(err.to_string()))?;
+    Ok(chat_wire::requests::parse_message_text(
+        message,
+        !attachments.is_empty(),
+        ctx.state.max_message_chars,
+    )?)
+}
+
 /// `permission_denied` unless `up` is a member of `group`, as the store has it.
 pub fn require_member(group: &Group, up: &Up) -> Result<(), ApiError> {
     if group.users.contains(up) {

@@ -1,14 +1,15 @@
-//! `private message {to, message, nonce?}`: a message to one user, stored
-//! in the direct group of the two (created on first use), acked with the
+//! `private message {to, message?, nonce?, attachments?}`: a message to
+//! one user, stored in the direct group of the two (created on first use;
+//! attachments must have been uploaded to that group), acked with the
 //! stored Message and sent as `private message` to both users' other
 //! sockets only.
 
-use super::{Ctx, Event, Handled, membership, parse_nonce};
+use super::{Ctx, Event, Handled, membership, parse_content, parse_nonce};
 use crate::rooms::outgoing::Outgoing;
 use crate::rooms::{Audience, user_room};
 use chat_wire::events::PrivateMessage as Payload;
 use chat_wire::model::Message;
-use chat_wire::requests::{NewMessage, parse_text};
+use chat_wire::requests::NewMessage;
 use service_kit::ApiError;
 
 /// `private message`.
@@ -21,13 +22,18 @@ impl Event for PrivateMessage {
     type Reply = Message;
 
     async fn handle(ctx: &Ctx<'_>, payload: Payload) -> Result<Handled<Message>, ApiError> {
-        let Payload { to, message, nonce } = payload;
+        let Payload {
+            to,
+            message,
+            nonce,
+            attachments,
+        } = payload;
         if to == *ctx.up() {
             return Err(ApiError::InvalidArgument(
                 "a private message needs another user as `to`".into(),
             ));
         }
-        let text = parse_text("message", &message, ctx.state.max_message_chars)?;
+        let text = parse_content(ctx, &message, &attachments)?;
         let nonce = parse_nonce(nonce)?;
         ctx.state.message_rate.check(ctx.up())?;
         let group = ctx.state.store.direct_group(ctx.up(), &to).await?;
@@ -42,6 +48,7 @@ impl Event for PrivateMessage {
             from: ctx.up().clone(),
             message: text,
             nonce,
+            attachments,
         };
         let sent = ctx.state.store.send_message(&new).await?;
         if !sent.created {

@@ -7,6 +7,7 @@
 //! it is set, else beside the public ones.
 
 mod admin;
+pub mod attachments;
 mod auth;
 mod chat;
 mod health;
@@ -63,6 +64,7 @@ pub struct Routes {
 pub fn routes(state: AppState, registry: Arc<Registry>) -> (Routes, utoipa::openapi::OpenApi) {
     let (public, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(chat::router())
+        .merge(attachments::router())
         .with_state(state.clone())
         .split_for_parts();
     let mut admin = Router::new();

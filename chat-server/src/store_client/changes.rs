@@ -14,6 +14,6 @@ impl StoreClient {
         let request = self
             .request(Method::GET, &["changes"])
             .query(&[("since", time::format(since))]);
-        self.call("changes_since", request).await
+        self.signed(self.call("changes_since", request).await)
     }
 }

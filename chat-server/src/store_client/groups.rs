@@ -82,7 +82,7 @@ impl StoreClient {
             .request(Method::GET, &["group", "messages"])
             .query(&[("groupID", id.as_str())])
             .query(&paging.to_query());
-        self.call("group_messages", request).await
+        self.signed(self.call("group_messages", request).await)
     }
 
     /// The direct group of two users, created on first use.
@@ -123,7 +123,7 @@ impl StoreClient {
             .request(Method::GET, &["group", group.as_str(), "changes"])
             .query(&[("since", since)])
             .query(&paging.to_query());
-        self.call("changes", request).await
+        self.signed(self.call("changes", request).await)
     }
 
     /// A place for `up` in a `match` group of `topic` with space, or a new one.

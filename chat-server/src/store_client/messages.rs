@@ -40,7 +40,7 @@ impl StoreClient {
             }
             let sent = self.send_counted(request, Retry::Safe).await?;
             let created = sent.response.status() == StatusCode::CREATED || sent.maybe_sent_before;
-            let message = read_response::<Message>(sent.response).await?;
+            let message = self.signed(read_response::<Message>(sent.response).await)?;
             Ok(SentMessage { message, created })
         }
         .await;
@@ -50,11 +50,8 @@ impl StoreClient {
 
     /// One message.
     pub async fn message(&self, id: &EntityId) -> Result<Message, ApiError> {
-        self.call(
-            "message",
-            self.request(Method::GET, &["message", id.as_str()]),
-        )
-        .await
+        let request = self.request(Method::GET, &["message", id.as_str()]);
+        self.signed(self.call("message", request).await)
     }
 
     /// Adds (`on`) or removes a reaction of `up`.
@@ -76,7 +73,7 @@ impl StoreClient {
             let path = ["message", message.as_str(), "reactions", emoji, up.as_str()];
             self.request(Method::DELETE, &path)
         };
-        self.call("react", request).await
+        self.signed(self.call("react", request).await)
     }
 
     /// Edits a message as `from`.
@@ -90,12 +87,10 @@ impl StoreClient {
             from: from.clone(),
             message: text.to_owned(),
         };
-        self.call(
-            "edit_message",
-            self.request(Method::PATCH, &["message", message.as_str()])
-                .json(&body),
-        )
-        .await
+        let request = self
+            .request(Method::PATCH, &["message", message.as_str()])
+            .json(&body);
+        self.signed(self.call("edit_message", request).await)
     }
 
     /// Deletes a message as `by`.
@@ -103,6 +98,6 @@ impl StoreClient {
         let request = self
             .request(Method::DELETE, &["message", message.as_str()])
             .query(&[("from", by.as_str())]);
-        self.call("delete_message", request).await
+        self.signed(self.call("delete_message", request).await)
     }
 }

@@ -21,12 +21,18 @@
 //! URLs are built from path segments, each percent-encoded: an id taken
 //! from a token or a payload can never name another route.
 //!
+//! Messages come back with signed download links on their attachments
+//! (`attachments::urls`): every path that sends a message on, whatever it
+//! is (an ack, a broadcast, a page, a notification), carries them.
+//!
 //! - [`groups`]: groups, membership, history, read markers, presence.
 //! - [`messages`]: storing, editing, deleting and reacting to messages.
 //! - [`cluster`]: the node registry, presence per node and the queues.
 //! - [`changes`]: the store's change log.
+//! - [`attachments`]: files streamed to and from the store.
 //! - [`instances`]: the store instances and which are in use.
 
+mod attachments;
 mod changes;
 mod cluster;
 mod groups;
@@ -35,8 +41,11 @@ mod messages;
 
 pub use messages::SentMessage;
 
-use chat_wire::changes::CHAT_NODE_HEADER;
+use crate::attachments::urls::UrlSigner;
+use chat_wire::changes::{CHAT_NODE_HEADER, ChangeList};
 use chat_wire::cluster::NodeId;
+use chat_wire::model::Message;
+use chat_wire::paging::Page;
 use chat_wire::{ErrorBody, ErrorCode};
 use instances::Instances;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -79,6 +88,8 @@ pub struct StoreClient {
     authorization: HeaderValue,
     /// This node's id, sent as `X-Chat-Node`.
     node: HeaderValue,
+    /// Signs the download links of the messages that come back.
+    urls: UrlSigner,
     latency: Family<CallLabels, Histogram, fn() -> Histogram>,
 }
 
@@ -100,6 +111,7 @@ impl StoreClient {
         base_urls: &[SecretUrl],
         token: &SecretString,
         node: &NodeId,
+        urls: UrlSigner,
         registry: &mut Registry,
     ) -> anyhow::Result<Self> {
         let mut bases = Vec::with_capacity(base_urls.len());
@@ -139,6 +151,7 @@ impl StoreClient {
             instances: Instances::new(bases),
             authorization,
             node,
+            urls,
             latency,
         })
     }
@@ -326,6 +339,41 @@ impl StoreClient {
     }
 }
 
+/// What carries messages, whose attachments get signed links.
+trait Signed {
+    fn sign(&mut self, urls: &UrlSigner);
+}
+
+impl Signed for Message {
+    fn sign(&mut self, urls: &UrlSigner) {
+        urls.sign_message(self);
+    }
+}
+
+impl Signed for Page<Message> {
+    fn sign(&mut self, urls: &UrlSigner) {
+        self.items.iter_mut().for_each(|m| urls.sign_message(m));
+    }
+}
+
+impl Signed for ChangeList {
+    fn sign(&mut self, urls: &UrlSigner) {
+        for message in self.items.iter_mut().filter_map(|c| c.message.as_mut()) {
+            urls.sign_message(message);
+        }
+    }
+}
+
+impl StoreClient {
+    /// `value` with its attachments' links signed.
+    fn signed<T: Signed>(&self, result: Result<T, ApiError>) -> Result<T, ApiError> {
+        result.map(|mut value| {
+            value.sign(&self.urls);
+            value
+        })
+    }
+}
+
 /// Whether a call may go to another instance after it reached one that
 /// then failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -373,6 +421,7 @@ mod tests {
             &[base.parse().unwrap()],
             &token,
             &node,
+            UrlSigner::new(b"a-jwt-secret-of-at-least-32-bytes!!"),
             &mut Registry::default(),
         )
         .unwrap()

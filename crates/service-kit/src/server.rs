@@ -17,8 +17,7 @@ use crate::request_id;
 use crate::request_log::log_request;
 use axum::Router;
 use axum::body::Body;
-use axum::error_handling::HandleErrorLayer;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::Uri;
 use axum::http::uri::PathAndQuery;
 use axum::middleware;
@@ -49,6 +48,11 @@ pub struct Limits {
     pub timeout: Duration,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Routes (as matched, e.g. `/attachment`) that [`Limits::timeout`]
+    /// does not bound: file uploads, whose length follows the client's
+    /// bandwidth. Each bounds its own time (a pause between two reads of
+    /// the body) and reads its body as a stream, past `body_limit`.
+    pub streaming: &'static [&'static str],
 }
 
 /// Adds the shared layers and fallbacks to a service's router.
@@ -57,11 +61,7 @@ pub fn with_common_layers(router: Router, metrics: HttpMetrics, limits: Limits) 
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.body_limit))
-        .layer(
-            ServiceBuilder::new()
-                .layer(HandleErrorLayer::new(timeout_error))
-                .timeout(limits.timeout),
-        )
+        .layer(middleware::from_fn_with_state(limits, time_limit))
         .layer(middleware::from_fn_with_state(metrics, track_request))
         .layer(middleware::from_fn(log_request))
         .layer(middleware::from_fn(request_id::scope_request))
@@ -73,11 +73,25 @@ pub fn with_common_layers(router: Router, metrics: HttpMetrics, limits: Limits) 
         )
 }
 
-async fn timeout_error(err: BoxError) -> ApiError {
-    if err.is::<tower::timeout::error::Elapsed>() {
-        ApiError::Unavailable(anyhow::anyhow!("request timed out"))
-    } else {
-        ApiError::Internal(anyhow::anyhow!("middleware error: {err}"))
+/// Answers `unavailable` when a request takes longer than
+/// [`Limits::timeout`], unless its route is one of [`Limits::streaming`].
+/// Only the handler is timed: a response body streams for as long as the
+/// client reads it.
+async fn time_limit(
+    State(limits): State<Limits>,
+    request: Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let streaming = request
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|path| limits.streaming.contains(&path.as_str()));
+    if streaming {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(limits.timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Unavailable(anyhow::anyhow!("request timed out")).into_response(),
     }
 }
 

@@ -44,16 +44,21 @@ pub struct RoomRef {
     pub room: EntityId,
 }
 
-/// `chat message`: a message to a group the user belongs to.
+/// `chat message`: a message to a group the user belongs to: text, files
+/// uploaded to that group, or both.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMessage {
     /// The group id.
     pub room: EntityId,
-    /// The text.
+    /// The text (may be absent when `attachments` is not empty).
+    #[serde(default)]
     pub message: String,
     /// Idempotency key: a retry with the same nonce gets the same message.
     #[serde(default)]
     pub nonce: Option<String>,
+    /// Ids of the sender's uploads to this group, at most 10.
+    #[serde(default)]
+    pub attachments: Vec<EntityId>,
 }
 
 /// `online` ack data, and the `online` notice sent to a user's groups.
@@ -79,11 +84,15 @@ pub struct OfflineNotice {
 pub struct PrivateMessage {
     /// The recipient.
     pub to: Up,
-    /// The text.
+    /// The text (may be absent when `attachments` is not empty).
+    #[serde(default)]
     pub message: String,
     /// Idempotency key.
     #[serde(default)]
     pub nonce: Option<String>,
+    /// Ids of the sender's uploads to the direct group of the two, at most 10.
+    #[serde(default)]
+    pub attachments: Vec<EntityId>,
 }
 
 /// `typing`: the user started or stopped typing in a room.

@@ -3,12 +3,14 @@
 //! Everything here is what travels as JSON between clients, the chat-server and
 //! the store-server: the resources ([`model`]), the request bodies
 //! ([`requests`]), the paging envelope and query ([`paging`]), the error body
-//! ([`error`]), the validated identifiers ([`ids`]) and what chat nodes and
+//! ([`error`]), the validated identifiers ([`ids`]), files in messages
+//! ([`attachments`]) and what chat nodes and
 //! the store say about the cluster ([`cluster`]) and the store's change log
 //! ([`changes`]). This crate never talks
 //! to a database or a socket: it only parses, validates and (de)serialises, so
 //! that the chat-server can use it without linking any MongoDB code.
 
+pub mod attachments;
 pub mod changes;
 pub mod cluster;
 pub mod error;

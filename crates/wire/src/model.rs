@@ -1,5 +1,6 @@
 //! The resources: Group, Message and User, as every API returns them.
 
+use crate::attachments::Attachment;
 use crate::ids::{EntityId, Up};
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -94,6 +95,10 @@ pub struct Message {
     pub deleted: bool,
     /// Who reacted with what: emoji to the users, in the order they reacted.
     pub reactions: BTreeMap<String, Vec<Up>>,
+    /// The files it carries, in the order the sender listed them (none
+    /// once deleted).
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
     /// Whether its text is withheld because its group's history is hidden
     /// now (docs/chat-api.md, "History gate"): `message` is then empty, and
     /// a client keeps the text it already shows. Only on the chat-server's
@@ -103,10 +108,12 @@ pub struct Message {
 }
 
 impl Message {
-    /// The message without its text, for a reader its group's history gate
-    /// hides it from: `message` empty and `hidden` set.
+    /// The message without its text and files, for a reader its group's
+    /// history gate hides it from: `message` empty, no `attachments`, and
+    /// `hidden` set.
     pub fn without_text(mut self) -> Self {
         self.message = String::new();
+        self.attachments = Vec::new();
         self.hidden = true;
         self
     }
@@ -152,6 +159,7 @@ mod tests {
             changed_at: None,
             deleted: false,
             reactions: BTreeMap::from([("👍".to_owned(), vec![Up::parse("up2").unwrap()])]),
+            attachments: Vec::new(),
             hidden: false,
         };
         assert_eq!(
@@ -164,7 +172,8 @@ mod tests {
                 "timestamp": "2022-06-13T12:15:43.333Z",
                 "editedAt": "2022-06-13T12:16:00.000Z",
                 "deleted": false,
-                "reactions": {"👍": ["up2"]}
+                "reactions": {"👍": ["up2"]},
+                "attachments": []
             })
         );
         let back: Message =

@@ -273,21 +273,29 @@ pub struct ReadState {
     pub unread: u64,
 }
 
-/// `POST /message`: a new message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// `POST /message`: a new message: text, files, or both.
+///
+/// Its schema is written by hand (see [`new_message_schema`]): the text may
+/// be blank only when the message carries attachments, a rule across two
+/// fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewMessage {
     /// The group it goes to.
     pub group: EntityId,
     /// The sender; must be a member.
     pub from: Up,
-    /// The text, 1 to `STORE_MAX_MESSAGE_CHARS` characters after trimming.
-    #[schema(schema_with = message_text_schema)]
+    /// The text, 1 to `STORE_MAX_MESSAGE_CHARS` characters after trimming;
+    /// it may be blank (or absent) when `attachments` is not empty.
+    #[serde(default)]
     pub message: String,
     /// The sender's idempotency key: the same `(from, nonce)` is stored once.
     #[serde(default)]
-    #[schema(schema_with = nonce_schema)]
     pub nonce: Option<String>,
+    /// Attachments uploaded by `from` to `group` and not used by another
+    /// message, at most 10 (docs/store-api.md, "Attachments").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<EntityId>,
 }
 
 /// The text of a message, for [`DEFAULT_MAX_MESSAGE_CHARS`]; the store
@@ -304,19 +312,102 @@ pub fn message_text_schema_for(max: usize) -> Object {
     )
 }
 
+/// The schema of [`NewMessage`] when the text limit is `max` characters:
+/// `message` is text (or blank, or absent, when `attachments` holds at
+/// least one id).
+pub fn new_message_schema(max: usize) -> Schema {
+    let mut text = schema::trimmed_text(
+        max,
+        "The text (over the limit: `413 payload_too_large`). Blank or absent only when \
+         `attachments` is not empty.",
+    );
+    let visible = text.pattern.take().unwrap_or_default();
+    text.pattern = Some(format!("{visible}|^[{}]*$", schema::WHITE_SPACE_CLASS));
+    text.min_length = None;
+    let ids = ArrayBuilder::new()
+        .items(Ref::from_schema_name(EntityId::name()))
+        .max_items(Some(crate::attachments::MAX_ATTACHMENTS_PER_MESSAGE))
+        .unique_items(true)
+        .description(Some(
+            "Attachments uploaded by `from` to `group` (`POST /attachment`) and used by no \
+             other message, at most 10, no id twice.",
+        ));
+    let fields = object()
+        .property("group", Ref::from_schema_name(EntityId::name()))
+        .required("group")
+        .property("from", up_ref())
+        .required("from")
+        .property("message", text)
+        .property("nonce", nonce_schema())
+        .property("attachments", ids)
+        .additional_properties(Some(
+            utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+        ));
+    let content = AnyOfBuilder::new()
+        .item(
+            object()
+                .property("message", message_text_schema_for(max))
+                .required("message"),
+        )
+        .item(
+            object()
+                .property("attachments", ArrayBuilder::new().min_items(Some(1)))
+                .required("attachments"),
+        )
+        .description(Some("Some text, at least one attachment, or both."));
+    AllOfBuilder::new()
+        .item(fields)
+        .item(content)
+        .description(Some(
+            "`POST /message`: a new message: text, files, or both.",
+        ))
+        .into()
+}
+
+impl PartialSchema for NewMessage {
+    fn schema() -> RefOr<Schema> {
+        new_message_schema(DEFAULT_MAX_MESSAGE_CHARS).into()
+    }
+}
+
+impl ToSchema for NewMessage {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("NewMessage")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((Up::name().into_owned(), Up::schema()));
+        schemas.push((EntityId::name().into_owned(), EntityId::schema()));
+    }
+}
+
 /// Writes the message text limit `max` into a document's `NewMessage` and
 /// `EditMessage` (their schemas state [`DEFAULT_MAX_MESSAGE_CHARS`]).
 pub fn set_message_text_limit(openapi: &mut utoipa::openapi::OpenApi, max: usize) {
     let Some(components) = openapi.components.as_mut() else {
         return;
     };
-    for body in ["NewMessage", "EditMessage"] {
-        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(body) {
-            object
-                .properties
-                .insert("message".to_owned(), message_text_schema_for(max).into());
-        }
+    if let Some(new) = components.schemas.get_mut("NewMessage") {
+        *new = new_message_schema(max).into();
     }
+    if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut("EditMessage") {
+        object
+            .properties
+            .insert("message".to_owned(), message_text_schema_for(max).into());
+    }
+}
+
+/// The text of a new message: trimmed, 1 to `max` characters; or empty
+/// when the message carries attachments (`with_attachments`).
+pub fn parse_message_text(
+    raw: &str,
+    with_attachments: bool,
+    max: usize,
+) -> Result<String, TextError> {
+    if with_attachments && raw.trim().is_empty() {
+        return Ok(String::new());
+    }
+    parse_text("message", raw, max)
 }
 
 fn nonce_schema() -> Object {
@@ -464,5 +555,26 @@ mod tests {
         assert!(serde_json::from_str::<NewMessage>(extra).is_err());
         let ok = r#"{"group": "65f0c0ffee0000000000abcd", "from": "up1", "message": "hi"}"#;
         assert_eq!(serde_json::from_str::<NewMessage>(ok).unwrap().nonce, None);
+        let files_only = r#"{"group": "65f0c0ffee0000000000abcd", "from": "up1",
+            "attachments": ["65f0c0ffee0000000000abce"]}"#;
+        let files_only = serde_json::from_str::<NewMessage>(files_only).unwrap();
+        assert_eq!(
+            (files_only.message.as_str(), files_only.attachments.len()),
+            ("", 1)
+        );
+    }
+
+    #[test]
+    fn blank_text_is_allowed_only_beside_attachments() {
+        assert_eq!(parse_message_text("  ", true, 5).unwrap(), "");
+        assert_eq!(parse_message_text(" hi ", true, 5).unwrap(), "hi");
+        assert_eq!(
+            parse_message_text("  ", false, 5),
+            Err(TextError::Empty("message"))
+        );
+        assert!(matches!(
+            parse_message_text("toolong", true, 5),
+            Err(TextError::TooLong { .. })
+        ));
     }
 }

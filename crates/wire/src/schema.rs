@@ -395,3 +395,49 @@ mod tests {
         assert_eq!(json["maximum"], 4294967295u64);
     }
 }
+
+/// A file's bytes (a request or response body that is not JSON).
+#[derive(Debug, Clone, Copy)]
+pub struct Binary;
+
+impl PartialSchema for Binary {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {}
+
+/// The request headers of a download.
+#[derive(Debug, Clone, Copy)]
+pub struct DownloadHeaders;
+
+impl utoipa::IntoParams for DownloadHeaders {
+    fn into_params(_: impl Fn() -> Option<path::ParameterIn>) -> Vec<path::Parameter> {
+        let header = |name: &str, description: &str| {
+            path::ParameterBuilder::new()
+                .name(name)
+                .parameter_in(path::ParameterIn::Header)
+                .required(utoipa::openapi::Required::False)
+                .description(Some(description))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build()
+        };
+        vec![
+            header(
+                "Range",
+                "One range, `bytes=first-last`, `bytes=first-` or `bytes=-count`: answered \
+                 `206`; several ranges, or one that does not parse, get the whole file.",
+            ),
+            header(
+                "If-None-Match",
+                "The `ETag` of a copy the caller has: answered `304` when it matches.",
+            ),
+        ]
+    }
+}

@@ -3,6 +3,7 @@
 //! Stored documents use `ObjectId` and BSON dates; the wire uses hex ids and
 //! RFC 3339 text. The two meet only in the `From` impls here.
 
+use chat_wire::attachments::{Attachment, Thumbnail};
 use chat_wire::cluster::NodeId;
 use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::{Group, GroupKind, Message, User};
@@ -26,6 +27,9 @@ pub mod collections {
     pub const NODES: &str = "nodes";
     /// The pairing queues, one document per pair of queues.
     pub const QUEUES: &str = "queues";
+    /// The attachments' metadata; their bytes are in the GridFS bucket of
+    /// the same name (`attachments.files`, `attachments.chunks`).
+    pub const ATTACHMENTS: &str = "attachments";
 }
 
 /// A group in the `groups` collection.
@@ -156,6 +160,73 @@ pub struct MessageDoc {
     /// Last edit, delete or reaction time, for `GET /group/{id}/changes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed_at: Option<DateTime>,
+    /// The attachments' metadata as they were claimed (their bytes are in
+    /// GridFS under the same ids); emptied when the message is deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentMeta>,
+}
+
+/// What a message keeps of one of its attachments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentMeta {
+    /// The attachment's id, also its GridFS file's id.
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    /// The file name.
+    pub name: String,
+    /// The sniffed media type.
+    #[serde(rename = "type")]
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// Pixels, for images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    /// Pixels, for images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+    /// The thumbnail, for images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<ThumbnailDoc>,
+}
+
+/// A thumbnail: its own GridFS file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThumbnailDoc {
+    /// Its GridFS file's id.
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    /// Pixels.
+    pub width: i64,
+    /// Pixels.
+    pub height: i64,
+    /// Its media type.
+    #[serde(rename = "type")]
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+}
+
+impl From<AttachmentMeta> for Attachment {
+    fn from(meta: AttachmentMeta) -> Self {
+        Attachment {
+            id: entity_id(meta.id),
+            name: meta.name,
+            content_type: meta.content_type,
+            size: u64::try_from(meta.size).unwrap_or(0),
+            width: meta.width.map(clamp_u32),
+            height: meta.height.map(clamp_u32),
+            thumbnail: meta.thumbnail.map(|thumbnail| Thumbnail {
+                width: clamp_u32(thumbnail.width),
+                height: clamp_u32(thumbnail.height),
+                content_type: thumbnail.content_type,
+                url: None,
+            }),
+            url: None,
+        }
+    }
 }
 
 /// The unique idempotency key of `(from, nonce)`; `|` cannot occur in an `up`.
@@ -186,6 +257,7 @@ impl From<MessageDoc> for Message {
             changed_at: doc.changed_at.map(to_chrono),
             deleted: doc.deleted,
             reactions,
+            attachments: doc.attachments.into_iter().map(Attachment::from).collect(),
             hidden: false,
         }
     }
@@ -305,6 +377,7 @@ mod tests {
                 },
             ],
             changed_at: None,
+            attachments: Vec::new(),
         };
         let message = Message::from(doc);
         assert_eq!(message.reactions["👍"], vec![up("b"), up("a")]);

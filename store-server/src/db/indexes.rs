@@ -11,6 +11,10 @@
 //! | users | `{nodes}` | the users of a chat node, when it stops or dies |
 //! | nodes | `{seenAt}` | the live and the expired chat nodes |
 //! | changes | `{at}`, TTL one hour | `GET /changes`, and expiring the change log |
+//! | attachments | `{uploader, state}` | a user's stored bytes (the quota) |
+//! | attachments | `{state, createdAt}` | the sweep of uploads no message took |
+//! | attachments.files | `{filename, uploadDate}` | GridFS's own (the driver's) |
+//! | attachments.chunks | `{files_id, n}` | GridFS's own: a file's chunks in order, and a range of them |
 //!
 //! `_id` serves the rest: one group, message, user, node or queue, read
 //! markers (`group|up`), and the all-messages, all-groups and all-users listings.
@@ -89,6 +93,43 @@ impl Store {
             .create_index(IndexModel::builder().keys(doc! {"seenAt": 1}).build())
             .await?;
         self.ensure_changes_index().await?;
+        self.attachments
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"uploader": 1, "state": 1})
+                    .build(),
+            )
+            .await?;
+        self.attachments
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"state": 1, "createdAt": 1})
+                    .build(),
+            )
+            .await?;
+        // The GridFS indexes, as the driver makes them on a first upload
+        // (with the same options, so that whichever comes first, the
+        // other finds it there).
+        let files = self
+            .database()
+            .collection::<mongodb::bson::Document>("attachments.files");
+        files
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"filename": 1, "uploadDate": 1})
+                    .build(),
+            )
+            .await?;
+        let chunks = self
+            .database()
+            .collection::<mongodb::bson::Document>("attachments.chunks");
+        chunks
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"files_id": 1, "n": 1})
+                    .build(),
+            )
+            .await?;
         Ok(())
     }
 }

@@ -161,7 +161,8 @@ impl Store {
         .await
     }
 
-    /// Soft-deletes a message: its text and reactions are cleared. Its author
+    /// Soft-deletes a message: its text, reactions and attachments are
+    /// cleared, and the attachments' bytes deleted. Its author
     /// or an admin of its group may, while a member; deleting twice is not
     /// an error.
     pub async fn delete_message(&self, id: ObjectId, by: &Up) -> Result<Message, ApiError> {
@@ -176,11 +177,21 @@ impl Store {
                 entity_id(id)
             )));
         }
-        self.update_message(
-            doc! {"_id": id},
-            doc! {"$set": {"deleted": true, "message": "", "reactions": [], "changedAt": DateTime::now()}},
-        )
-        .await
+        // Its files go first (marked `removing`, nothing serves them
+        // again): if the delete then fails, the sweep still erases them,
+        // as the user asked; the other order could leave them for ever.
+        let files: Vec<ObjectId> = current.attachments.iter().map(|a| a.id).collect();
+        self.mark_removing(&files).await?;
+        let deleted = self
+            .update_message(
+                doc! {"_id": id},
+                doc! {"$set": {"deleted": true, "message": "", "reactions": [], "attachments": [], "changedAt": DateTime::now()}},
+            )
+            .await?;
+        if let Err(err) = self.remove_attachments(&files).await {
+            tracing::warn!(error = %err, "could not erase a deleted message's attachments; the sweep will");
+        }
+        Ok(deleted)
     }
 
     /// Adds a reaction of a member (idempotent), within the caps: at most

@@ -6,6 +6,7 @@
 //! server-selection failures become `unavailable`, everything else `internal`,
 //! with the cause logged and never sent.
 
+pub mod attachments;
 pub mod changes;
 pub mod documents;
 pub mod groups;
@@ -19,10 +20,12 @@ pub mod queues;
 pub mod reads;
 pub mod users;
 
+use attachments::AttachmentDoc;
 use documents::{GroupDoc, MessageDoc, ReadDoc, UserDoc, collections};
 use mongodb::bson::doc;
 use mongodb::error::{Error as DbError, ErrorKind, WriteFailure};
-use mongodb::options::{ClientOptions, WriteConcern};
+use mongodb::gridfs::GridFsBucket;
+use mongodb::options::{ClientOptions, GridFsBucketOptions, WriteConcern};
 use mongodb::{Client, Collection, Database};
 use nodes::NodeDoc;
 use queues::QueueDoc;
@@ -49,6 +52,11 @@ pub struct Store {
     pub nodes: Collection<NodeDoc>,
     /// `queues`: the pairing queues.
     pub queues: Collection<QueueDoc>,
+    /// `attachments`: the attachments' metadata.
+    pub attachments: Collection<AttachmentDoc>,
+    /// The GridFS bucket `attachments`: the attachments' bytes and
+    /// thumbnails.
+    pub files: GridFsBucket,
 }
 
 impl Store {
@@ -81,6 +89,12 @@ impl Store {
             reads: db.collection(collections::READS),
             nodes: db.collection(collections::NODES),
             queues: db.collection(collections::QUEUES),
+            attachments: db.collection(collections::ATTACHMENTS),
+            files: db.gridfs_bucket(
+                GridFsBucketOptions::builder()
+                    .bucket_name(collections::ATTACHMENTS.to_owned())
+                    .build(),
+            ),
             db,
         }
     }

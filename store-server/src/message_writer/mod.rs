@@ -35,7 +35,7 @@ pub mod orphans;
 mod publish;
 
 use crate::db::Store;
-use crate::db::documents::{MessageDoc, entity_id, idempotency_key, nonce_key};
+use crate::db::documents::{AttachmentMeta, MessageDoc, entity_id, idempotency_key, nonce_key};
 use crate::db::groups::group_not_found;
 use chat_wire::ErrorCode;
 use chat_wire::ids::Up;
@@ -77,6 +77,9 @@ pub struct NewMessageSpec {
     /// The caller's idempotency key (`Idempotency-Key`), used when there is
     /// no nonce and never shown: a chat node gives one to every message.
     pub idempotency_key: Option<String>,
+    /// The attachments, claimed for this message's key (see
+    /// `db::attachments`).
+    pub attachments: Vec<AttachmentMeta>,
 }
 
 impl NewMessageSpec {
@@ -450,6 +453,7 @@ fn new_doc(spec: &NewMessageSpec, seq: i64, now: DateTime) -> MessageDoc {
         deleted: false,
         reactions: Vec::new(),
         changed_at: None,
+        attachments: spec.attachments.clone(),
     }
 }
 
@@ -465,6 +469,7 @@ mod tests {
             text: "hi".into(),
             nonce: nonce.map(str::to_owned),
             idempotency_key: None,
+            attachments: Vec::new(),
         };
         (Job { spec, reply }, answer)
     }

@@ -4,22 +4,26 @@ use super::input::{QueryOrBody, pages_only, parse_id, parse_up};
 use super::origin::Origin;
 use super::{DATA_TAG, created_or_ok};
 use crate::db::changes::NewChange;
-use crate::message_writer::NewMessageSpec;
+use crate::db::documents::object_id;
+use crate::message_writer::{NewMessageSpec, Stored};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chat_wire::ErrorBody;
+use chat_wire::attachments::check_ids;
 use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::Message;
 use chat_wire::paging::{Page, PageQuery};
 use chat_wire::requests::{
-    DeleteMessageQuery, EditMessage, NewMessage, NewReaction, parse_emoji, parse_nonce, parse_text,
+    DeleteMessageQuery, EditMessage, NewMessage, NewReaction, parse_emoji, parse_message_text,
+    parse_nonce, parse_text,
 };
 use chat_wire::schema::{
     ChatNodeHeader, Emoji, IdempotencyKeyHeader, PageParams, is_idempotency_key,
 };
+use mongodb::bson::oid::ObjectId;
 use service_kit::responses::{
     BadRequest, Forbidden, NotFound, PayloadTooLarge, ServerErrors, Unauthenticated,
 };
@@ -55,21 +59,26 @@ async fn list_messages(
 /// Send a message
 ///
 /// `from` must be a member of `group`. The text is trimmed and must hold 1 to
-/// `STORE_MAX_MESSAGE_CHARS` characters. With a `nonce`, the same
-/// `(from, nonce)` again returns the first message with `200` and stores
-/// nothing; a new message is answered `201`. Without a nonce, an
-/// `Idempotency-Key` header does the same without showing on the message
-/// (chat nodes send one with every message, so that they may retry it on
-/// another store instance). The answer comes once the message is stored
-/// and counted, whichever instance is asked next.
+/// `STORE_MAX_MESSAGE_CHARS` characters; it may be blank when the message
+/// carries `attachments`: at most 10 ids of attachments that `from`
+/// uploaded to `group` and that no other message carries (each is taken
+/// once, whichever store instances two messages reach; a message refused
+/// gives its attachments back). With a `nonce`, the same `(from, nonce)`
+/// again returns the first message with `200` and stores nothing; a new
+/// message is answered `201`. Without a nonce, an `Idempotency-Key` header
+/// does the same without showing on the message (chat nodes send one with
+/// every message, so that they may retry it on another store instance).
+/// The answer comes once the message is stored and counted, whichever
+/// instance is asked next.
 #[utoipa::path(post, path = "/message", tag = DATA_TAG, request_body = NewMessage,
     params(
         IdempotencyKeyHeader,
         ChatNodeHeader),
     responses((status = 201, body = Message, description = "stored"), (status = 200, body = Message, description = "stored before with this nonce"),
         BadRequest, Unauthenticated,
-        (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is not a member of the group"),
-        (status = 404, body = ErrorBody, description = "`not_found`: an unknown group"),
+        (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is not a member of the group, or an attachment was uploaded by someone else or to another group"),
+        (status = 404, body = ErrorBody, description = "`not_found`: an unknown group or attachment"),
+        (status = 409, body = ErrorBody, description = "`already_exists`: an attachment is carried by another message"),
         PayloadTooLarge, ServerErrors))]
 async fn create_message(
     State(state): State<AppState>,
@@ -77,7 +86,13 @@ async fn create_message(
     headers: HeaderMap,
     AppJson(new): AppJson<NewMessage>,
 ) -> Result<Response, ApiError> {
-    let text = parse_text("message", &new.message, state.max_message_chars)?;
+    check_ids(&new.attachments).map_err(|err| ApiError::InvalidArgument(err.to_string()))?;
+    let attachments: Vec<ObjectId> = new.attachments.iter().map(object_id).collect();
+    let text = parse_message_text(
+        &new.message,
+        !attachments.is_empty(),
+        state.max_message_chars,
+    )?;
     let nonce = parse_nonce(new.nonce.as_deref()).map_err(super::input::field_error)?;
     let idempotency_key = match headers.get(IDEMPOTENCY_KEY) {
         None => None,
@@ -90,20 +105,75 @@ async fn create_message(
             }
         },
     };
-    let spec = NewMessageSpec {
-        group: crate::db::documents::object_id(&new.group),
+    let mut spec = NewMessageSpec {
+        group: object_id(&new.group),
         from: new.from,
         text,
         nonce,
         idempotency_key,
+        attachments: Vec::new(),
     };
-    let stored = state.writer.write(spec).await?;
+    let stored = if attachments.is_empty() {
+        state.writer.write(spec).await?
+    } else {
+        with_attachments(&state, &mut spec, &attachments).await?
+    };
     if stored.created {
         origin
             .record(&state, NewChange::MessageCreated(&stored.message))
             .await;
     }
     Ok(created_or_ok(stored.message, stored.created))
+}
+
+/// Stores a message with attachments: takes them for the message's key
+/// (a key is made up when the caller gave none), writes the message, then
+/// marks those it carries as attached. A message refused for good gives
+/// them back; one whose fate is unknown keeps them for its retry (or for
+/// the sweep, which settles the claim).
+async fn with_attachments(
+    state: &AppState,
+    spec: &mut NewMessageSpec,
+    ids: &[ObjectId],
+) -> Result<Stored, ApiError> {
+    if spec.key().is_none() {
+        spec.idempotency_key = Some(ObjectId::new().to_hex());
+    }
+    let key = spec.key().expect("a key was just set");
+    let claimed = state
+        .store
+        .claim_attachments(ids, spec.group, &spec.from, &key)
+        .await?;
+    spec.attachments = claimed;
+    match state.writer.write(spec.clone()).await {
+        Ok(stored) => {
+            // A retry is answered with the first message: only what it
+            // carries is attached; anything else this call took goes back.
+            let (carried, extra): (Vec<ObjectId>, Vec<ObjectId>) = ids.iter().partition(|id| {
+                stored
+                    .message
+                    .attachments
+                    .iter()
+                    .any(|a| a.id.as_str() == id.to_hex())
+            });
+            let message = object_id(&stored.message.id);
+            let linked = state.store.link_attachments(&carried, &key, message).await;
+            let released = state.store.release_attachments(&extra, &key).await;
+            if let Err(err) = linked.and(released) {
+                // The sweep settles the claims within the hour.
+                tracing::warn!(error = %err, "could not settle the claims of a stored message");
+            }
+            Ok(stored)
+        }
+        Err(err) => {
+            if !err.may_succeed_later()
+                && let Err(release) = state.store.release_attachments(ids, &key).await
+            {
+                tracing::warn!(error = %release, "could not release the attachments of a refused message");
+            }
+            Err(err)
+        }
+    }
 }
 
 /// Get one message
@@ -140,7 +210,8 @@ async fn edit_message(
 /// Delete a message
 ///
 /// A soft delete by its author or an admin of its group: the message stays,
-/// with `deleted: true` and no text. Deleting twice is not an error.
+/// with `deleted: true`, no text and no attachments (their bytes are
+/// deleted). Deleting twice is not an error.
 #[utoipa::path(delete, path = "/message/{id}", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "message id"), DeleteMessageQuery, ChatNodeHeader),
     responses((status = 200, body = Message, description = "the message, now `deleted` (it stays, soft-deleted)"),
         BadRequest, Unauthenticated,

@@ -3,6 +3,7 @@
 //! `/api-docs/openapi.json`). The OpenAPI document is generated from the
 //! handlers themselves.
 
+pub mod attachments;
 mod changes;
 mod groups;
 mod health;
@@ -74,6 +75,7 @@ fn data_routes() -> OpenApiRouter<AppState> {
         .merge(presence::router())
         .merge(queues::router())
         .merge(changes::router())
+        .merge(attachments::router())
 }
 
 /// What the route attributes cannot say: the configured message limit and
@@ -162,10 +164,14 @@ mod tests {
     #[test]
     fn the_message_limit_is_the_configured_one_and_the_user_body_is_optional() {
         let document = document(10);
-        let message = &document["components"]["schemas"]["NewMessage"]["properties"]["message"];
-        assert!(message["pattern"].as_str().unwrap().contains("{0,8}"));
+        let new = &document["components"]["schemas"]["NewMessage"];
+        let fields = &new["allOf"][0]["properties"]["message"];
+        assert!(fields["pattern"].as_str().unwrap().contains("{0,8}"));
+        // Text, unless attachments stand in for it.
+        let text = &new["allOf"][1]["anyOf"][0]["properties"]["message"];
+        assert!(text["pattern"].as_str().unwrap().contains("{0,8}"));
         let edit = &document["components"]["schemas"]["EditMessage"]["properties"]["message"];
-        assert_eq!(edit, message);
+        assert_eq!(edit, text);
         let body = &document["paths"]["/user/{up}"]["post"]["requestBody"];
         assert_eq!(body["required"], false);
         assert_eq!(

@@ -73,6 +73,8 @@ pub fn test_config() -> StoreConfig {
         // Never written: the in-process app installs no log subscriber.
         log_dir: std::env::temp_dir().join(unique("store-logs")),
         max_message_chars: 4000,
+        max_attachment_bytes: chat_wire::attachments::DEFAULT_MAX_ATTACHMENT_BYTES,
+        attachment_quota_bytes: chat_wire::attachments::DEFAULT_ATTACHMENT_QUOTA_BYTES,
         write_concern: parse_write_concern("majority").expect("the default write concern"),
         drain_seconds: 0.0,
         rust_log: "info".into(),

@@ -5,6 +5,7 @@
 //! on its own port with its own database.
 
 mod assertions;
+mod attachments;
 mod binary;
 mod direct_and_reads;
 mod groups;

@@ -37,6 +37,8 @@ pub async fn spawn_stack() -> Stack {
         api_token: STORE_TOKEN.into(),
         log_dir: logs.join("store"),
         max_message_chars: 4000,
+        max_attachment_bytes: chat_wire::attachments::DEFAULT_MAX_ATTACHMENT_BYTES,
+        attachment_quota_bytes: chat_wire::attachments::DEFAULT_ATTACHMENT_QUOTA_BYTES,
         write_concern: parse_write_concern("majority").expect("the default write concern"),
         drain_seconds: 0.0,
         rust_log: "warn".into(),
