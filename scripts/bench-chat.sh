@@ -7,6 +7,7 @@
 #     scripts/bench-chat.sh broadcast persist    # some scenarios
 #     scripts/bench-chat.sh sweep cluster        # two left out of the default run
 #     scripts/bench-chat.sh stores               # ours on one store-server, then two
+#     scripts/bench-chat.sh attachments          # ours: uploads and downloads at once
 #
 # Builds the release binaries, starts a MongoDB-wire server (data kept in
 # .data/mongo-bench, so the million-message groups are seeded once), the
@@ -16,10 +17,10 @@
 # Results of the run: .data/bench/results.jsonl.
 #
 # Scenarios: idle, connect, broadcast, persist and history (the default run,
-# about 13 minutes), and three more that run only when named: at full size
+# about 13 minutes), and four more that run only when named: at full size
 # sweep and cluster would take about 10 and 7 more minutes (estimated from
 # the default run's ramps and run lengths), making the default run nearly
-# twice as long; stores about 3 (estimated the same way).
+# twice as long; stores about 3 (estimated the same way), attachments under 1.
 #   sweep    one node, broadcast at each rate of BENCH_SWEEP_RATES for
 #            BENCH_SWEEP_SECONDS each; bench_report gives each server's
 #            highest rate with every message delivered and p99 <= 100 ms.
@@ -41,6 +42,11 @@
 #            two-stores; loadgen also reads the store-servers' CPU time
 #            (--store-pid) and the chat-server's. bench_report puts them in
 #            one table with the ratio two/one.
+#   attachments  ours only (the Node peer has no attachments): BENCH_UPLOADERS
+#            clients (50) of one group upload a file of BENCH_FILE_MIB MiB (10)
+#            each at once through the gateway, then download them all at
+#            once; MiB/s of each phase and the chat-server's and the
+#            store-server's peak memory during each (sampled every 50 ms).
 #
 # Tunables (defaults): BENCH_IDLE_CONNECTIONS (50000, or what the open-file
 # limit allows), BENCH_CLIENTS (10000), BENCH_ROOM_SIZE (100), BENCH_RATES
@@ -73,8 +79,8 @@ seconds=${BENCH_SECONDS:-20}
 rust_bin_dir=${BENCH_RUST_BIN_DIR:-target/release}
 for scenario in "${scenarios[@]}"; do
     case "$scenario" in
-        idle | connect | broadcast | persist | history | sweep | cluster | stores) ;;
-        *) die "unknown scenario: $scenario (idle, connect, broadcast, persist, history, sweep, cluster or stores)" ;;
+        idle | connect | broadcast | persist | history | sweep | cluster | stores | attachments) ;;
+        *) die "unknown scenario: $scenario (idle, connect, broadcast, persist, history, sweep, cluster, stores or attachments)" ;;
     esac
 done
 
@@ -366,6 +372,19 @@ for scenario in "${scenarios[@]}"; do
     for server in "${servers[@]}"; do
         if [[ $scenario == cluster ]]; then
             run_cluster "$server"
+            continue
+        fi
+        if [[ $scenario == attachments ]]; then
+            # Uploads and downloads are ours alone.
+            if [[ $server == rust ]]; then
+                start_rust "$(run_database "$server" "$scenario")"
+                banner "attachments against rust ($server_addr)"
+                loadgen rust attachments --clients "${BENCH_UPLOADERS:-50}" \
+                    --file-mib "${BENCH_FILE_MIB:-10}" --store-pid "$store_pid"
+                stop_rust
+            else
+                log "attachments: ours only, skipped for $server"
+            fi
             continue
         fi
         if [[ $scenario == stores ]]; then

@@ -1,14 +1,16 @@
-//! Serving a GridFS file over HTTP: the whole file streamed from
-//! `open_download_stream`, or one byte range (`206`) read from just the
-//! chunks that hold it; `ETag` and `If-None-Match` (`304`); and the headers
+//! Serving a GridFS file over HTTP: the whole file, or one byte range
+//! (`206`), read from the chunks that hold it, in order; `ETag` and `If-None-Match` (`304`); and the headers
 //! that keep a browser from running what it downloads: the sniffed type,
 //! `X-Content-Type-Options: nosniff`, `Content-Disposition: attachment`
 //! for every type but raster images, and a sandboxing
 //! `Content-Security-Policy`.
 //!
 //! Only the first response bytes wait for MongoDB: the body streams chunk
-//! by chunk (255 KiB each), so a download holds one chunk in memory,
-//! whatever the file's size.
+//! by chunk (255 KiB each), the chunks read [`CHUNKS_PER_READ`] at a time,
+//! so a download holds about a MiB in memory whatever the file's size.
+//! (The driver's `open_download_stream` reads chunks in the server's
+//! default batches, up to 16 MiB per download: 50 downloads at once took
+//! the store to 850 MiB, `docs/benchmarks.md`.)
 
 use crate::db::{Store, db_error};
 use axum::body::Body;
@@ -16,15 +18,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use chat_wire::attachments::content_disposition;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Document, doc};
 use service_kit::ApiError;
-use tokio_util::compat::FuturesAsyncReadCompatExt;
-use tokio_util::io::ReaderStream;
 
-/// How much of a file one read of the whole-file stream takes.
-const READ_BUFFER: usize = 64 * 1024;
+/// Chunks fetched from MongoDB per read of a download: about 1 MiB.
+const CHUNKS_PER_READ: u32 = 4;
 /// What a downloaded file may do when a browser opens it: nothing.
 const SANDBOX: &str = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'";
 
@@ -128,14 +128,12 @@ pub async fn serve(store: &Store, file: Served, headers: &HeaderMap) -> Result<R
     };
     let mut response = match wanted(range, file.size) {
         Wanted::Whole => {
-            let stream = store
-                .files
-                .open_download_stream(file.id.into())
-                .await
-                .map_err(db_error)?;
-            let body = ReaderStream::with_capacity(stream.compat(), READ_BUFFER)
-                .inspect_err(|err| tracing::warn!(error = %err, "a download stopped"));
-            let mut response = Body::from_stream(body).into_response();
+            let body = if file.size == 0 {
+                Body::empty()
+            } else {
+                Body::from_stream(part(store, file.id, 0, file.size - 1).await?)
+            };
+            let mut response = body.into_response();
             response
                 .headers_mut()
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(file.size));
@@ -218,6 +216,7 @@ async fn part(
         .collection::<Document>("attachments.chunks")
         .find(doc! {"files_id": id, "n": {"$gte": first as i64, "$lte": last as i64}})
         .sort(doc! {"n": 1})
+        .batch_size(CHUNKS_PER_READ)
         .await
         .map_err(db_error)?;
     let mut expected = first;

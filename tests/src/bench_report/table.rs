@@ -67,15 +67,31 @@ const HISTORY: &[Metric] = &[
     metric("all positions p99, ms", "all.p99_ms", false),
 ];
 
+const ATTACHMENTS: &[Metric] = &[
+    metric("upload, MiB/s", "uploadMiBPerSecond", true),
+    metric("upload p99, ms", "upload.p99_ms", false),
+    metric("download, MiB/s", "downloadMiBPerSecond", true),
+    metric("download p99, ms", "download.p99_ms", false),
+    metric("in flight, MiB", "inFlightMiB", true),
+    metric("server RSS before, MiB", "uploadServerRssBeforeMiB", false),
+    metric("server RSS peak, upload, MiB", "uploadServerRssPeakMiB", false),
+    metric(
+        "server RSS peak, download, MiB",
+        "downloadServerRssPeakMiB",
+        false,
+    ),
+];
+
 /// The whole table as text.
 pub fn side_by_side(runs: &[Value]) -> String {
     let mut out = String::new();
-    let sections: [(&str, &[Metric]); 5] = [
+    let sections: [(&str, &[Metric]); 6] = [
         ("idle", IDLE),
         ("connect", CONNECT),
         ("broadcast", BROADCAST),
         ("persist", PERSIST),
         ("history", HISTORY),
+        ("attachments", ATTACHMENTS),
     ];
     for (scenario, metrics) in sections {
         let ours = runs_of(runs, scenario, "rust");

@@ -4,7 +4,7 @@
 //! `scripts/bench-chat.sh` starts both and runs every scenario.
 
 use chat_tests::loadgen::{
-    Target, broadcast, connect, drain, history, idle, persist, population::Population,
+    Target, attachments, broadcast, connect, drain, history, idle, persist, population::Population,
     raise_fd_limit,
 };
 use clap::{Parser, Subcommand};
@@ -145,6 +145,15 @@ enum Scenario {
         #[arg(long, default_value_t = 20)]
         budget: u64,
     },
+    /// Upload a file per client at once through the gateway, then download
+    /// them all at once; throughput and the servers' memory.
+    Attachments {
+        #[arg(long, default_value_t = 50)]
+        clients: usize,
+        /// Size of each client's file, in MiB.
+        #[arg(long, default_value_t = 10)]
+        file_mib: usize,
+    },
 }
 
 #[tokio::main]
@@ -278,6 +287,14 @@ async fn main() -> anyhow::Result<()> {
             };
             history::run(&target, &db, &args.jwt_secret, &knobs).await?
         }
+        Scenario::Attachments { clients, file_mib } => {
+            let population = seed("attachments", clients, clients).await?;
+            let knobs = attachments::AttachmentsRun {
+                clients,
+                file_bytes: file_mib << 20,
+            };
+            attachments::run(&target, &population, &knobs).await?
+        }
     };
     if let Some(series) = &args.series {
         report.add("series", series.as_str());
@@ -293,5 +310,6 @@ fn scenario_name(scenario: &Scenario) -> &'static str {
         Scenario::Connect { .. } => "connect",
         Scenario::Drain { .. } => "drain",
         Scenario::History { .. } => "history",
+        Scenario::Attachments { .. } => "attachments",
     }
 }

@@ -11,10 +11,11 @@
 //! - [`CpuWindow`]: the CPU time the server and the store-servers spent
 //!   while a scenario sent.
 //! - [`idle`], [`broadcast`], [`persist`], [`connect`], [`history`],
-//!   [`drain`]: the scenarios.
+//!   [`drain`], [`attachments`]: the scenarios.
 //! - [`migrate`]: one client following a draining node's `migrate` event.
 
 pub mod acks;
+pub mod attachments;
 pub mod broadcast;
 pub mod client;
 pub mod connect;
