@@ -23,10 +23,18 @@ export function createTimeline(region, list, handlers) {
     region.scrollTop = region.scrollHeight;
     region.querySelector('article:last-of-type')?.focus();
   });
+  // At the newest message, the view stays there when the region gets
+  // smaller (files attached above the message box, a longer text).
+  let keptAtBottom = true;
+  const nearBottom = () => region.scrollHeight - region.scrollTop - region.clientHeight < 48;
   region.addEventListener('scroll', () => {
+    keptAtBottom = nearBottom();
     maybeLoadOlder();
     updateJump();
   });
+  new ResizeObserver(() => {
+    if (keptAtBottom && conversation) region.scrollTop = region.scrollHeight;
+  }).observe(region);
   region.addEventListener('click', (event) => {
     const control = event.target.closest('[data-action]');
     const article = event.target.closest('article');
@@ -167,7 +175,7 @@ export function createTimeline(region, list, handlers) {
       updateJump();
       return;
     }
-    const atBottom = region.scrollHeight - region.scrollTop - region.clientHeight < 48;
+    const atBottom = nearBottom();
     const anchor = firstArticle();
     const anchorTop = anchor?.offsetTop;
 
@@ -211,6 +219,7 @@ export function createTimeline(region, list, handlers) {
     } else if (anchor?.isConnected && anchorTop !== undefined) {
       region.scrollTop += anchor.offsetTop - anchorTop; // older messages came in above: stay put
     }
+    keptAtBottom = nearBottom();
     updateTabStops();
     updateJump();
     // A first page shorter than the screen: fetch more right away.

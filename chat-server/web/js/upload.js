@@ -59,7 +59,7 @@ function explain(status, message = '') {
     case 401: return 'your session has expired; sign in again';
     case 403: return 'you are not a member of this conversation';
     case 404: return 'this conversation no longer exists';
-    case 413: return `the file is too large: ${said || 'over the server’s limit'}`;
+    case 413: return `the file is too large (${said || 'over the server’s limit'})`;
     case 429: return 'you are uploading too fast; wait a moment and try again';
     default:
       if (status >= 500) return 'the server could not store it right now; try again later';

@@ -188,9 +188,31 @@ stack.test('a cancelled upload leaves no chip and sends nothing', async () => {
 stack.test('a file over the limit is refused in words', async () => {
   await attach(alice, [{ name: 'huge.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(LIMIT + 100_000, 7) }]);
   const chip = tray(alice).getByRole('listitem').filter({ hasText: 'huge.bin' });
-  await chip.getByText('Not uploaded: the file is too large: a file may hold at most 1 MB').waitFor({ timeout: SHOWN_MS });
+  await chip.getByText('Not uploaded: the file is too large (a file may hold at most 1 MB)').waitFor({ timeout: SHOWN_MS });
   await alice.page.getByRole('alert').filter({ hasText: 'huge.bin was not uploaded' }).waitFor({ timeout: SHOWN_MS });
   await chip.getByRole('button', { name: 'Dismiss huge.bin' }).click();
   assert.equal(await tray(alice).isVisible(), false);
   alice.assertNoProblems();
+});
+
+stack.test('a signed link past its time is fetched again before the image opens or the file downloads', async () => {
+  // Bob's page lives 25 minutes ahead: the links it holds are past their
+  // `exp` (docs/chat-api.md#signed-links), though the server still takes them.
+  await bob.page.clock.install({ time: Date.now() + 25 * 60_000 });
+  const article = bob.article('the photo and the notes');
+  const refreshed = () => bob.page.waitForRequest(/\/chat\/[0-9a-f]{24}\/message\?perPage=30(&before=[0-9a-f]{24})?$/);
+
+  const [, download] = await Promise.all([
+    refreshed(),
+    bob.page.waitForEvent('download'),
+    article.getByRole('link', { name: /^Download notes\.pdf/ }).click(),
+  ]);
+  assert.deepEqual(readFileSync(await download.path()), PDF);
+
+  await Promise.all([refreshed(), article.getByRole('link', { name: 'sunset.png', exact: true }).click()]);
+  const viewer = bob.page.getByRole('dialog', { name: 'sunset.png' });
+  await eventually(async () => assert.equal(await loaded(viewer.getByRole('img', { name: 'sunset.png' })), 800), SHOWN_MS);
+  await viewer.getByRole('button', { name: 'Close' }).click();
+  await viewer.waitFor({ state: 'hidden', timeout: SHOWN_MS });
+  bob.assertNoProblems();
 });
