@@ -23,8 +23,10 @@ export function createTimeline(region, list, handlers) {
     region.scrollTop = region.scrollHeight;
     region.querySelector('article:last-of-type')?.focus();
   });
-  // At the newest message, the view stays there when the region gets
-  // smaller (files attached above the message box, a longer text).
+  // Whether the view is at the newest message, as of the last scroll (the
+  // region's size may be changing at the time of a render). The view stays
+  // there when new messages come, and when the region gets smaller (files
+  // attached above the message box, a longer text).
   let keptAtBottom = true;
   const nearBottom = () => region.scrollHeight - region.scrollTop - region.clientHeight < 48;
   region.addEventListener('scroll', () => {
@@ -175,7 +177,7 @@ export function createTimeline(region, list, handlers) {
       updateJump();
       return;
     }
-    const atBottom = nearBottom();
+    const atBottom = keptAtBottom;
     const anchor = firstArticle();
     const anchorTop = anchor?.offsetTop;
 
@@ -216,10 +218,10 @@ export function createTimeline(region, list, handlers) {
 
     if (switched || toBottom || atBottom) {
       region.scrollTop = region.scrollHeight;
+      keptAtBottom = true;
     } else if (anchor?.isConnected && anchorTop !== undefined) {
       region.scrollTop += anchor.offsetTop - anchorTop; // older messages came in above: stay put
     }
-    keptAtBottom = nearBottom();
     updateTabStops();
     updateJump();
     // A first page shorter than the screen: fetch more right away.

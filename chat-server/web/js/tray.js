@@ -41,7 +41,7 @@ export function createTray({ list, button, picker, dropZone, box }, { token, can
     const files = [...(event.clipboardData?.files ?? [])];
     if (files.length === 0) return; // text: pasted as usual
     event.preventDefault();
-    add(files.map(named));
+    if (allowed()) add(files.map(named));
   });
 
   // Files dragged over the conversation: it shows it takes them.
