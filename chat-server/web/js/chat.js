@@ -1,18 +1,22 @@
 // The chat screen's controller: loads the user's groups from the gateway,
 // opens the socket, turns server events and the user's actions into changes
 // of the state, catches up after each (re)connect, and redraws the views (at
-// most once per turn of the event loop). What the user sends is outbox.js's.
+// most once per turn of the event loop). What the user sends is outbox.js's,
+// the files they attach tray.js's.
 
 import { createApi } from './api.js';
+import { linkFresh } from './attachments.js';
 import { openConnection } from './connection.js';
 import { createComposer } from './composer.js';
-import { formatWhen } from './format.js';
+import { formatWhen, h } from './format.js';
 import { list } from './message-view.js';
 import { createOutbox } from './outbox.js';
 import { catchUp } from './recovery.js';
 import { createSidebar } from './sidebar.js';
 import { createState } from './state.js';
 import { createTimeline } from './timeline.js';
+import { createTray } from './tray.js';
+import { createViewer } from './viewer.js';
 
 const PAGE = 30;
 const ACK_TIMEOUT_MS = 8000;
@@ -37,6 +41,7 @@ export async function startChat({ token, me, onRefused }) {
   let renderQueued = false;
   let wantBottom = false;
   let noticeTimer = null;
+  const refreshing = new Map(); // conversation and page -> the request for fresh links
 
   const connection = openConnection(token, {
     onState: (s) => {
@@ -65,13 +70,29 @@ export async function startChat({ token, me, onRefused }) {
     retry: outbox.retry,
     discard: outbox.discard,
     // A message not sent goes back to the box, to be changed and sent again.
-    unsend: (nonce) => composer.put(outbox.discard(nonce)),
+    unsend: (nonce) => {
+      const { text, attachments } = outbox.discard(nonce);
+      composer.put(text, attachments);
+    },
+    openAttachment,
+    brokenImage,
   });
+  const tray = createTray({
+    list: $('tray'), button: $('attach'), picker: $('file-input'), dropZone: $('conversation'), box: $('message-input'),
+  }, {
+    token,
+    notice,
+    // A direct conversation not started yet has no group to upload to.
+    canAttach: (id) => !state.conversations.get(id)?.draft,
+  });
+  const viewer = createViewer($('viewer'));
   const composer = createComposer($('composer'), $('message-input'), $('send'), {
-    send: (text) => outbox.send(state.active, text),
+    send: (text, attachments) => outbox.send(state.active, text, attachments),
     typing: (room, typing) => {
       if (!state.active?.draft) connection.notify('typing', { room, typing });
     },
+    tray,
+    notice,
   });
 
   $('back').onclick = () => {
@@ -306,6 +327,52 @@ export async function startChat({ token, me, onRefused }) {
     }
   }
 
+  /**
+   * Fresh signed links for the messages around `messageId`: the page of
+   * those before the next message held, or the newest page
+   * (docs/chat-api.md#signed-links). One request per page at a time.
+   */
+  function refreshLinks(conv, messageId) {
+    const sorted = conv.sorted();
+    const next = sorted[sorted.findIndex((m) => m.id === messageId) + 1];
+    const key = `${conv.id} ${next?.id ?? 'newest'}`;
+    if (!refreshing.has(key)) {
+      refreshing.set(key, api.messages(conv.id, { before: next?.id, perPage: PAGE }).then((page) => {
+        for (const message of page.items) conv.change(message);
+        render();
+      }).finally(() => refreshing.delete(key)));
+    }
+    return refreshing.get(key);
+  }
+
+  /** A thumbnail did not load: fetch fresh links if its own have expired. */
+  function brokenImage(conv, messageId, img) {
+    const message = conv?.messages.get(messageId);
+    if (!message || message.attachments?.every((a) => linkFresh(a.url, 0))) {
+      img.classList.add('broken');
+      return;
+    }
+    refreshLinks(conv, messageId).catch(() => img.classList.add('broken'));
+  }
+
+  /** Opens an image in the viewer or downloads a file, with a fresh link. */
+  async function openAttachment({ conv, messageId, attachment, action, opener }) {
+    let fresh = attachment;
+    if (!linkFresh(fresh.url) && messageId) {
+      try {
+        await refreshLinks(conv, messageId);
+      } catch (err) {
+        return notice(`${attachment.name} could not be opened: ${err.message}`);
+      }
+      fresh = conv.messages.get(messageId)?.attachments?.find((a) => a.id === attachment.id) ?? fresh;
+    }
+    if (action === 'view-image') return viewer.show(fresh, opener);
+    const link = h('a', { href: fresh.url, download: fresh.name, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  }
+
   /** A draft direct conversation became a stored group. */
   function promoted(draftId, id) {
     composer.rename(draftId, id);
@@ -358,6 +425,8 @@ export async function startChat({ token, me, onRefused }) {
   function stop() {
     stopped = true;
     outbox.stop();
+    tray.stop();
+    viewer.close();
     connection.close();
     document.removeEventListener('visibilitychange', onVisible);
     window.removeEventListener('focus', onVisible);

@@ -1,12 +1,13 @@
 // The message box: Enter sends (Shift+Enter is a new line), the box grows
 // with its text, a draft is kept per conversation, and `typing` is sent
 // while the user types (at most every few seconds, then `false` when they
-// stop or send).
+// stop or send). The files attached to the message are the tray's
+// (tray.js): a message is its text, its uploaded files, or both.
 
 const TYPING_REPEAT_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 
-export function createComposer(form, input, button, { send, typing }) {
+export function createComposer(form, input, button, { send, typing, tray, notice }) {
   const drafts = new Map(); // conversation id -> unsent text
   let room = null;
   let typingSince = 0;
@@ -25,12 +26,19 @@ export function createComposer(form, input, button, { send, typing }) {
 
   function submit() {
     const text = input.value.trim();
-    if (!text || !room) return;
+    if (!room) return;
+    if (tray.busy()) {
+      notice('Wait until the files are uploaded, or cancel them.');
+      return;
+    }
+    const attachments = tray.ready();
+    if (!text && attachments.length === 0) return;
     input.value = '';
     drafts.delete(room);
+    tray.clear();
     grow();
     stopTyping();
-    send(text);
+    send(text, attachments);
     input.focus();
   }
 
@@ -68,17 +76,20 @@ export function createComposer(form, input, button, { send, typing }) {
       input.disabled = !id;
       button.disabled = !id;
       input.value = (id && drafts.get(id)) ?? '';
+      tray.open(id);
       grow();
     },
     /** A draft conversation got its real id. */
     rename(from, to) {
       if (room === from) room = to;
+      tray.rename(from, to);
     },
     focus() {
       input.focus();
     },
-    /** Puts `text` back in the box (before what is there) and focuses it. */
-    put(text) {
+    /** Puts `text` back in the box (before what is there), and `attachments` back in the tray, and focuses it. */
+    put(text, attachments = []) {
+      tray.restore(attachments);
       input.value = [text, input.value].filter(Boolean).join('\n');
       if (room) drafts.set(room, input.value);
       grow();

@@ -1,8 +1,10 @@
-// One message as an `article`: sender, time, text, "edited", reactions, the
-// author's edit and delete, the reaction picker, read marks, and the
-// sending / failed states of a message not acked yet. Buttons carry
-// `data-action`; the timeline handles their clicks.
+// One message as an `article`: sender, time, attachments, text, "edited",
+// reactions, the author's edit and delete, the reaction picker, read marks,
+// and the sending / failed states of a message not acked yet. Buttons (and
+// the attachments' links) carry `data-action`; the timeline handles their
+// clicks.
 
+import { attachmentList } from './attachments.js';
 import { formatDateTime, formatTime, h } from './format.js';
 
 export const EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
@@ -46,15 +48,17 @@ export function renderArticle(el, item, view) {
 
 function focusId(node) {
   const control = node.closest('[data-action]') ?? node;
-  return { action: control.dataset?.action, emoji: control.dataset?.emoji, tag: control.tagName };
+  const { action, emoji, attachment } = control.dataset ?? {};
+  return { action, emoji, attachment, tag: control.tagName };
 }
 
 function restoreFocus(el, focused, view) {
   if (view.editing) return el.querySelector('textarea')?.focus();
   if (!focused) return;
-  const selector = focused.emoji
-    ? `[data-action="${CSS.escape(focused.action)}"][data-emoji="${CSS.escape(focused.emoji)}"]`
-    : `[data-action="${CSS.escape(focused.action ?? '')}"]`;
+  const action = `[data-action="${CSS.escape(focused.action ?? '')}"]`;
+  const selector = focused.emoji ? `${action}[data-emoji="${CSS.escape(focused.emoji)}"]`
+    : focused.attachment ? `${action}[data-attachment="${CSS.escape(focused.attachment)}"]`
+      : action;
   const target = (focused.action && el.querySelector(selector)) ?? el.querySelector('[data-action]');
   (target ?? el).focus();
 }
@@ -72,11 +76,13 @@ function messageParts(message, view) {
   const edited = message.editedAt && !message.deleted
     ? h('span', { class: 'edited', title: formatDateTime(message.editedAt) }, 'edited') : null;
   const body = [head(message.from, view, message.timestamp, edited)];
+  const attachments = message.deleted ? [] : (message.attachments ?? []);
+  if (attachments.length) body.push(attachmentList(attachments));
   if (message.deleted) {
     body.push(h('p', { class: 'text deleted' }, 'Message deleted'));
   } else if (view.editing) {
     body.push(editForm(message));
-  } else {
+  } else if (message.message || attachments.length === 0) {
     body.push(h('p', { class: 'text' }, message.message));
   }
   if (!message.deleted) body.push(reactions(message, view));
@@ -92,10 +98,12 @@ function pendingParts(pending, view) {
   const state = failed
     ? h('span', { class: 'failed-note' }, `Not sent: ${pending.error ?? 'no answer from the server'}`)
     : h('span', { class: 'sending' }, 'Sending…');
+  const attachments = pending.attachments ?? [];
   const body = [
     head(view.me, view, null, state),
-    h('p', { class: 'text' }, pending.text),
-  ];
+    attachments.length ? attachmentList(attachments) : null,
+    pending.text || attachments.length === 0 ? h('p', { class: 'text' }, pending.text) : null,
+  ].filter(Boolean);
   if (failed) {
     body.push(h('div', { class: 'actions shown' },
       h('button', { type: 'button', 'data-action': 'retry' }, 'Retry'),

@@ -1,7 +1,8 @@
-// What the user sends: messages, shown at once as pending and sent until
-// acked with the same nonce (so the server stores each once, see
-// docs/chat-api.md#retries-with-a-nonce), a failed one kept for a retry by
-// hand; and reactions, edits and deletes, applied from their acks.
+// What the user sends: messages (text, uploaded files or both), shown at
+// once as pending and sent until acked with the same nonce (so the server
+// stores each once, see docs/chat-api.md#retries-with-a-nonce), a failed
+// one kept for a retry by hand; and reactions, edits and deletes, applied
+// from their acks.
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Tries of one send before it is shown as failed (a dropped connection does not count). */
@@ -10,9 +11,9 @@ const TRIES = 4;
 export function createOutbox({ state, connection, request, render, notice, markRead, promoted }) {
   let stopped = false;
 
-  function send(conv, text) {
+  function send(conv, text, attachments = []) {
     if (!conv) return;
-    const pending = { nonce: crypto.randomUUID(), text, createdAt: new Date().toISOString(), state: 'sending' };
+    const pending = { nonce: crypto.randomUUID(), text, attachments, createdAt: new Date().toISOString(), state: 'sending' };
     conv.pending.set(pending.nonce, pending);
     render({ toBottom: true });
     deliver(conv, pending);
@@ -24,9 +25,11 @@ export function createOutbox({ state, connection, request, render, notice, markR
     for (let tries = 1; ;) {
       await connection.whenConnected();
       if (stopped || !conv.pending.has(pending.nonce)) return; // settled meanwhile (a sync, another device)
+      const content = { message: pending.text, nonce: pending.nonce };
+      if (pending.attachments.length) content.attachments = pending.attachments.map((a) => a.id);
       const [event, payload] = conv.kind === 'direct'
-        ? ['private message', { to: conv.peer, message: pending.text, nonce: pending.nonce }]
-        : ['chat message', { room: conv.id, message: pending.text, nonce: pending.nonce }];
+        ? ['private message', { to: conv.peer, ...content }]
+        : ['chat message', { room: conv.id, ...content }];
       try {
         const message = await request(event, payload);
         if (conv.draft) {
@@ -71,12 +74,12 @@ export function createOutbox({ state, connection, request, render, notice, markR
       const pending = conv?.pending.get(nonce);
       if (pending) deliver(conv, pending);
     },
-    /** Drops a message not sent; returns its text. */
+    /** Drops a message not sent; returns its `{text, attachments}`. */
     discard(nonce) {
-      const text = state.active?.pending.get(nonce)?.text ?? '';
+      const { text = '', attachments = [] } = state.active?.pending.get(nonce) ?? {};
       state.active?.pending.delete(nonce);
       render();
-      return text;
+      return { text, attachments };
     },
     react: (messageId, emoji, on) => change('react', { messageId, emoji, on }),
     edit(messageId, text) {

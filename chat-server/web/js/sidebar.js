@@ -3,6 +3,7 @@
 // messages) the other user's presence; and the form that starts a direct
 // message with a user id.
 
+import { describeAttachments } from './attachments.js';
 import { formatWhen, h, reconcile } from './format.js';
 import { avatar } from './message-view.js';
 
@@ -93,7 +94,8 @@ export function createSidebar(listEl, form, errorEl, handlers) {
 
 function preview(message, me, direct) {
   if (!message) return 'No messages yet';
-  const text = message.deleted ? 'Message deleted' : message.message;
+  const text = message.deleted ? 'Message deleted'
+    : message.message || describeAttachments(message.attachments ?? []);
   if (message.from === me) return `You: ${text}`;
   return direct ? text : `${message.from}: ${text}`;
 }

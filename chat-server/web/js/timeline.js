@@ -1,8 +1,9 @@
 // The `Messages` region of the open conversation: articles in time order
 // with day separators, older pages loaded when the reader scrolls to the
 // top, the view kept at the bottom while it is there, and the clicks on the
-// articles' buttons passed to the controller.
+// articles' buttons and attachments passed to the controller.
 
+import { linkFresh } from './attachments.js';
 import { dayKey, formatDay, h, reconcile } from './format.js';
 import { renderArticle } from './message-view.js';
 
@@ -22,13 +23,27 @@ export function createTimeline(region, list, handlers) {
     region.scrollTop = region.scrollHeight;
     region.querySelector('article:last-of-type')?.focus();
   });
+  // Whether the view is at the newest message, as of the last scroll (the
+  // region's size may be changing at the time of a render). The view stays
+  // there when new messages come, and when the region gets smaller (files
+  // attached above the message box, a longer text).
+  let keptAtBottom = true;
+  const nearBottom = () => region.scrollHeight - region.scrollTop - region.clientHeight < 48;
   region.addEventListener('scroll', () => {
+    keptAtBottom = nearBottom();
     maybeLoadOlder();
     updateJump();
   });
+  new ResizeObserver(() => {
+    if (keptAtBottom && conversation) region.scrollTop = region.scrollHeight;
+  }).observe(region);
   region.addEventListener('click', (event) => {
     const control = event.target.closest('[data-action]');
     const article = event.target.closest('article');
+    if (control?.dataset.attachment && article) {
+      openAttachment(event, article, control);
+      return;
+    }
     if (!control || !article || control.tagName === 'FORM' || control.tagName === 'TEXTAREA') {
       if (article && !control) article.classList.toggle('selected');
       return;
@@ -41,6 +56,11 @@ export function createTimeline(region, list, handlers) {
     if (article) act('save', article, event.target);
   });
   region.addEventListener('focusin', () => updateTabStops());
+  // A thumbnail that does not load: its signed link may have expired.
+  region.addEventListener('error', (event) => {
+    const article = event.target.tagName === 'IMG' ? event.target.closest('article') : null;
+    if (article?.dataset.id) handlers.brokenImage(conversation, article.dataset.id, event.target);
+  }, true);
   region.addEventListener('keydown', (event) => {
     if (moveFocus(event)) return;
     const article = event.target.closest('article');
@@ -85,6 +105,21 @@ export function createTimeline(region, list, handlers) {
   }
 
   /**
+   * A thumbnail opens the image viewer; a download link downloads, once
+   * its signed link is fresh (docs/chat-api.md#signed-links).
+   */
+  function openAttachment(event, article, control) {
+    const held = article.dataset.id ? conversation?.messages.get(article.dataset.id)
+      : conversation?.pending.get(article.dataset.nonce);
+    const attachment = (held?.attachments ?? []).find((a) => a.id === control.dataset.attachment);
+    if (!attachment) return;
+    const action = control.dataset.action;
+    if (action === 'download' && linkFresh(attachment.url)) return; // the link does it
+    event.preventDefault();
+    handlers.openAttachment({ conv: conversation, messageId: article.dataset.id ?? null, attachment, action, opener: control });
+  }
+
+  /**
    * The keyboard moves between messages with the arrow keys (and Home /
    * End); Tab then reaches the buttons of the message in focus only, so the
    * region is not a long row of tab stops.
@@ -113,7 +148,7 @@ export function createTimeline(region, list, handlers) {
 
   function updateTabStops() {
     const current = document.activeElement?.closest?.('article');
-    for (const control of list.querySelectorAll('article button, article textarea')) {
+    for (const control of list.querySelectorAll('article button, article textarea, article a[href]')) {
       control.tabIndex = control.closest('article') === current ? 0 : -1;
     }
   }
@@ -142,7 +177,7 @@ export function createTimeline(region, list, handlers) {
       updateJump();
       return;
     }
-    const atBottom = region.scrollHeight - region.scrollTop - region.clientHeight < 48;
+    const atBottom = keptAtBottom;
     const anchor = firstArticle();
     const anchorTop = anchor?.offsetTop;
 
@@ -183,6 +218,7 @@ export function createTimeline(region, list, handlers) {
 
     if (switched || toBottom || atBottom) {
       region.scrollTop = region.scrollHeight;
+      keptAtBottom = true;
     } else if (anchor?.isConnected && anchorTop !== undefined) {
       region.scrollTop += anchor.offsetTop - anchorTop; // older messages came in above: stay put
     }

@@ -1,6 +1,6 @@
 // Screenshots of the real client with a lived-in conversation: desktop in
-// light and dark colour schemes, and a phone (the conversation and the group
-// list). With UPDATE_SCREENSHOTS=1 (`npm run screenshots`) they replace the
+// light and dark colour schemes, a conversation with an image and a file
+// (light and dark), and a phone (the conversation and the group list). With UPDATE_SCREENSHOTS=1 (`npm run screenshots`) they replace the
 // ones in docs/screenshots/ that the README shows; otherwise they go to a
 // temporary directory, so that a test run leaves the work tree as it was.
 
@@ -11,7 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before } from 'node:test';
 import { connected, startStack } from '../../js/test/harness.js';
-import { openClient, SHOWN_MS, startBrowser } from './browser.js';
+import { eventually, openClient, SHOWN_MS, startBrowser } from './browser.js';
+import { pdf, whiteboard } from './files.js';
 
 const ME = 'up201905678';
 const ANA = 'up201905679';
@@ -27,14 +28,31 @@ const peers = [];
 let leic;
 let lastId;
 
-async function post(group, from, message) {
-  const { status, body } = await stack.store('POST', '/message', { group, from, message });
+async function post(group, from, message, attachments) {
+  const { status, body } = await stack.store('POST', '/message', { group, from, message, attachments });
   assert.equal(status, 201);
   return body;
 }
 
+/** A file `up` uploads to `group` through the gateway; its id. */
+async function upload(group, up, name, bytes) {
+  const res = await fetch(`${stack.chatUrl}/chat/${group}/attachment?name=${encodeURIComponent(name)}`, {
+    method: 'POST', headers: { authorization: `Bearer ${await stack.token(up)}` }, body: bytes,
+  });
+  assert.equal(res.status, 201);
+  return (await res.json()).id;
+}
+
 before(async () => {
   mkdirSync(OUT, { recursive: true });
+  // Older than the other conversations, so that the group list looks as before.
+  const algorithms = await stack.group([ME, ANA, RUI], { name: 'Algorithms' });
+  await post(algorithms.id, RUI, 'The board at the end of today’s lecture: the shortest path is in red.',
+    [await upload(algorithms.id, RUI, 'whiteboard.png', whiteboard())]);
+  await post(algorithms.id, ANA, 'Thanks! Does anyone have the slides?');
+  await post(algorithms.id, ME, 'Here they are.',
+    [await upload(algorithms.id, ME, 'lecture-07-graphs.pdf', pdf('Lecture 7: graphs and shortest paths'))]);
+  await post(algorithms.id, ANA, 'Perfect, thank you 🙌');
   const erasmus = await stack.group([ME, EVA], { name: 'Erasmus 2027' });
   await post(erasmus.id, EVA, 'The application forms are on the faculty website.');
   await post(erasmus.id, ME, 'Thanks, I will send mine this week.');
@@ -91,6 +109,23 @@ for (const colorScheme of ['light', 'dark']) {
     await client.group('welcome, 1 unread').waitFor();
     await liveTouches(client);
     await shoot(client, `desktop-${colorScheme}.png`);
+    await client.close();
+  });
+}
+
+for (const colorScheme of ['light', 'dark']) {
+  stack.test(`desktop, a conversation with an image and a file, ${colorScheme}`, async () => {
+    const client = await openClient(browser, stack, ME, { colorScheme, viewport: { width: 1280, height: 800 } });
+    await client.open('Algorithms');
+    const image = client.region.getByRole('img', { name: 'whiteboard.png' });
+    await eventually(async () => assert.ok(await image.evaluate((img) => img.complete && img.naturalWidth > 0)), SHOWN_MS);
+    await client.region.getByRole('link', { name: /^Download lecture-07-graphs\.pdf/ }).waitFor({ timeout: SHOWN_MS });
+    // A file attached to the message being written.
+    await client.page.locator('#file-input').setInputFiles({ name: 'my-notes.pdf', mimeType: 'application/pdf', buffer: pdf('My notes') });
+    await client.page.getByRole('button', { name: 'Remove my-notes.pdf' }).waitFor({ timeout: SHOWN_MS });
+    await client.box.fill('And my notes, if they help');
+    await client.page.mouse.move(0, 0);
+    await shoot(client, `desktop-files-${colorScheme}.png`);
     await client.close();
   });
 }
