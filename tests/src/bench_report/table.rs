@@ -74,7 +74,11 @@ const ATTACHMENTS: &[Metric] = &[
     metric("download p99, ms", "download.p99_ms", false),
     metric("in flight, MiB", "inFlightMiB", true),
     metric("server RSS before, MiB", "uploadServerRssBeforeMiB", false),
-    metric("server RSS peak, upload, MiB", "uploadServerRssPeakMiB", false),
+    metric(
+        "server RSS peak, upload, MiB",
+        "uploadServerRssPeakMiB",
+        false,
+    ),
     metric(
         "server RSS peak, download, MiB",
         "downloadServerRssPeakMiB",
