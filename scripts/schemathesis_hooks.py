@@ -20,6 +20,13 @@ past the end of the file: a rule on the file's size, which no schema can
 state), after checking that the request's `Range` does start past the size
 the answer names.
 
+It also drops an ST202 on an upload answered `413 payload_too_large`
+because the file is larger than the limit the request itself set
+(`maxBytes` or `quotaBytes` of `POST /attachment`: a bound on the body's
+length given in the query, which no schema can state), after checking
+that the body is longer than the limit the answer names and that the
+query set it.
+
 It also drops an ST202 whose request schemathesis itself generated with a
 negative body (its case metadata says `BODY: negative`) that the server
 refused as a body of the wrong shape (`400 invalid body: ...`): the request
@@ -179,6 +186,47 @@ def _range_past_end(case, response) -> str | None:
     return None
 
 
+_FILE_LIMIT = re.compile(r"^a file may hold at most (\d+) bytes$")
+_QUOTA_LIMIT = re.compile(r"^the uploader's attachments may hold at most (\d+) bytes in all; (\d+) are left$")
+
+
+def _body_length(case) -> int | None:
+    """The length of the case's body, raw bytes (schemathesis wraps them in
+    a `Binary` holding `data`) or text."""
+    body = case.body
+    body = getattr(body, "data", body)
+    if isinstance(body, (bytes, bytearray)):
+        return len(body)
+    if isinstance(body, str):
+        return len(body.encode("utf-8"))
+    return None
+
+
+def _over_callers_limit(case, response) -> str | None:
+    """The refusal's message when an upload is larger than the `maxBytes`
+    or the quota its own query set, else None."""
+    if response.status_code != 413 or (case.method.upper(), case.path) != ("POST", "/attachment"):
+        return None
+    try:
+        error = json.loads(response.content or b"")["error"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(error, dict) or error.get("code") != "payload_too_large":
+        return None
+    message = str(error.get("message", ""))
+    length = _body_length(case)
+    query = case.query or {}
+    if length is None:
+        return None
+    file_limit = _FILE_LIMIT.match(message)
+    if file_limit and str(query.get("maxBytes")) == file_limit.group(1):
+        return message if length > int(file_limit.group(1)) else None
+    quota = _QUOTA_LIMIT.match(message)
+    if quota and str(query.get("quotaBytes")) == quota.group(1):
+        return message if length > int(quota.group(2)) else None
+    return None
+
+
 def _negative_body_refused(case, response) -> str | None:
     """The refusal's message when the case's body was generated negative and
     the server refused the body's shape, else None."""
@@ -204,6 +252,7 @@ def filter_failure(context, failure, case, response) -> bool:
     message = (
         _documented_rule(case, response)
         or _range_past_end(case, response)
+        or _over_callers_limit(case, response)
         or _negative_body_refused(case, response)
     )
     if message is None:
