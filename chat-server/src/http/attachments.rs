@@ -8,7 +8,7 @@
 //! `attachments::urls`), which is what the attachment's `url` holds.
 
 use super::PUBLIC_TAG;
-use super::auth::AuthUser;
+use super::auth::{AuthUser, bearer_user};
 use crate::attachments::upload_body::{Limited, file_of, over_limit};
 use crate::attachments::urls::now;
 use crate::state::AppState;
@@ -213,21 +213,12 @@ fn reader(
         state.urls.verify(id.as_str(), exp, sig, now())?;
         return Ok(None);
     }
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            ApiError::Unauthenticated(
-                "`Authorization: Bearer <token>` or a signed link (`exp`, `sig`) is required"
-                    .into(),
-            )
-        })?;
-    let verified = state
-        .jwt
-        .verify(token.trim())
-        .map_err(|_| ApiError::Unauthenticated("the token is invalid or expired".into()))?;
-    Ok(Some(verified.up))
+    let up = bearer_user(headers, state)?.ok_or_else(|| {
+        ApiError::Unauthenticated(
+            "`Authorization: Bearer <token>` or a signed link (`exp`, `sig`) is required".into(),
+        )
+    })?;
+    Ok(Some(up))
 }
 
 /// Streams the store's answer about attachment `id` on to the client.
