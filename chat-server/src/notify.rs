@@ -1,6 +1,7 @@
 //! Offline notifications (docs/chat-api.md): each new message is posted to
-//! `CHAT_NOTIFY_URL` as `{"to": up, "message": Message}` once for every member
-//! of its group who is offline, the hook for push notifications.
+//! `CHAT_NOTIFY_URL` as `{"to": up, "mention": bool, "message": Message}`
+//! once for every member of its group who is offline, the hook for push
+//! notifications; `mention` says the message names that member (`@up`).
 //!
 //! Messages wait in a bounded queue that never blocks delivery: when it is
 //! full the notification is dropped, counted and logged. A few messages are
@@ -55,6 +56,8 @@ fn may_succeed_later(status: reqwest::StatusCode) -> bool {
 #[derive(Debug, Serialize)]
 struct Notification<'a> {
     to: &'a Up,
+    /// Whether the message names `to`: a push may say "mentioned you".
+    mention: bool,
     message: &'a Message,
 }
 
@@ -153,6 +156,9 @@ impl Worker {
                 return;
             }
         };
+        // Who is named is read before the gate withholds the text (and
+        // the mentions with it): being named is news even without the text.
+        let mentioned: HashSet<Up> = message.mentions.iter().cloned().collect();
         let message = match presence.history_visible() {
             true => message,
             false => message.without_text(),
@@ -166,19 +172,24 @@ impl Worker {
             .filter(|up| **up != message.from && !online.contains(up));
         for up in offline {
             let up = up.clone();
+            let mention = mentioned.contains(&up);
             let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
                 return;
             };
             let (worker, message) = (self.clone(), message.clone());
             tokio::spawn(async move {
-                worker.post_with_retries(&up, &message).await;
+                worker.post_with_retries(&up, mention, &message).await;
                 drop(permit);
             });
         }
     }
 
-    async fn post_with_retries(&self, to: &Up, message: &Message) {
-        let body = Notification { to, message };
+    async fn post_with_retries(&self, to: &Up, mention: bool, message: &Message) {
+        let body = Notification {
+            to,
+            mention,
+            message,
+        };
         let post = || async {
             match self.http.post(self.url.expose()).json(&body).send().await {
                 Ok(response) if response.status().is_success() => Ok(()),

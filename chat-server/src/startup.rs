@@ -17,7 +17,7 @@ use crate::metrics::ChatMetrics;
 use crate::state::AppState;
 use crate::store_changes;
 use anyhow::Context;
-use axum::Router;
+use axum::{Extension, Router};
 use prometheus_client::registry::Registry;
 use service_kit::metrics::HttpMetrics;
 use service_kit::server::{Limits, serve, with_common_layers};
@@ -97,6 +97,8 @@ impl Application {
             ),
         };
         let (engine, public) = Engine::build(&config, &state, layered(public)).await?;
+        // What the gateway's routes use to tell sockets of a change.
+        let public = public.layer(Extension(engine.rooms.clone()));
         node.lifecycle.spawn_essential(
             "token expiry",
             expiry::run(engine.rooms.clone(), expiry_queue),

@@ -41,6 +41,8 @@ pub async fn fill_group(
                 reactions: Vec::new(),
                 changed_at: None,
                 attachments: Vec::new(),
+                reply_to: None,
+                mentions: Vec::new(),
             })
             .collect();
         coll.insert_many(docs).await?;

@@ -1,10 +1,10 @@
-//! `chat message {room, message?, nonce?, attachments?}`: validated,
+//! `chat message {room, message?, nonce?, attachments?, replyTo?}`: validated,
 //! stored through the store (which checks that the sender is a member and
 //! takes the attachments, each once), and only then acked with the stored
 //! Message and sent as `chat message` to the room's other sockets. A retry
 //! with the same nonce gets the same message and is not sent again.
 
-use super::{Ctx, Event, Handled, parse_content, parse_nonce};
+use super::{Ctx, Event, Handled, gate, parse_content, parse_nonce};
 use crate::rooms::Audience;
 use crate::rooms::outgoing::Outgoing;
 use chat_wire::events::ChatMessage as Payload;
@@ -27,6 +27,7 @@ impl Event for ChatMessage {
             message,
             nonce,
             attachments,
+            reply_to,
         } = payload;
         let text = parse_content(ctx, &message, &attachments)?;
         let nonce = parse_nonce(nonce)?;
@@ -37,8 +38,10 @@ impl Event for ChatMessage {
             message: text,
             nonce,
             attachments,
+            reply_to,
         };
-        let sent = ctx.state.store.send_message(&new).await?;
+        let mut sent = ctx.state.store.send_message(&new).await?;
+        sent.message = gate::reply_as_readers_see_it(ctx.state, sent.message).await;
         if !sent.created {
             return Ok(Handled::reply(sent.message));
         }
@@ -101,6 +104,7 @@ mod tests {
             message: message.to_owned(),
             nonce: None,
             attachments: Vec::new(),
+            reply_to: None,
         };
         let code = async |payload| ChatMessage::handle(&ctx, payload).await.err().map(|e| e.code());
 

@@ -7,7 +7,9 @@
 //! the acks and relays of `react`, `edit message` and `delete message`,
 //! and offline notifications, carry the message with its text withheld
 //! (`Message::without_text`). Only a new message, sent live to the members
-//! in the room, is not gated.
+//! in the room, is not gated; but the quote a reply carries is history,
+//! and its snippet is withheld while the gate is closed
+//! ([`reply_as_readers_see_it`]).
 
 use crate::state::AppState;
 use chat_wire::model::{Group, Message};
@@ -43,4 +45,25 @@ pub async fn as_readers_see_it(state: &AppState, message: Message) -> Result<Mes
         true => message,
         false => message.without_text(),
     })
+}
+
+/// A new message as its room may see it: whole, unless it quotes another
+/// (`replyTo`) while the gate is closed, when the quote's snippet is
+/// withheld. A store that cannot say whether the gate is open withholds it
+/// too (fails closed) rather than failing a message already stored.
+pub async fn reply_as_readers_see_it(state: &AppState, mut message: Message) -> Message {
+    let Some(quote) = &mut message.reply_to else {
+        return message;
+    };
+    let visible = match state.store.group_presence(&message.group).await {
+        Ok(presence) => presence.history_visible(),
+        Err(err) => {
+            tracing::warn!(id = %message.id, error = %err, "cannot read the history gate of a reply; its quote is withheld");
+            false
+        }
+    };
+    if !visible {
+        quote.snippet = String::new();
+    }
+    message
 }

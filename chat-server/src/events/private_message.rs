@@ -1,10 +1,10 @@
-//! `private message {to, message?, nonce?, attachments?}`: a message to
+//! `private message {to, message?, nonce?, attachments?, replyTo?}`: a message to
 //! one user, stored in the direct group of the two (created on first use;
 //! attachments must have been uploaded to that group), acked with the
 //! stored Message and sent as `private message` to both users' other
 //! sockets only.
 
-use super::{Ctx, Event, Handled, membership, parse_content, parse_nonce};
+use super::{Ctx, Event, Handled, gate, membership, parse_content, parse_nonce};
 use crate::rooms::outgoing::Outgoing;
 use crate::rooms::{Audience, user_room};
 use chat_wire::events::PrivateMessage as Payload;
@@ -27,6 +27,7 @@ impl Event for PrivateMessage {
             message,
             nonce,
             attachments,
+            reply_to,
         } = payload;
         if to == *ctx.up() {
             return Err(ApiError::InvalidArgument(
@@ -49,8 +50,10 @@ impl Event for PrivateMessage {
             message: text,
             nonce,
             attachments,
+            reply_to,
         };
-        let sent = ctx.state.store.send_message(&new).await?;
+        let mut sent = ctx.state.store.send_message(&new).await?;
+        sent.message = gate::reply_as_readers_see_it(ctx.state, sent.message).await;
         if !sent.created {
             return Ok(Handled::reply(sent.message));
         }

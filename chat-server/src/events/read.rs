@@ -34,6 +34,7 @@ impl Event for Read {
         let reply = ReadAck {
             room,
             unread: marker.unread,
+            mentions: marker.mentions,
         };
         Ok(Handled::reply(reply).relay(audience, Outgoing::Read(receipt)))
     }

@@ -11,6 +11,7 @@ pub mod attachments;
 mod auth;
 mod chat;
 mod health;
+mod users;
 mod web;
 
 use crate::state::AppState;
@@ -65,6 +66,7 @@ pub fn routes(state: AppState, registry: Arc<Registry>) -> (Routes, utoipa::open
     let (public, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(chat::router())
         .merge(attachments::router())
+        .merge(users::router())
         .with_state(state.clone())
         .split_for_parts();
     let mut admin = Router::new();

@@ -6,6 +6,7 @@ use chat_wire::events::{
     TypingNotice,
 };
 use chat_wire::model::Message;
+use chat_wire::names::UserName;
 use serde::Serialize;
 
 /// A server-to-client event (docs/chat-api.md, "Events the server sends").
@@ -38,6 +39,8 @@ pub enum Outgoing {
     Migrate(Migrate),
     /// `unauthenticated`: the socket's token expired; it is disconnected.
     Unauthenticated(Empty),
+    /// `user updated`: a member changed their name.
+    UserUpdated(UserName),
 }
 
 impl Outgoing {
@@ -57,6 +60,7 @@ impl Outgoing {
             Self::GroupRemoved(_) => "group removed",
             Self::Migrate(_) => "migrate",
             Self::Unauthenticated(_) => "unauthenticated",
+            Self::UserUpdated(_) => "user updated",
         }
     }
 

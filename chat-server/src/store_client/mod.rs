@@ -38,6 +38,7 @@ mod cluster;
 mod groups;
 mod instances;
 mod messages;
+mod users;
 
 pub use messages::SentMessage;
 

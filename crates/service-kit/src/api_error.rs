@@ -7,6 +7,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chat_wire::ids::IdError;
+use chat_wire::names::{NameError, UpsError};
 use chat_wire::paging::PagingError;
 use chat_wire::requests::TextError;
 use chat_wire::{ErrorBody, ErrorCode};
@@ -110,6 +111,19 @@ impl From<TextError> for ApiError {
 
 impl From<PagingError> for ApiError {
     fn from(err: PagingError) -> Self {
+        Self::InvalidArgument(err.to_string())
+    }
+}
+
+impl From<NameError> for ApiError {
+    /// A bad name is a bad field, whatever is wrong with it.
+    fn from(err: NameError) -> Self {
+        Self::InvalidArgument(err.to_string())
+    }
+}
+
+impl From<UpsError> for ApiError {
+    fn from(err: UpsError) -> Self {
         Self::InvalidArgument(err.to_string())
     }
 }

@@ -59,6 +59,9 @@ pub struct ChatMessage {
     /// Ids of the sender's uploads to this group, at most 10.
     #[serde(default)]
     pub attachments: Vec<EntityId>,
+    /// A message of this group the new one answers.
+    #[serde(default, rename = "replyTo")]
+    pub reply_to: Option<EntityId>,
 }
 
 /// `online` ack data, and the `online` notice sent to a user's groups.
@@ -93,6 +96,9 @@ pub struct PrivateMessage {
     /// Ids of the sender's uploads to the direct group of the two, at most 10.
     #[serde(default)]
     pub attachments: Vec<EntityId>,
+    /// A message of the direct group of the two that the new one answers.
+    #[serde(default, rename = "replyTo")]
+    pub reply_to: Option<EntityId>,
 }
 
 /// `typing`: the user started or stopped typing in a room.
@@ -132,6 +138,8 @@ pub struct ReadAck {
     pub room: EntityId,
     /// Messages still unread after the marker.
     pub unread: u64,
+    /// Of those, the ones that mention the reader.
+    pub mentions: u64,
 }
 
 /// The `read` receipt relayed to the room.

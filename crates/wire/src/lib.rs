@@ -4,7 +4,8 @@
 //! the store-server: the resources ([`model`]), the request bodies
 //! ([`requests`]), the paging envelope and query ([`paging`]), the error body
 //! ([`error`]), the validated identifiers ([`ids`]), files in messages
-//! ([`attachments`]) and what chat nodes and
+//! ([`attachments`]), who a message mentions ([`mentions`]), users'
+//! display names ([`names`]) and what chat nodes and
 //! the store say about the cluster ([`cluster`]) and the store's change log
 //! ([`changes`]). This crate never talks
 //! to a database or a socket: it only parses, validates and (de)serialises, so
@@ -16,7 +17,9 @@ pub mod cluster;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod mentions;
 pub mod model;
+pub mod names;
 pub mod paging;
 pub mod requests;
 pub mod schema;

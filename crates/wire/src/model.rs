@@ -51,6 +51,10 @@ pub struct Group {
     /// Messages the requesting user has not read; only in per-user listings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread: Option<u64>,
+    /// Of the unread messages, those that mention the requesting user;
+    /// only in per-user listings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentions: Option<u64>,
 }
 
 /// One chat message.
@@ -99,6 +103,13 @@ pub struct Message {
     /// once deleted).
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// The message it answers, quoted (see [`Quote`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Quote>,
+    /// The members its text names as `@up`, each once, at most
+    /// [`MAX_MENTIONS`] (see [`crate::mentions`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<Up>,
     /// Whether its text is withheld because its group's history is hidden
     /// now (docs/chat-api.md, "History gate"): `message` is then empty, and
     /// a client keeps the text it already shows. Only on the chat-server's
@@ -107,15 +118,54 @@ pub struct Message {
     pub hidden: bool,
 }
 
+/// The most members one message mentions.
+pub const MAX_MENTIONS: usize = 20;
+/// The most characters of a quote's snippet.
+pub const MAX_SNIPPET_CHARS: usize = 120;
+
+/// A reply's quote of the message it answers: taken when the reply is
+/// sent, and kept up to date by the store when the original is edited
+/// (a new snippet) or deleted (`deleted`, and no snippet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Quote {
+    /// The original message's id.
+    #[schema(value_type = crate::ids::AnsweredId)]
+    pub id: EntityId,
+    /// Its sender.
+    pub from: Up,
+    /// The start of its text, at most [`MAX_SNIPPET_CHARS`] characters
+    /// (empty once the original is deleted, or while the history gate
+    /// withholds text).
+    pub snippet: String,
+    /// Whether the original was deleted since.
+    pub deleted: bool,
+}
+
+/// The start of `text` a quote shows: at most [`MAX_SNIPPET_CHARS`]
+/// characters, cut on a character boundary.
+pub fn snippet_of(text: &str) -> String {
+    text.chars().take(MAX_SNIPPET_CHARS).collect()
+}
+
 impl Message {
     /// The message without its text and files, for a reader its group's
-    /// history gate hides it from: `message` empty, no `attachments`, and
-    /// `hidden` set.
+    /// history gate hides it from: `message` empty, no `attachments`, no
+    /// quoted text, no mentions, and `hidden` set.
     pub fn without_text(mut self) -> Self {
         self.message = String::new();
         self.attachments = Vec::new();
+        self.mentions = Vec::new();
+        if let Some(quote) = &mut self.reply_to {
+            quote.snippet = String::new();
+        }
         self.hidden = true;
         self
+    }
+
+    /// Whether its text names `up` (see [`crate::mentions`]).
+    pub fn mentions(&self, up: &Up) -> bool {
+        self.mentions.contains(up)
     }
 }
 
@@ -160,6 +210,8 @@ mod tests {
             deleted: false,
             reactions: BTreeMap::from([("👍".to_owned(), vec![Up::parse("up2").unwrap()])]),
             attachments: Vec::new(),
+            reply_to: None,
+            mentions: Vec::new(),
             hidden: false,
         };
         assert_eq!(

@@ -271,6 +271,8 @@ pub struct ReadState {
     pub message_id: EntityId,
     /// Messages after it.
     pub unread: u64,
+    /// Of those, the ones that mention the user.
+    pub mentions: u64,
 }
 
 /// `POST /message`: a new message: text, files, or both.
@@ -296,6 +298,10 @@ pub struct NewMessage {
     /// message, at most 10 (docs/store-api.md, "Attachments").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<EntityId>,
+    /// The message of the same group this one answers; the stored message
+    /// quotes it (`replyTo`).
+    #[serde(default, rename = "replyTo", skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<EntityId>,
 }
 
 /// The text of a message, for [`DEFAULT_MAX_MESSAGE_CHARS`]; the store
@@ -340,6 +346,15 @@ pub fn new_message_schema(max: usize) -> Schema {
         .property("message", text)
         .property("nonce", nonce_schema())
         .property("attachments", ids)
+        .property(
+            "replyTo",
+            AllOfBuilder::new()
+                .item(Ref::from_schema_name(EntityId::name()))
+                .description(Some(
+                    "A message of the same group, not deleted, that this one answers: the \
+                     stored message quotes it.",
+                )),
+        )
         .additional_properties(Some(
             utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
         ));

@@ -6,7 +6,7 @@
 use chat_wire::attachments::{Attachment, Thumbnail};
 use chat_wire::cluster::NodeId;
 use chat_wire::ids::{EntityId, Up};
-use chat_wire::model::{Group, GroupKind, Message, User};
+use chat_wire::model::{Group, GroupKind, Message, Quote, User};
 use chat_wire::time::Timestamp;
 use mongodb::bson::DateTime;
 use mongodb::bson::oid::ObjectId;
@@ -110,6 +110,7 @@ impl From<GroupDoc> for Group {
             topic: doc.topic,
             capacity: doc.capacity.map(clamp_u32),
             unread: None,
+            mentions: None,
         }
     }
 }
@@ -164,6 +165,38 @@ pub struct MessageDoc {
     /// GridFS under the same ids); emptied when the message is deleted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<AttachmentMeta>,
+    /// The quote of the message it answers, kept up to date (`db::replies`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<QuoteDoc>,
+    /// The members its text names (`chat_wire::mentions`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<Up>,
+}
+
+/// A reply's quote of the message it answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteDoc {
+    /// The original's id.
+    pub id: ObjectId,
+    /// Its sender.
+    pub from: Up,
+    /// The start of its text (empty once it is deleted).
+    pub snippet: String,
+    /// Whether it was deleted.
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+impl From<QuoteDoc> for Quote {
+    fn from(doc: QuoteDoc) -> Self {
+        Quote {
+            id: entity_id(doc.id),
+            from: doc.from,
+            snippet: doc.snippet,
+            deleted: doc.deleted,
+        }
+    }
 }
 
 /// What a message keeps of one of its attachments.
@@ -258,6 +291,8 @@ impl From<MessageDoc> for Message {
             deleted: doc.deleted,
             reactions,
             attachments: doc.attachments.into_iter().map(Attachment::from).collect(),
+            reply_to: doc.reply_to.map(Quote::from),
+            mentions: doc.mentions,
             hidden: false,
         }
     }
@@ -378,6 +413,8 @@ mod tests {
             ],
             changed_at: None,
             attachments: Vec::new(),
+            reply_to: None,
+            mentions: Vec::new(),
         };
         let message = Message::from(doc);
         assert_eq!(message.reactions["👍"], vec![up("b"), up("a")]);

@@ -72,7 +72,8 @@ impl Store {
         Ok(page.map(Group::from))
     }
 
-    /// The groups `up` belongs to, oldest first, each with its `unread` count.
+    /// The groups `up` belongs to, oldest first, each with its `unread`
+    /// count and how many of those mention `up` (`mentions`).
     pub async fn groups_of_user(
         &self,
         up: &Up,
@@ -102,10 +103,19 @@ impl Store {
                 .map(|read| (read.key, read.seq))
                 .collect()
         };
+        let read_seq = |doc: &GroupDoc| read_seqs.get(&read_key(&doc.id, up)).copied().unwrap_or(0);
+        let unread_groups: Vec<(ObjectId, i64)> = page
+            .items
+            .iter()
+            .filter(|doc| doc.message_count > read_seq(doc))
+            .map(|doc| (doc.id, read_seq(doc)))
+            .collect();
+        let mentions = self.unread_mentions(up, &unread_groups).await?;
         Ok(page.map(|doc| {
-            let read_seq = read_seqs.get(&read_key(&doc.id, up)).copied().unwrap_or(0);
+            let read_seq = read_seq(&doc);
             Group {
                 unread: Some(unread_count(doc.message_count, read_seq)),
+                mentions: Some(mentions.get(&doc.id).copied().unwrap_or(0)),
                 ..Group::from(doc)
             }
         }))

@@ -5,6 +5,8 @@
 //! | messages | `{group, seq}` unique | a group's pages and `before`/`after` cursors, at any depth |
 //! | messages | `{nonceKey}` unique, sparse | `(from, nonce)` idempotency |
 //! | messages | `{group, changedAt}`, partial: changed messages only | `GET /group/{id}/changes` |
+//! | messages | `{replyTo.id}`, sparse | the replies to a message, whose quotes follow its edits and delete |
+//! | messages | `{mentions, group, seq}`, sparse | a user's unread mentions per group |
 //! | groups | `{users}` | the groups of a user |
 //! | groups | `{directKey}` unique, sparse | get-or-create of direct groups |
 //! | groups | `{kind, topic}` | matchmaking rooms of a topic (`POST /group/match`) |
@@ -61,6 +63,23 @@ impl Store {
                 IndexModel::builder()
                     .keys(doc! {"group": 1, "changedAt": 1})
                     .options(changed_only)
+                    .build(),
+            )
+            .await?;
+        let sparse = || IndexOptions::builder().sparse(true).build();
+        self.messages
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"replyTo.id": 1})
+                    .options(sparse())
+                    .build(),
+            )
+            .await?;
+        self.messages
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"mentions": 1, "group": 1, "seq": 1})
+                    .options(sparse())
                     .build(),
             )
             .await?;

@@ -131,8 +131,9 @@ impl Store {
         Ok(page.map(Message::from))
     }
 
-    /// Replaces the text of a message; only its author may, while a member
-    /// of its group.
+    /// Replaces the text of a message (and so who it mentions, and the
+    /// quotes of its replies); only its author may, while a member of its
+    /// group.
     pub async fn edit_message(
         &self,
         id: ObjectId,
@@ -154,21 +155,33 @@ impl Store {
             )));
         }
         let now = DateTime::now();
-        self.update_message(
-            doc! {"_id": id, "deleted": false},
-            doc! {"$set": {"message": text, "editedAt": now, "changedAt": now}},
-        )
-        .await
+        let mentions: Vec<String> = self
+            .mentions_in(current.group, &text)
+            .await?
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let edited = self
+            .update_message(
+                doc! {"_id": id, "deleted": false},
+                doc! {"$set": {"message": &text, "mentions": mentions, "editedAt": now, "changedAt": now}},
+            )
+            .await?;
+        self.update_quotes(id, Some(&text), now).await?;
+        Ok(edited)
     }
 
-    /// Soft-deletes a message: its text, reactions and attachments are
-    /// cleared, and the attachments' bytes deleted. Its author
+    /// Soft-deletes a message: its text, reactions, mentions and
+    /// attachments are cleared, the attachments' bytes deleted, and the
+    /// quotes of its replies marked deleted. Its author
     /// or an admin of its group may, while a member; deleting twice is not
     /// an error.
     pub async fn delete_message(&self, id: ObjectId, by: &Up) -> Result<Message, ApiError> {
         let current = self.message(id).await?;
         self.require_member(current.group, by).await?;
         if current.deleted {
+            // A retry after the quotes could not be updated updates them.
+            self.update_quotes(id, None, DateTime::now()).await?;
             return Ok(current.into());
         }
         if &current.from != by && !self.is_admin(current.group, by).await? {
@@ -182,12 +195,14 @@ impl Store {
         // as the user asked; the other order could leave them for ever.
         let files: Vec<ObjectId> = current.attachments.iter().map(|a| a.id).collect();
         self.mark_removing(&files).await?;
+        let now = DateTime::now();
         let deleted = self
             .update_message(
                 doc! {"_id": id},
-                doc! {"$set": {"deleted": true, "message": "", "reactions": [], "attachments": [], "changedAt": DateTime::now()}},
+                doc! {"$set": {"deleted": true, "message": "", "reactions": [], "attachments": [], "mentions": [], "changedAt": now}},
             )
             .await?;
+        self.update_quotes(id, None, now).await?;
         if let Err(err) = self.remove_attachments(&files).await {
             tracing::warn!(error = %err, "could not erase a deleted message's attachments; the sweep will");
         }

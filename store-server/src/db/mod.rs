@@ -12,12 +12,14 @@ pub mod documents;
 pub mod groups;
 pub mod indexes;
 pub mod matchmaking;
+pub mod mentions;
 pub mod messages;
 pub mod nodes;
 pub mod paging;
 pub mod presence;
 pub mod queues;
 pub mod reads;
+pub mod replies;
 pub mod users;
 
 use attachments::AttachmentDoc;

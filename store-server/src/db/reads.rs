@@ -55,11 +55,13 @@ impl Store {
                 ApiError::Internal(anyhow::anyhow!("read marker missing after upsert"))
             })?;
         let count = self.message_count(group).await?;
+        let mentions = self.unread_mentions(up, &[(group, marker.seq)]).await?;
         Ok(ReadState {
             group: entity_id(group),
             up: up.clone(),
             message_id: entity_id(marker.message_id),
             unread: unread_count(count, marker.seq),
+            mentions: mentions.get(&group).copied().unwrap_or(0),
         })
     }
 

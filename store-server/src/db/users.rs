@@ -1,15 +1,19 @@
-//! Queries on users: list, read, create or update.
+//! Queries on users: list, read, create or update, and the names of those
+//! who share a group with someone.
 
 use super::documents::UserDoc;
 use super::paging::{Total, find_page};
 use super::{Store, db_error};
 use chat_wire::ids::Up;
 use chat_wire::model::User;
+use chat_wire::names::UserName;
 use chat_wire::paging::{Page, PageRequest};
 use chat_wire::requests::UserUpdate;
+use futures::TryStreamExt;
 use mongodb::bson::{DateTime, Document, doc};
 use mongodb::options::ReturnDocument;
 use service_kit::ApiError;
+use std::collections::{HashMap, HashSet};
 
 impl Store {
     /// All users, by `up`.
@@ -64,6 +68,62 @@ impl Store {
         let user: UserDoc = mongodb::bson::from_document(after)
             .map_err(|err| ApiError::Internal(anyhow::Error::new(err).context("reading a user")))?;
         Ok((user.into(), created))
+    }
+}
+
+impl Store {
+    /// The names of the users of `ups` who share a group with `asker` (or
+    /// are `asker`), in the order asked, each once; the others are left
+    /// out. A user without a document or a name has the name `""`.
+    pub async fn names_for(&self, asker: &Up, ups: &[Up]) -> Result<Vec<UserName>, ApiError> {
+        let asked: Vec<&str> = ups.iter().map(Up::as_str).collect();
+        let shared_groups: Vec<Document> = self
+            .groups
+            .clone_with_type::<Document>()
+            .find(doc! {"$and": [{"users": asker.as_str()}, {"users": {"$in": &asked}}]})
+            .projection(doc! {"users": 1})
+            .await
+            .map_err(db_error)?
+            .try_collect()
+            .await
+            .map_err(db_error)?;
+        let mut known: HashSet<&str> = HashSet::from([asker.as_str()]);
+        for group in &shared_groups {
+            let members = group.get_array("users").map_err(|err| {
+                ApiError::Internal(anyhow::Error::new(err).context("reading a group's members"))
+            })?;
+            known.extend(members.iter().filter_map(|member| member.as_str()));
+        }
+        let mut visible: Vec<&Up> = Vec::new();
+        for up in ups {
+            if known.contains(up.as_str()) && !visible.contains(&up) {
+                visible.push(up);
+            }
+        }
+        let ids: Vec<&str> = visible.iter().map(|up| up.as_str()).collect();
+        let names: HashMap<String, String> = self
+            .users
+            .clone_with_type::<Document>()
+            .find(doc! {"_id": {"$in": ids}})
+            .projection(doc! {"name": 1})
+            .await
+            .map_err(db_error)?
+            .try_collect::<Vec<Document>>()
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .filter_map(|user| {
+                let up = user.get_str("_id").ok()?.to_owned();
+                Some((up, user.get_str("name").unwrap_or_default().to_owned()))
+            })
+            .collect();
+        Ok(visible
+            .into_iter()
+            .map(|up| UserName {
+                up: up.clone(),
+                name: names.get(up.as_str()).cloned().unwrap_or_default(),
+            })
+            .collect())
     }
 }
 

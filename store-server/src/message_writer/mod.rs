@@ -8,7 +8,8 @@
 //! 1. one `find` reads the members and message counts of the batch's groups
 //!    ([`numbering`]); nothing about membership is cached, so a join or a
 //!    leave through any store instance applies to the next batch. Each
-//!    member's message gets the next number of its group;
+//!    member's message gets the next number of its group, and the members
+//!    its text names (`@up`) as its `mentions`;
 //! 2. one ordered `insertMany` writes the batch ([`insert`]); the unique
 //!    `{group, seq}` index makes the insert the claim on a number, and a
 //!    retried `(from, nonce)` is caught by its unique index and answered
@@ -35,10 +36,13 @@ pub mod orphans;
 mod publish;
 
 use crate::db::Store;
-use crate::db::documents::{AttachmentMeta, MessageDoc, entity_id, idempotency_key, nonce_key};
+use crate::db::documents::{
+    AttachmentMeta, MessageDoc, QuoteDoc, entity_id, idempotency_key, nonce_key,
+};
 use crate::db::groups::group_not_found;
 use chat_wire::ErrorCode;
 use chat_wire::ids::Up;
+use chat_wire::mentions::mentioned;
 use chat_wire::model::Message;
 use futures::future::{Either, select};
 use insert::{Entry, insert_in_order};
@@ -80,6 +84,8 @@ pub struct NewMessageSpec {
     /// The attachments, claimed for this message's key (see
     /// `db::attachments`).
     pub attachments: Vec<AttachmentMeta>,
+    /// The quote of the message it answers (`db::replies`).
+    pub reply_to: Option<QuoteDoc>,
 }
 
 impl NewMessageSpec {
@@ -106,7 +112,8 @@ pub struct Stored {
 /// What one sender is told; cloneable so that duplicates in a batch share it.
 #[derive(Debug, Clone)]
 enum Outcome {
-    Stored(Stored),
+    /// Boxed: a message is large beside an error.
+    Stored(Box<Stored>),
     Failed(ErrorCode, String),
 }
 
@@ -142,10 +149,10 @@ impl Pending {
         let mut creation_told = !creation;
         for reply in self.replies {
             let told = match &outcome {
-                Outcome::Stored(stored) if stored.created => Outcome::Stored(Stored {
+                Outcome::Stored(stored) if stored.created => Outcome::Stored(Box::new(Stored {
                     created: !creation_told,
-                    ..stored.clone()
-                }),
+                    ..Stored::clone(stored)
+                })),
                 other => other.clone(),
             };
             // The sender may have given up (timeout); nothing to do then.
@@ -248,7 +255,7 @@ impl MessageWriter {
             .await
             .map_err(|_| ApiError::Unavailable(anyhow::anyhow!("message writer stopped")))?;
         match answer.await {
-            Ok(Outcome::Stored(stored)) => Ok(stored),
+            Ok(Outcome::Stored(stored)) => Ok(*stored),
             Ok(Outcome::Failed(code, message)) => Err(ApiError::from_code(code, message)),
             Err(_) => Err(ApiError::Internal(anyhow::anyhow!(
                 "message writer dropped a request"
@@ -382,8 +389,9 @@ impl Writer {
                     let seq = next
                         .entry(group)
                         .or_insert_with(|| self.floors.next(&group, now_group.counted));
+                    let mentions = mentioned(&item.spec.text, |up| now_group.members.contains(up));
                     entries.push(Entry {
-                        doc: new_doc(&item.spec, *seq, now),
+                        doc: new_doc(&item.spec, *seq, now, mentions),
                         pending: item,
                     });
                     *seq += 1;
@@ -439,7 +447,8 @@ fn merge_same_nonce(jobs: Vec<Job>) -> Vec<Pending> {
     pending
 }
 
-fn new_doc(spec: &NewMessageSpec, seq: i64, now: DateTime) -> MessageDoc {
+/// The document of a new message, numbered `seq`, naming `mentions`.
+fn new_doc(spec: &NewMessageSpec, seq: i64, now: DateTime, mentions: Vec<Up>) -> MessageDoc {
     MessageDoc {
         id: ObjectId::new(),
         group: spec.group,
@@ -454,6 +463,8 @@ fn new_doc(spec: &NewMessageSpec, seq: i64, now: DateTime) -> MessageDoc {
         reactions: Vec::new(),
         changed_at: None,
         attachments: spec.attachments.clone(),
+        reply_to: spec.reply_to.clone(),
+        mentions,
     }
 }
 
@@ -470,6 +481,7 @@ mod tests {
             nonce: nonce.map(str::to_owned),
             idempotency_key: None,
             attachments: Vec::new(),
+            reply_to: None,
         };
         (Job { spec, reply }, answer)
     }
@@ -479,12 +491,12 @@ mod tests {
         let (a, first) = job("a", Some("n1"));
         let (b, second) = job("a", Some("n1"));
         let pending = merge_same_nonce(vec![a, b]).remove(0);
-        let message = Message::from(new_doc(&pending.spec, 1, DateTime::now()));
+        let message = Message::from(new_doc(&pending.spec, 1, DateTime::now(), Vec::new()));
         pending.answer(
-            Outcome::Stored(Stored {
+            Outcome::Stored(Box::new(Stored {
                 message,
                 created: true,
-            }),
+            })),
             &Orphans::default(),
         );
         let created = |answer: oneshot::Receiver<Outcome>| match answer.blocking_recv() {
@@ -499,10 +511,10 @@ mod tests {
     fn a_creation_nobody_hears_goes_to_the_next_waiter_or_becomes_an_orphan() {
         let orphans = Orphans::default();
         let stored = |pending: &Pending| {
-            Outcome::Stored(Stored {
-                message: Message::from(new_doc(&pending.spec, 1, DateTime::now())),
+            Outcome::Stored(Box::new(Stored {
+                message: Message::from(new_doc(&pending.spec, 1, DateTime::now(), Vec::new())),
                 created: true,
-            })
+            }))
         };
         let (a, gone) = job("a", Some("n1"));
         let (b, second) = job("a", Some("n1"));

@@ -46,7 +46,8 @@ pub async fn publish(store: &Store, done: Vec<Done>, orphans: &Orphans) {
                     message: Message::from(item.doc),
                     created: item.created,
                 };
-                item.pending.answer(Outcome::Stored(stored), orphans);
+                item.pending
+                    .answer(Outcome::Stored(Box::new(stored)), orphans);
             }
         }
         // Stored, not counted: a retry finds the message, is told it created

@@ -69,7 +69,9 @@ async fn list_messages(
 /// does the same without showing on the message (chat nodes send one with
 /// every message, so that they may retry it on another store instance).
 /// The answer comes once the message is stored and counted, whichever
-/// instance is asked next.
+/// instance is asked next. With `replyTo` (a message of the same group, not
+/// deleted), the message quotes it; the members its text names as `@up`
+/// are its `mentions` (at most 20).
 #[utoipa::path(post, path = "/message", tag = DATA_TAG, request_body = NewMessage,
     params(
         IdempotencyKeyHeader,
@@ -77,7 +79,7 @@ async fn list_messages(
     responses((status = 201, body = Message, description = "stored"), (status = 200, body = Message, description = "stored before with this nonce"),
         BadRequest, Unauthenticated,
         (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is not a member of the group, or an attachment was uploaded by someone else or to another group"),
-        (status = 404, body = ErrorBody, description = "`not_found`: an unknown group or attachment"),
+        (status = 404, body = ErrorBody, description = "`not_found`: an unknown group, attachment or `replyTo` message"),
         (status = 409, body = ErrorBody, description = "`already_exists`: an attachment is carried by another message"),
         PayloadTooLarge, ServerErrors))]
 async fn create_message(
@@ -105,13 +107,28 @@ async fn create_message(
             }
         },
     };
+    let group = object_id(&new.group);
+    let reply_to = match &new.reply_to {
+        Some(original) => {
+            // A non-member learns nothing of the group's messages.
+            state.store.require_member(group, &new.from).await?;
+            Some(
+                state
+                    .store
+                    .quote_for_reply(group, object_id(original))
+                    .await?,
+            )
+        }
+        None => None,
+    };
     let mut spec = NewMessageSpec {
-        group: object_id(&new.group),
+        group,
         from: new.from,
         text,
         nonce,
         idempotency_key,
         attachments: Vec::new(),
+        reply_to,
     };
     let stored = if attachments.is_empty() {
         state.writer.write(spec).await?

@@ -1,4 +1,5 @@
-//! `/user` routes: list, read, create or update.
+//! `/user` routes: list, read, create or update, and the names of the
+//! users who share a group with one.
 
 use super::input::{OptionalJson, pages_only, parse_up};
 use super::{DATA_TAG, created_or_ok};
@@ -8,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use chat_wire::ids::Up;
 use chat_wire::model::User;
+use chat_wire::names::{NamesQuery, UserNames};
 use chat_wire::paging::{Page, PageQuery};
 use chat_wire::requests::UserUpdate;
 use chat_wire::schema::PageParams;
@@ -23,6 +25,26 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_users))
         .routes(routes!(get_user, upsert_user))
+        .routes(routes!(names_for))
+}
+
+/// Names of the users who share a group with a user
+///
+/// Of the users asked for (1 to 100), those who are members of a group
+/// `up` belongs to, and `up` themselves, in the order asked, each once,
+/// with their display name (`""` when they have none); the others are
+/// left out. The chat-server answers `GET /chat/users` with it.
+#[utoipa::path(get, path = "/user/{up}/names", tag = DATA_TAG, params(("up" = inline(Up), Path), NamesQuery),
+    responses((status = 200, body = UserNames), BadRequest, Unauthenticated, ServerErrors))]
+async fn names_for(
+    State(state): State<AppState>,
+    Path(up): Path<String>,
+    AppQuery(query): AppQuery<NamesQuery>,
+) -> Result<Json<UserNames>, ApiError> {
+    let up = parse_up(&up)?;
+    let ups = query.ups()?;
+    let items = state.store.names_for(&up, &ups).await?;
+    Ok(Json(UserNames { items }))
 }
 
 /// List all users

@@ -143,7 +143,7 @@ stack.test('while the gate is closed, read carries no text either way', async ()
   const { group, stored, alice, bob, b } = await closedGate();
   const receipt = next(alice, 'read');
   const answer = await call(bob, 'read', { room: group.id, messageId: stored.id });
-  assert.deepEqual(answer, { room: group.id, unread: 0 });
+  assert.deepEqual(answer, { room: group.id, unread: 0, mentions: 0 });
   assert.deepEqual(await receipt, { room: group.id, up: b, messageId: stored.id });
 });
 

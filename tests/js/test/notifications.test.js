@@ -75,10 +75,25 @@ stack.test('a message to a group notifies exactly its offline member, with the s
   const [post] = hook.about(message.id);
   assert.equal(post.method, 'POST');
   assert.match(post.type ?? '', /^application\/json/);
-  assert.deepEqual(post.body, { to: c, message }, 'exactly {to, message} with the stored message');
+  assert.deepEqual(post.body, { to: c, mention: false, message }, 'exactly {to, mention, message} with the stored message');
 
   await sleep(1000);
   assert.deepEqual(hook.about(message.id).map((p) => p.body.to), [c], 'not for the sender A, not for B who is online');
+});
+
+stack.test('a notification says when the message mentions its offline member', async () => {
+  hook.mode = 'ok';
+  const [a, b, c] = [uniqueUp('a'), uniqueUp('b'), uniqueUp('c')];
+  const group = await stack.group([a, b, c]);
+  const alice = await stack.connect(a);
+  await eventually(async () => {
+    const { body } = await stack.store('GET', `/group/${group.id}/presence`);
+    assert.deepEqual(body.online, [a]);
+  }, 5000);
+  const message = await call(alice, 'chat message', { room: group.id, message: `@${c}, are you coming?` });
+  await eventually(() => assert.equal(hook.about(message.id).length, 2), 5000);
+  const byRecipient = Object.fromEntries(hook.about(message.id).map((post) => [post.body.to, post.body.mention]));
+  assert.deepEqual(byRecipient, { [b]: false, [c]: true }, 'only C is named');
 });
 
 stack.test('a notification of a group whose history is hidden carries the message without its text', async () => {
@@ -100,7 +115,7 @@ stack.test('a private message to an offline user notifies them', async () => {
   const alice = await stack.connect(a);
   const message = await call(alice, 'private message', { to: d, message: 'call me' });
   await eventually(() => assert.equal(hook.about(message.id).length, 1), 5000);
-  assert.deepEqual(hook.about(message.id)[0].body, { to: d, message });
+  assert.deepEqual(hook.about(message.id)[0].body, { to: d, mention: false, message });
 });
 
 stack.test('a member who comes online is no longer notified', async () => {
@@ -128,7 +143,7 @@ stack.test('when the hook answers 500, the chat-server retries and the hook gets
 
   await eventually(() => assert.equal(hook.about(message.id).length, 2), 5000);
   const [failed, retried] = hook.about(message.id);
-  assert.deepEqual(failed.body, { to: c, message });
+  assert.deepEqual(failed.body, { to: c, mention: false, message });
   assert.deepEqual(retried.body, failed.body, 'the retry posts the same notification');
   await sleep(1500);
   assert.equal(hook.about(message.id).length, 2, 'once accepted, it is not posted again');

@@ -70,16 +70,16 @@ stack.test('read answers the unread count after the marker, tells the room, and 
   const toBob = next(bob, 'read');
   const toCarol = next(carol, 'read');
   const answer = await call(alice, 'read', { room: group.id, messageId: sent[1].id });
-  assert.deepEqual(answer, { room: group.id, unread: 1 }, 'reading the 2nd of 3 leaves 1 unread');
+  assert.deepEqual(answer, { room: group.id, unread: 1, mentions: 0 }, 'reading the 2nd of 3 leaves 1 unread');
   const receipt = { room: group.id, up: a, messageId: sent[1].id };
   assert.deepEqual(await toBob, receipt);
   assert.deepEqual(await toCarol, receipt);
   assert.equal((await groupOfUser(a, group.id)).unread, 1, 'the store keeps the marker');
   assert.equal((await groupOfUser(c, group.id)).unread, 3, 'other users have their own marker');
 
-  assert.deepEqual(await call(alice, 'read', { room: group.id, messageId: sent[0].id }), { room: group.id, unread: 1 },
+  assert.deepEqual(await call(alice, 'read', { room: group.id, messageId: sent[0].id }), { room: group.id, unread: 1, mentions: 0 },
     'the marker never moves back');
-  assert.deepEqual(await call(alice, 'read', { room: group.id, messageId: sent[2].id }), { room: group.id, unread: 0 });
+  assert.deepEqual(await call(alice, 'read', { room: group.id, messageId: sent[2].id }), { room: group.id, unread: 0, mentions: 0 });
   assert.equal((await groupOfUser(a, group.id)).unread, 0);
   await sleep(QUIET_MS);
   assert.deepEqual(aliceGot, [], 'the reader is not sent their own receipt');
