@@ -11,29 +11,35 @@ export class ApiError extends Error {
 }
 
 export function createApi(token) {
-  async function get(path) {
+  async function call(path, { method = 'GET', body } = {}) {
+    const headers = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
     let res;
     try {
-      res = await fetch(path, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' });
+      res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
     } catch {
       throw new ApiError(0, 'unavailable', 'The chat server cannot be reached.');
     }
-    const body = await res.json().catch(() => null);
+    const answer = await res.json().catch(() => null);
     if (!res.ok) {
-      const error = body?.error ?? {};
+      const error = answer?.error ?? {};
       throw new ApiError(res.status, error.code ?? 'internal', error.message ?? `HTTP ${res.status}`);
     }
-    return body;
+    return answer;
   }
 
   return {
     /** Every group of the user, with `unread` and the newest `perPage` messages of each. */
-    groups: (perPage = 30) => get(`/chat/message?perPage=${perPage}`),
+    groups: (perPage = 30) => call(`/chat/message?perPage=${perPage}`),
     /** A page of a group's messages, newest first: the newest, or those `before` an id. */
     messages: (group, { before, perPage = 30 } = {}) => {
       const query = new URLSearchParams({ perPage: String(perPage) });
       if (before) query.set('before', before);
-      return get(`/chat/${encodeURIComponent(group)}/message?${query}`);
+      return call(`/chat/${encodeURIComponent(group)}/message?${query}`);
     },
+    /** The names of users who share a group with the user (at most 100). */
+    users: (ups) => call(`/chat/users?${new URLSearchParams({ ups: ups.join(',') })}`),
+    /** Sets the user's own name; answers `{up, name}`. */
+    setName: (name) => call('/chat/me', { method: 'PATCH', body: { name } }),
   };
 }

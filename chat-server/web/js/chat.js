@@ -2,16 +2,20 @@
 // opens the socket, turns server events and the user's actions into changes
 // of the state, catches up after each (re)connect, and redraws the views (at
 // most once per turn of the event loop). What the user sends is outbox.js's,
-// the files they attach tray.js's.
+// the files they attach tray.js's, the names shown names.js's.
 
 import { createApi } from './api.js';
 import { linkFresh } from './attachments.js';
 import { openConnection } from './connection.js';
 import { createComposer } from './composer.js';
 import { formatWhen, h } from './format.js';
+import { createCompletion } from './mentions.js';
 import { list } from './message-view.js';
+import { createNames } from './names.js';
 import { createOutbox } from './outbox.js';
+import { createProfile } from './profile.js';
 import { catchUp } from './recovery.js';
+import { createReplyBar } from './replies.js';
 import { createSidebar } from './sidebar.js';
 import { createState } from './state.js';
 import { createTimeline } from './timeline.js';
@@ -42,6 +46,11 @@ export async function startChat({ token, me, onRefused }) {
   let wantBottom = false;
   let noticeTimer = null;
   const refreshing = new Map(); // conversation and page -> the request for fresh links
+  let namesChanged = false;
+  const names = createNames(api, me, () => {
+    namesChanged = true;
+    render();
+  });
 
   const connection = openConnection(token, {
     onState: (s) => {
@@ -59,6 +68,7 @@ export async function startChat({ token, me, onRefused }) {
   const outbox = createOutbox({ state, connection, request, render, notice, markRead, promoted });
   const sidebar = createSidebar($('group-list'), $('dm-form'), $('dm-error'), {
     me,
+    display: names.display,
     open: (id) => open(id, { focus: true }),
     startDirect: (up) => open((state.directWith(up) ?? state.draftWith(up)).id, { focus: true }),
   });
@@ -76,6 +86,9 @@ export async function startChat({ token, me, onRefused }) {
     },
     openAttachment,
     brokenImage,
+    display: names.display,
+    reply: (id) => composer.reply(state.active?.messages.get(id) ?? null),
+    showOriginal,
   });
   const tray = createTray({
     list: $('tray'), button: $('attach'), picker: $('file-input'), dropZone: $('conversation'), box: $('message-input'),
@@ -87,13 +100,19 @@ export async function startChat({ token, me, onRefused }) {
   });
   const viewer = createViewer($('viewer'));
   const composer = createComposer($('composer'), $('message-input'), $('send'), {
-    send: (text, attachments) => outbox.send(state.active, text, attachments),
+    send: (text, attachments, replyTo) => outbox.send(state.active, text, attachments, replyTo),
     typing: (room, typing) => {
       if (!state.active?.draft) connection.notify('typing', { room, typing });
     },
     tray,
     notice,
+    completion: createCompletion($('message-input'), $('mention-list'), { members: () => state.active?.users ?? [], names }),
+    replyBar: createReplyBar($('reply-bar'), { cancel: () => composer.reply(null) }),
+    display: names.display,
   });
+  const profile = createProfile({
+    button: $('me'), form: $('name-form'), input: $('name-input'), cancel: $('name-cancel'), error: $('name-error'),
+  }, { me, api, names, notice });
 
   $('back').onclick = () => {
     app.dataset.view = 'list';
@@ -124,9 +143,10 @@ export async function startChat({ token, me, onRefused }) {
     const conv = state.conversations.get(room);
     if (!conv) return;
     if (up !== me) conv.readMarks.set(up, messageId);
-    else if (messageId === conv.newestId) conv.unread = 0; // read on another device
+    else if (messageId === conv.newestId) Object.assign(conv, { unread: 0, mentions: 0 }); // read on another device
     render();
   });
+  socket.on('user updated', ({ up, name }) => names.set(up, name));
   socket.on('online', ({ up }) => {
     state.online.add(up);
     render();
@@ -199,7 +219,10 @@ export async function startChat({ token, me, onRefused }) {
     if (conv.live) conv.markSynced();
     if (isNew) {
       conv.typing.delete(message.from);
-      if (message.from !== me && !isReading(conv)) conv.unread += 1;
+      if (message.from !== me && !isReading(conv)) {
+        conv.unread += 1;
+        if (message.mentions?.includes(me)) conv.mentions += 1;
+      }
     }
     render();
     markRead(conv);
@@ -262,6 +285,8 @@ export async function startChat({ token, me, onRefused }) {
     app.dataset.view = 'chat';
     composer.open(id);
     if (!conv.loaded && !conv.draft) loadNewest(conv);
+    // Their names, for the `@` completion (a large group's only as shown).
+    if (conv.users.length <= 100) names.want(conv.users);
     presence(conv);
     render({ toBottom: true });
     markRead(conv);
@@ -319,8 +344,8 @@ export async function startChat({ token, me, onRefused }) {
     const messageId = conv.newestId;
     conv.lastReadSent = messageId;
     try {
-      const { unread } = await request('read', { room: conv.id, messageId });
-      if (conv.newestId === messageId) conv.unread = unread;
+      const { unread, mentions } = await request('read', { room: conv.id, messageId });
+      if (conv.newestId === messageId) Object.assign(conv, { unread, mentions: mentions ?? 0 });
       render();
     } catch {
       conv.lastReadSent = null;
@@ -373,6 +398,21 @@ export async function startChat({ token, me, onRefused }) {
     link.remove();
   }
 
+  /**
+   * Follows a quote to its original: loads older pages until it is held
+   * (or there are none), then brings it into view.
+   */
+  async function showOriginal(conv, id) {
+    for (let pages = 0; conv && !conv.messages.has(id) && conv.hasOlder && pages < 100; pages += 1) {
+      if (conv.loadingOlder) await new Promise((resolve) => setTimeout(resolve, 100));
+      else await loadOlder(conv);
+      if ((conv.olderRetryAt ?? 0) > Date.now()) break;
+    }
+    render();
+    await new Promise((resolve) => setTimeout(resolve));
+    if (!timeline.reveal(id)) notice('The message this one answers is no longer available.');
+  }
+
   /** A draft direct conversation became a stored group. */
   function promoted(draftId, id) {
     composer.rename(draftId, id);
@@ -401,14 +441,24 @@ export async function startChat({ token, me, onRefused }) {
     const conv = state.active;
     sidebar.render(state);
     timeline.render(conv, { toBottom });
-    $('conversation-title').textContent = conv ? conv.title : `Hello, ${me}`;
+    if (namesChanged) {
+      namesChanged = false;
+      composer.redraw();
+    }
+    profile.show();
+    $('conversation-title').textContent = conv ? title(conv) : `Hello, ${names.display(me)}`;
     $('conversation-members').textContent = conv ? members(conv) : '';
     const typers = conv ? conv.typers() : [];
     $('typing').textContent = typers.length === 0 ? ''
       : typers.length > 3 ? 'Several people are typing…'
-        : `${list(typers)} ${typers.length === 1 ? 'is' : 'are'} typing…`;
+        : `${list(typers.map(names.display))} ${typers.length === 1 ? 'is' : 'are'} typing…`;
     const unread = [...state.conversations.values()].reduce((n, c) => n + c.unread, 0);
     document.title = unread ? `(${unread}) Chat` : 'Chat';
+  }
+
+  /** A direct conversation is the other user's name; a group its own. */
+  function title(conv) {
+    return conv.peer ? names.display(conv.peer) : conv.title;
   }
 
   function members(conv) {

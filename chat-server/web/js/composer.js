@@ -2,14 +2,17 @@
 // with its text, a draft is kept per conversation, and `typing` is sent
 // while the user types (at most every few seconds, then `false` when they
 // stop or send). The files attached to the message are the tray's
-// (tray.js): a message is its text, its uploaded files, or both.
+// (tray.js): a message is its text, its uploaded files, or both. A message
+// may answer another (the reply bar, replies.js), and `@` offers the
+// members to mention (mentions.js).
 
 const TYPING_REPEAT_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 
-export function createComposer(form, input, button, { send, typing, tray, notice }) {
+export function createComposer(form, input, button, { send, typing, tray, notice, completion, replyBar, display }) {
   const drafts = new Map(); // conversation id -> unsent text
   let room = null;
+  let replying = null; // the message being answered
   let typingSince = 0;
   let idleTimer = null;
 
@@ -33,13 +36,21 @@ export function createComposer(form, input, button, { send, typing, tray, notice
     }
     const attachments = tray.ready();
     if (!text && attachments.length === 0) return;
+    const replyTo = replying;
     input.value = '';
     drafts.delete(room);
     tray.clear();
+    setReply(null);
     grow();
     stopTyping();
-    send(text, attachments);
+    completion.close();
+    send(text, attachments, replyTo);
     input.focus();
+  }
+
+  function setReply(message) {
+    replying = message;
+    replyBar.show(message, display);
   }
 
   form.addEventListener('submit', (event) => {
@@ -47,9 +58,13 @@ export function createComposer(form, input, button, { send, typing, tray, notice
     submit();
   });
   input.addEventListener('keydown', (event) => {
+    if (completion.handleKey(event)) return;
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       submit();
+    } else if (event.key === 'Escape' && replying) {
+      event.preventDefault();
+      setReply(null);
     }
   });
   input.addEventListener('input', () => {
@@ -73,6 +88,7 @@ export function createComposer(form, input, button, { send, typing, tray, notice
       if (id === room) return;
       stopTyping();
       room = id;
+      setReply(null);
       input.disabled = !id;
       button.disabled = !id;
       input.value = (id && drafts.get(id)) ?? '';
@@ -86,6 +102,15 @@ export function createComposer(form, input, button, { send, typing, tray, notice
     },
     focus() {
       input.focus();
+    },
+    /** Answers `message` with the next message sent (null: no longer). */
+    reply(message) {
+      setReply(message);
+      input.focus();
+    },
+    /** Draws the reply bar again (a name came in). */
+    redraw() {
+      replyBar.show(replying, display);
     },
     /** Puts `text` back in the box (before what is there), and `attachments` back in the tray, and focuses it. */
     put(text, attachments = []) {

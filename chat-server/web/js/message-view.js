@@ -1,11 +1,14 @@
-// One message as an `article`: sender, time, attachments, text, "edited",
-// reactions, the author's edit and delete, the reaction picker, read marks,
-// and the sending / failed states of a message not acked yet. Buttons (and
+// One message as an `article`: sender, time, the quote of the message it
+// answers, attachments, text (mentions shown as names), "edited",
+// reactions, Reply, the author's edit and delete, the reaction picker, read
+// marks, and the sending / failed states of a message not acked yet. Buttons (and
 // the attachments' links) carry `data-action`; the timeline handles their
 // clicks.
 
 import { attachmentList } from './attachments.js';
 import { formatDateTime, formatTime, h } from './format.js';
+import { textWithMentions } from './mentions.js';
+import { quoteView } from './replies.js';
 
 export const EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
 
@@ -26,7 +29,9 @@ export function avatar(up) {
 
 /**
  * Fills `el` (an `article`) for `item`: `{message}` or `{pending}`. `view`
- * says how: `{me, mine, grouped, readers, editing, confirming, picking}`.
+ * says how: `{me, mine, grouped, readers, editing, confirming, picking,
+ * sender, names, quote}` (`sender` the sender's name, `names` those of the
+ * users it mentions, `quote` the quote as it reads now).
  * Only rebuilds when something shown changed; keeps the focus on the same
  * control when it does.
  */
@@ -35,7 +40,8 @@ export function renderArticle(el, item, view) {
   if (el.dataset.key === key) return;
   const focused = el.contains(document.activeElement) ? focusId(document.activeElement) : null;
   el.dataset.key = key;
-  el.className = ['msg', view.mine && 'mine', view.grouped && 'grouped'].filter(Boolean).join(' ');
+  const named = Boolean(item.message?.mentions?.includes(view.me)) && !item.message.deleted;
+  el.className = ['msg', view.mine && 'mine', view.grouped && 'grouped', named && 'mentions-me'].filter(Boolean).join(' ');
   el.replaceChildren(...(item.message ? messageParts(item.message, view) : pendingParts(item.pending, view)));
   if (item.message) {
     el.dataset.id = item.message.id;
@@ -63,9 +69,9 @@ function restoreFocus(el, focused, view) {
   (target ?? el).focus();
 }
 
-function head(from, view, timestamp, extra) {
+function head(view, timestamp, extra) {
   return h('header', { class: 'msg-head' },
-    h('span', { class: 'sender' }, view.mine ? `${from} (you)` : from),
+    h('span', { class: 'sender' }, view.mine ? `${view.sender} (you)` : view.sender),
     timestamp ? h('time', { datetime: timestamp, title: formatDateTime(timestamp) }, formatTime(timestamp)) : null,
     extra);
 }
@@ -75,7 +81,8 @@ function messageParts(message, view) {
   if (!view.mine) parts.push(view.grouped ? h('span', { class: 'avatar-space', 'aria-hidden': 'true' }) : avatar(message.from));
   const edited = message.editedAt && !message.deleted
     ? h('span', { class: 'edited', title: formatDateTime(message.editedAt) }, 'edited') : null;
-  const body = [head(message.from, view, message.timestamp, edited)];
+  const body = [head(view, message.timestamp, edited)];
+  if (view.quote && !message.deleted) body.push(quoteView(view.quote));
   const attachments = message.deleted ? [] : (message.attachments ?? []);
   if (attachments.length) body.push(attachmentList(attachments));
   if (message.deleted) {
@@ -83,7 +90,7 @@ function messageParts(message, view) {
   } else if (view.editing) {
     body.push(editForm(message));
   } else if (message.message || attachments.length === 0) {
-    body.push(h('p', { class: 'text' }, message.message));
+    body.push(h('p', { class: 'text' }, textWithMentions(message.message, message.mentions, view.me, (up) => view.names[up] ?? up)));
   }
   if (!message.deleted) body.push(reactions(message, view));
   if (!message.deleted && !view.editing) body.push(actions(view));
@@ -100,7 +107,8 @@ function pendingParts(pending, view) {
     : h('span', { class: 'sending' }, 'Sending…');
   const attachments = pending.attachments ?? [];
   const body = [
-    head(view.me, view, null, state),
+    head(view, null, state),
+    view.quote ? quoteView(view.quote) : null,
     attachments.length ? attachmentList(attachments) : null,
     pending.text || attachments.length === 0 ? h('p', { class: 'text' }, pending.text) : null,
   ].filter(Boolean);
@@ -126,7 +134,10 @@ function reactions(message, view) {
 }
 
 function actions(view) {
-  const buttons = [h('button', { type: 'button', 'data-action': 'pick', 'aria-expanded': String(Boolean(view.picking)) }, 'React')];
+  const buttons = [
+    h('button', { type: 'button', 'data-action': 'reply' }, 'Reply'),
+    h('button', { type: 'button', 'data-action': 'pick', 'aria-expanded': String(Boolean(view.picking)) }, 'React'),
+  ];
   if (view.mine && view.confirming) {
     return h('div', { class: 'actions shown confirm' },
       h('span', {}, 'Delete this message?'),

@@ -1,8 +1,8 @@
-// What the user sends: messages (text, uploaded files or both), shown at
-// once as pending and sent until acked with the same nonce (so the server
-// stores each once, see docs/chat-api.md#retries-with-a-nonce), a failed
-// one kept for a retry by hand; and reactions, edits and deletes, applied
-// from their acks.
+// What the user sends: messages (text, uploaded files or both, perhaps
+// answering another), shown at once as pending and sent until acked with
+// the same nonce (so the server stores each once, see
+// docs/chat-api.md#retries-with-a-nonce), a failed one kept for a retry by
+// hand; and reactions, edits and deletes, applied from their acks.
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Tries of one send before it is shown as failed (a dropped connection does not count). */
@@ -11,9 +11,10 @@ const TRIES = 4;
 export function createOutbox({ state, connection, request, render, notice, markRead, promoted }) {
   let stopped = false;
 
-  function send(conv, text, attachments = []) {
+  function send(conv, text, attachments = [], replying = null) {
     if (!conv) return;
-    const pending = { nonce: crypto.randomUUID(), text, attachments, createdAt: new Date().toISOString(), state: 'sending' };
+    const replyTo = replying ? { id: replying.id, from: replying.from, snippet: replying.message.slice(0, 120), deleted: false } : null;
+    const pending = { nonce: crypto.randomUUID(), text, attachments, replyTo, createdAt: new Date().toISOString(), state: 'sending' };
     conv.pending.set(pending.nonce, pending);
     render({ toBottom: true });
     deliver(conv, pending);
@@ -27,6 +28,7 @@ export function createOutbox({ state, connection, request, render, notice, markR
       if (stopped || !conv.pending.has(pending.nonce)) return; // settled meanwhile (a sync, another device)
       const content = { message: pending.text, nonce: pending.nonce };
       if (pending.attachments.length) content.attachments = pending.attachments.map((a) => a.id);
+      if (pending.replyTo) content.replyTo = pending.replyTo.id;
       const [event, payload] = conv.kind === 'direct'
         ? ['private message', { to: conv.peer, ...content }]
         : ['chat message', { room: conv.id, ...content }];

@@ -1,7 +1,8 @@
 // The `Groups` navigation: one button per conversation, most recently
-// active first, with its name, unread count, last message and (for direct
-// messages) the other user's presence; and the form that starts a direct
-// message with a user id.
+// active first, with its name, unread count (and `@` when some of them
+// mention the user), last message and (for direct messages) the other
+// user's name and presence; and the form that starts a direct message with
+// a user id.
 
 import { describeAttachments } from './attachments.js';
 import { formatWhen, h, reconcile } from './format.js';
@@ -61,15 +62,17 @@ export function createSidebar(listEl, form, errorEl, handlers) {
     const last = conversation.newest;
     const peer = conversation.peer;
     const view = {
-      title: conversation.title, unread: conversation.unread, active: conversation.id === state.activeId,
-      preview: preview(last, state.me, Boolean(peer)), time: last ? formatWhen(last.timestamp) : '',
+      title: peer ? handlers.display(peer) : conversation.title, unread: conversation.unread,
+      mentions: conversation.mentions, active: conversation.id === state.activeId,
+      preview: preview(last, state.me, Boolean(peer), handlers.display), time: last ? formatWhen(last.timestamp) : '',
       online: peer ? state.online.has(peer) : null, kind: conversation.kind,
     };
     const key = JSON.stringify(view);
     if (li.dataset.key === key) return;
     const hadFocus = li.contains(document.activeElement);
     li.dataset.key = key;
-    const label = view.unread ? `${view.title}, ${view.unread} unread` : view.title;
+    const counts = [view.unread && `${view.unread} unread`, view.mentions && `${view.mentions} mentioning you`].filter(Boolean);
+    const label = [view.title, ...counts].join(', ');
     const icon = peer ? avatar(peer) : h('span', { class: 'avatar group', 'aria-hidden': 'true' }, '#');
     if (peer) icon.append(h('span', { class: `dot ${view.online ? 'on' : 'off'}` }));
     const previewId = `preview-${conversation.id}`;
@@ -84,6 +87,7 @@ export function createSidebar(listEl, form, errorEl, handlers) {
         h('span', { class: 'group-time' }, view.time)),
       h('span', { class: 'group-line' },
         h('span', { class: 'group-preview', id: previewId }, view.preview),
+        view.mentions ? h('span', { class: 'badge mention' }, '@') : null,
         view.unread ? h('span', { class: 'badge' }, view.unread > 99 ? '99+' : String(view.unread)) : null)));
     li.replaceChildren(button);
     if (hadFocus) button.focus();
@@ -92,11 +96,11 @@ export function createSidebar(listEl, form, errorEl, handlers) {
   return { render };
 }
 
-function preview(message, me, direct) {
+function preview(message, me, direct, display) {
   if (!message) return 'No messages yet';
   const text = message.deleted ? 'Message deleted'
     : message.message || describeAttachments(message.attachments ?? []);
   if (message.from === me) return `You: ${text}`;
-  return direct ? text : `${message.from}: ${text}`;
+  return direct ? text : `${display(message.from)}: ${text}`;
 }
 

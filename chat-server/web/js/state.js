@@ -1,7 +1,8 @@
 // What the client holds: the user's conversations (groups and direct
 // messages), each with its messages de-duplicated by id, the messages being
 // sent (keyed by nonce), the reconnect recipe's `newestId` and `lastSync`,
-// unread counts, read marks, typing and presence. No DOM here.
+// unread counts (and how many of them mention the user), read marks,
+// typing and presence. No DOM here.
 
 /** Newest-last order of messages: by time, then by id. */
 export function compareMessages(a, b) {
@@ -17,6 +18,7 @@ export class Conversation {
     this.draft = Boolean(group.draft);
     this.update(group);
     this.unread = group.unread ?? 0;
+    this.mentions = group.mentions ?? 0; // unread messages that mention the user
     this.messages = new Map(); // id -> Message
     this.pending = new Map(); // nonce -> {nonce, text, createdAt, state: 'sending' | 'failed', error}
     this.newestId = null;
@@ -123,6 +125,7 @@ export function createState(me) {
       if (held) {
         held.update(group);
         if (typeof group.unread === 'number') held.unread = group.unread;
+        if (typeof group.mentions === 'number') held.mentions = group.mentions;
         return held;
       }
       const conversation = new Conversation(group, me);

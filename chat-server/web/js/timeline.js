@@ -1,11 +1,13 @@
 // The `Messages` region of the open conversation: articles in time order
 // with day separators, older pages loaded when the reader scrolls to the
-// top, the view kept at the bottom while it is there, and the clicks on the
-// articles' buttons and attachments passed to the controller.
+// top, the view kept at the bottom while it is there, the clicks on the
+// articles' buttons, quotes and attachments passed to the controller, and
+// a message brought into view (`reveal`) when a quote is followed.
 
 import { linkFresh } from './attachments.js';
 import { dayKey, formatDay, h, reconcile } from './format.js';
 import { renderArticle } from './message-view.js';
+import { currentQuote } from './replies.js';
 
 /** Messages of one sender within this time share one header. */
 const RUN_MS = 5 * 60_000;
@@ -99,6 +101,8 @@ export function createTimeline(region, list, handlers) {
       case 'retry': handlers.retry(nonce); break;
       case 'discard': handlers.discard(nonce); break;
       case 'unsend': handlers.unsend(nonce); break;
+      case 'reply': handlers.reply(id); return;
+      case 'show-original': handlers.showOriginal(conversation, control.dataset.target); return;
       default: return;
     }
     redraw();
@@ -198,11 +202,16 @@ export function createTimeline(region, list, handlers) {
       }
       const grouped = Boolean(previous && previous.from === item.from && !previous.message?.deleted
         && new Date(item.at) - new Date(previous.at) < RUN_MS);
+      const replyTo = item.message?.replyTo ?? item.pending?.replyTo;
+      const quote = replyTo ? currentQuote(conv, replyTo) : null;
       nodes.push(article(item, {
         me: conv.me,
         mine: item.from === conv.me,
         grouped,
-        readers: item.message ? (readers.get(item.message.id) ?? []).filter((up) => up !== item.from) : [],
+        sender: handlers.display(item.from),
+        names: Object.fromEntries((item.message?.mentions ?? []).map((up) => [up, handlers.display(up)])),
+        quote: quote && { ...quote, fromName: handlers.display(quote.from) },
+        readers: item.message ? (readers.get(item.message.id) ?? []).filter((up) => up !== item.from).map(handlers.display) : [],
         editing: item.message && ui.editing === item.key,
         confirming: item.message && ui.confirming === item.key,
         picking: item.message && ui.picking === item.key,
@@ -272,7 +281,20 @@ export function createTimeline(region, list, handlers) {
     return el;
   }
 
-  return { render, redraw, get shownId() { return shownId; } };
+  /** Brings message `id` into view, focused and marked for a moment; false when it is not shown. */
+  function reveal(id) {
+    const el = elements.get(id);
+    if (!el?.isConnected) return false;
+    el.scrollIntoView({ block: 'center' });
+    keptAtBottom = nearBottom();
+    el.focus({ preventScroll: true });
+    el.classList.remove('flash');
+    void el.offsetWidth; // restarts the animation
+    el.classList.add('flash');
+    return true;
+  }
+
+  return { render, redraw, reveal, get shownId() { return shownId; } };
 }
 
 /** message id -> the other users whose read mark is there. */
