@@ -28,6 +28,15 @@ export function textWithMentions(text, mentions, me, display) {
   return nodes;
 }
 
+/** `text` with its mentions written as names, for one-line previews. */
+export function plainWithMentions(text, mentions, display) {
+  if (!mentions?.length) return text;
+  return text.replace(MENTION, (whole, before, id) => {
+    const up = id.replace(/\.+$/, '');
+    return mentions.includes(up) ? `${before}@${display(up)}${id.slice(up.length)}` : whole;
+  });
+}
+
 /**
  * The `@` completion of `input` (a textarea) into `listEl` (a listbox):
  * `members()` are the ups to offer; ArrowUp/ArrowDown move, Enter or Tab

@@ -6,6 +6,7 @@
 
 import { describeAttachments } from './attachments.js';
 import { formatWhen, h, reconcile } from './format.js';
+import { plainWithMentions } from './mentions.js';
 import { avatar } from './message-view.js';
 
 const UP = /^[A-Za-z0-9._@-]{1,64}$/;
@@ -99,7 +100,7 @@ export function createSidebar(listEl, form, errorEl, handlers) {
 function preview(message, me, direct, display) {
   if (!message) return 'No messages yet';
   const text = message.deleted ? 'Message deleted'
-    : message.message || describeAttachments(message.attachments ?? []);
+    : plainWithMentions(message.message, message.mentions, display) || describeAttachments(message.attachments ?? []);
   if (message.from === me) return `You: ${text}`;
   return direct ? text : `${display(message.from)}: ${text}`;
 }
