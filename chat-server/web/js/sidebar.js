@@ -1,8 +1,9 @@
-// The `Groups` navigation: one button per conversation, most recently
-// active first, with its name, unread count (and `@` when some of them
-// mention the user), last message and (for direct messages) the other
-// user's name and presence; and the form that starts a direct message with
-// a user id.
+// The `Groups` navigation: one row per conversation, most recently active
+// first, with its name (the button that opens it, named with the unread
+// count and the mentions of the user), the time and preview of its last
+// message, the unread count, an `@` when some of them mention the user,
+// and (for direct messages) the other user's name and presence; and the
+// form that starts a direct message with a user id.
 
 import { describeAttachments } from './attachments.js';
 import { formatWhen, h, reconcile } from './format.js';
@@ -77,20 +78,20 @@ export function createSidebar(listEl, form, errorEl, handlers) {
     const icon = peer ? avatar(peer) : h('span', { class: 'avatar group', 'aria-hidden': 'true' }, '#');
     if (peer) icon.append(h('span', { class: `dot ${view.online ? 'on' : 'off'}` }));
     const previewId = `preview-${conversation.id}`;
+    // The button holds the name only, so that its accessible name (with the
+    // unread count) contains all its visible text; it covers the whole row
+    // (app.css), whose time, preview and badge are beside it.
     const button = h('button', {
       type: 'button', class: 'group', 'data-id': conversation.id, 'aria-label': label,
       'aria-describedby': previewId, 'aria-current': view.active ? 'page' : false,
-    },
-    icon,
-    h('span', { class: 'group-main' },
-      h('span', { class: 'group-line' },
-        h('span', { class: 'group-name' }, view.title),
-        h('span', { class: 'group-time' }, view.time)),
+    }, h('span', { class: 'group-name' }, view.title));
+    li.className = view.active ? 'group-item current' : 'group-item';
+    li.replaceChildren(icon, h('span', { class: 'group-main' },
+      h('span', { class: 'group-line' }, button, h('span', { class: 'group-time' }, view.time)),
       h('span', { class: 'group-line' },
         h('span', { class: 'group-preview', id: previewId }, view.preview),
         view.mentions ? h('span', { class: 'badge mention' }, '@') : null,
         view.unread ? h('span', { class: 'badge' }, view.unread > 99 ? '99+' : String(view.unread)) : null)));
-    li.replaceChildren(button);
     if (hadFocus) button.focus();
   }
 

@@ -56,8 +56,9 @@ export function tempDir(prefix) {
 /**
  * A browser context of `up` with the client signed in through a sign-in
  * link (`/#token=`). Options: `viewport`, `colorScheme`, `locale`, `node`
- * (which chat node serves the page), `token`, `signedIn` (false: do not wait
- * for the chat to show).
+ * (which chat node serves the page), `token` (`''`: none, the sign-in form
+ * shows), `signedIn` (false: do not wait for the chat to show), `phone`
+ * (true: a touch screen that honours the page's viewport meta tag).
  */
 export async function openClient(browser, stack, up, {
   viewport = { width: 1280, height: 800 },
@@ -66,8 +67,11 @@ export async function openClient(browser, stack, up, {
   node = 0,
   token,
   signedIn = true,
+  phone = false,
 } = {}) {
-  const context = await browser.newContext({ viewport, colorScheme, locale, timezoneId: 'Europe/Lisbon' });
+  const context = await browser.newContext({
+    viewport, colorScheme, locale, timezoneId: 'Europe/Lisbon', isMobile: phone, hasTouch: phone,
+  });
   const page = await context.newPage();
   const client = new Client(up, context, page, stack.chatUrls);
   const jwt = token ?? await stack.token(up);
