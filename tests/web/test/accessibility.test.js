@@ -7,7 +7,9 @@
 // conversation with files (thumbnails, file cards, the attached files'
 // chips while uploading, uploaded and refused) and the image viewer, a long
 // conversation before and after an older page loads (`Load older
-// messages`, `Latest messages ↓`), and `Reconnecting…`. Each on a
+// messages`, `Latest messages ↓`), names, replies and mentions (quotes,
+// a mention of the reader, the name form, the reply bar and the `@`
+// completion), and `Reconnecting…`. Each on a
 // desktop and on a phone, in the light and the dark colour scheme; the
 // test fails on any violation and prints each one.
 
@@ -29,6 +31,7 @@ const RULES = {
 const ME = 'up201905678';
 const ANA = 'up201905679';
 const RUI = 'up201900001';
+const TIA = 'up201900003'; // the one user with a name
 const LIMIT = 1024 * 1024;
 const DEVICES = {
   desktop: { viewport: { width: 1280, height: 800 } },
@@ -91,6 +94,14 @@ before(async () => {
   await change('DELETE', `/message/${oops.id}?from=${ME}`);
   lastId = (await post(leic.id, ME, 'I will bring my notes.')).id;
   await post(leic.id, ANA, 'Thanks!');
+  const talk = await stack.group([ME, TIA, RUI], { name: 'Weekend plans' });
+  await change('POST', `/user/${TIA}`, { name: 'Tia Lopes' });
+  const question = await post(talk.id, TIA, 'Hiking on Saturday?');
+  const dropped = await post(talk.id, RUI, 'I cannot make it.');
+  await change('POST', '/message', { group: talk.id, from: ME, message: `Count me in, @${TIA}!`, replyTo: question.id });
+  await change('POST', '/message', { group: talk.id, from: TIA, message: 'Shame!', replyTo: dropped.id });
+  await change('DELETE', `/message/${dropped.id}?from=${RUI}`);
+  await change('POST', '/message', { group: talk.id, from: RUI, message: `@${ME} bring water` });
   for (const up of [ANA, RUI]) peers[up] = await connected(await stack.socket(up));
 });
 
@@ -244,6 +255,30 @@ for (const [device, options] of Object.entries(DEVICES)) {
       });
       await client.close();
     });
+
+    stack.test(`names, replies and mentions, ${device}, ${colorScheme}`, async () => {
+      const client = await openClient(browser, stack, ME, opening);
+      await checkViews(client, async (check) => {
+        await client.page.getByRole('button', { name: `${ME}: change your name` }).click();
+        await client.page.getByRole('textbox', { name: 'Your name' }).waitFor();
+        await check('the name form');
+        await client.page.getByRole('button', { name: 'Cancel', exact: true }).click();
+
+        await openGroup(client, 'Weekend plans');
+        await client.waitForText(`@${ME} bring water`);
+        await client.region.getByText('In reply to Tia Lopes').first().waitFor({ timeout: SHOWN_MS });
+        await client.page.mouse.move(0, 0);
+        await check('a conversation with quotes (one of a deleted message) and mentions, one of the reader');
+
+        const question = await showActions(client, 'Hiking on Saturday?');
+        await question.getByRole('button', { name: 'Reply', exact: true }).click();
+        await client.page.getByText('Replying to Tia Lopes').waitFor({ timeout: SHOWN_MS });
+        await client.box.fill('Sure @Ti');
+        await client.page.getByRole('option', { name: /Tia Lopes/ }).waitFor({ timeout: SHOWN_MS });
+        await check('the reply bar and the members offered for a mention');
+      });
+      await client.close();
+    }, { timeout: 60_000 }); // three views
 
     stack.test(`files, attached and in messages, and the image viewer, ${device}, ${colorScheme}`, async () => {
       const client = await openClient(browser, stack, ME, opening);

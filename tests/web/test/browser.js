@@ -106,9 +106,9 @@ export class Client {
     this.status = page.getByRole('status');
   }
 
-  /** The nav's button of a group (its accessible name starts with the group's name). */
+  /** The nav's button of a group (its accessible name is the group's name, then its counts). */
   group(name) {
-    return this.nav.getByRole('button', { name: new RegExp(`^${escape(name)}(, \\d+ unread)?$`) });
+    return this.nav.getByRole('button', { name: new RegExp(`^${escape(name)}(, \\d+ unread)?(, \\d+ mentioning you)?$`) });
   }
 
   async open(name) {
