@@ -6,7 +6,7 @@
 //! | messages | `{nonceKey}` unique, sparse | `(from, nonce)` idempotency |
 //! | messages | `{group, changedAt}`, partial: changed messages only | `GET /group/{id}/changes` |
 //! | messages | `{replyTo.id}`, sparse | the replies to a message, whose quotes follow its edits and delete |
-//! | messages | `{mentions, group, seq}`, sparse | a user's unread mentions per group |
+//! | messages | `{mentions, group, seq}`, partial: messages that mention someone | a user's unread mentions per group |
 //! | groups | `{users}` | the groups of a user |
 //! | groups | `{directKey}` unique, sparse | get-or-create of direct groups |
 //! | groups | `{kind, topic}` | matchmaking rooms of a topic (`POST /group/match`) |
@@ -75,11 +75,16 @@ impl Store {
                     .build(),
             )
             .await?;
+        // Partial, not sparse: a sparse compound index holds every document
+        // that has any of its fields, and every message has `group`.
+        let mentioning_only = IndexOptions::builder()
+            .partial_filter_expression(doc! {"mentions": {"$exists": true}})
+            .build();
         self.messages
             .create_index(
                 IndexModel::builder()
                     .keys(doc! {"mentions": 1, "group": 1, "seq": 1})
-                    .options(sparse())
+                    .options(mentioning_only)
                     .build(),
             )
             .await?;

@@ -161,11 +161,19 @@ impl Store {
             .into_iter()
             .map(String::from)
             .collect();
+        // No `mentions` field at all when there are none: the index of
+        // mentions holds only messages that have one.
+        let mut update = doc! {"$set": {"message": &text, "editedAt": now, "changedAt": now}};
+        if mentions.is_empty() {
+            update.insert("$unset", doc! {"mentions": ""});
+        } else {
+            update
+                .get_document_mut("$set")
+                .expect("just built")
+                .insert("mentions", mentions);
+        }
         let edited = self
-            .update_message(
-                doc! {"_id": id, "deleted": false},
-                doc! {"$set": {"message": &text, "mentions": mentions, "editedAt": now, "changedAt": now}},
-            )
+            .update_message(doc! {"_id": id, "deleted": false}, update)
             .await?;
         self.update_quotes(id, Some(&text), now).await?;
         Ok(edited)
@@ -199,7 +207,10 @@ impl Store {
         let deleted = self
             .update_message(
                 doc! {"_id": id},
-                doc! {"$set": {"deleted": true, "message": "", "reactions": [], "attachments": [], "mentions": [], "changedAt": now}},
+                doc! {
+                    "$set": {"deleted": true, "message": "", "reactions": [], "attachments": [], "changedAt": now},
+                    "$unset": {"mentions": ""},
+                },
             )
             .await?;
         self.update_quotes(id, None, now).await?;
