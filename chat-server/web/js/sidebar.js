@@ -1,7 +1,7 @@
 // The `Groups` navigation: one row per conversation, most recently active
 // first, with its name (the button that opens it, named with the unread
 // count and the mentions of the user), the time and preview of its last
-// message, the unread count, an `@` when some of them mention the user,
+// message, the unread count, `@N` when N of them mention the user,
 // and (for direct messages) the other user's name and presence; and the
 // form that starts a direct message with a user id.
 
@@ -90,7 +90,7 @@ export function createSidebar(listEl, form, errorEl, handlers) {
       h('span', { class: 'group-line' }, button, h('span', { class: 'group-time' }, view.time)),
       h('span', { class: 'group-line' },
         h('span', { class: 'group-preview', id: previewId }, view.preview),
-        view.mentions ? h('span', { class: 'badge mention' }, '@') : null,
+        view.mentions ? h('span', { class: 'badge mention' }, `@${view.mentions > 99 ? '99+' : view.mentions}`) : null,
         view.unread ? h('span', { class: 'badge' }, view.unread > 99 ? '99+' : String(view.unread)) : null)));
     if (hadFocus) button.focus();
   }
