@@ -3,7 +3,10 @@
 //! `user updated` event).
 
 use crate::ids::Up;
+use crate::schema::WHITE_SPACE_CLASS;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::Object;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 
 /// The longest name, in characters.
@@ -43,13 +46,34 @@ pub fn parse_name(raw: &str) -> Result<String, NameError> {
     Ok(name.to_owned())
 }
 
+/// A regex matched by exactly the names [`parse_name`] accepts: trimmed,
+/// 1 to [`MAX_NAME_CHARS`] characters, no control character (`Cc`) left.
+pub fn name_pattern() -> String {
+    let space = format!("[{WHITE_SPACE_CLASS}]");
+    let inner = r"[^\u0000-\u001F\u007F-\u009F]";
+    let visible = format!(r"[^{WHITE_SPACE_CLASS}\u0000-\u001F\u007F-\u009F]");
+    let most = MAX_NAME_CHARS - 2;
+    format!("^{space}*{visible}(?:{inner}{{0,{most}}}{visible})?{space}*$")
+}
+
+fn name_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .pattern(Some(name_pattern()))
+        .examples([serde_json::json!("Ana Sousa")])
+        .description(Some(
+            "The display name: trimmed, then 1 to 64 characters, none of them a control character.",
+        ))
+        .build()
+}
+
 /// `PATCH /chat/me`: the fields a user sets on themselves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeUpdate {
-    /// The display name: 1 to 64 characters after trimming, no control
-    /// characters.
-    #[schema(min_length = 1, max_length = 64, example = "Ana Sousa")]
+    /// The display name.
+    #[schema(schema_with = name_schema)]
     pub name: String,
 }
 
@@ -121,6 +145,27 @@ mod tests {
         assert_eq!(parse_name(" \t "), Err(NameError::Empty));
         assert_eq!(parse_name("Ana\nSousa"), Err(NameError::Control));
         assert_eq!(parse_name("Ana\u{7}"), Err(NameError::Control));
+    }
+
+    #[test]
+    fn the_pattern_accepts_exactly_the_names_parse_name_does() {
+        let pattern = regex::Regex::new(&name_pattern()).unwrap();
+        let long = "x".repeat(64);
+        let too_long = "x".repeat(65);
+        for name in [
+            "Ana",
+            " Ana Sousa\n",
+            "é",
+            long.as_str(),
+            too_long.as_str(),
+            "",
+            "  ",
+            "A\u{7}B",
+            "A\tB",
+            "\u{85}",
+        ] {
+            assert_eq!(pattern.is_match(name), parse_name(name).is_ok(), "{name:?}");
+        }
     }
 
     #[test]
