@@ -6,7 +6,7 @@
 //! ([`error`]), the validated identifiers ([`ids`]), files in messages
 //! ([`attachments`]) and what chat nodes and
 //! the store say about the cluster ([`cluster`]) and the store's change log
-//! ([`changes`]). This crate never talks
+//! ([`changes`]), blocking and hiding presence ([`privacy`]). This crate never talks
 //! to a database or a socket: it only parses, validates and (de)serialises, so
 //! that the chat-server can use it without linking any MongoDB code.
 
@@ -18,6 +18,7 @@ pub mod events;
 pub mod ids;
 pub mod model;
 pub mod paging;
+pub mod privacy;
 pub mod requests;
 pub mod schema;
 pub mod time;
