@@ -11,6 +11,7 @@ import { createComposer } from './composer.js';
 import { formatWhen, h } from './format.js';
 import { list } from './message-view.js';
 import { createOutbox } from './outbox.js';
+import { createPrivacy } from './privacy.js';
 import { catchUp } from './recovery.js';
 import { createSidebar } from './sidebar.js';
 import { createState } from './state.js';
@@ -86,6 +87,9 @@ export async function startChat({ token, me, onRefused }) {
     canAttach: (id) => !state.conversations.get(id)?.draft,
   });
   const viewer = createViewer($('viewer'));
+  const privacy = createPrivacy({
+    button: $('block'), toggle: $('show-presence'), input: $('message-input'), send: $('send'),
+  }, { request, notice, render });
   const composer = createComposer($('composer'), $('message-input'), $('send'), {
     send: (text, attachments) => outbox.send(state.active, text, attachments),
     typing: (room, typing) => {
@@ -115,7 +119,7 @@ export async function startChat({ token, me, onRefused }) {
   });
   socket.on('typing', ({ room, up, typing }) => {
     const conv = state.conversations.get(room);
-    if (!conv) return;
+    if (!conv || privacy.isBlocked(up)) return;
     conv.typing.set(up, typing ? Date.now() + TYPING_SHOWN_MS : 0);
     setTimeout(render, TYPING_SHOWN_MS + 50);
     render();
@@ -133,7 +137,9 @@ export async function startChat({ token, me, onRefused }) {
   });
   socket.on('offline', ({ up, lastSeen }) => {
     state.online.delete(up);
+    // No lastSeen: the user hides their presence.
     if (lastSeen) state.lastSeen.set(up, lastSeen);
+    else state.lastSeen.delete(up);
     render();
   });
   // Removed by an admin (`kicked`) or through the store by another
@@ -208,6 +214,7 @@ export async function startChat({ token, me, onRefused }) {
   async function onConnect() {
     const reconnect = everConnected;
     everConnected = true;
+    privacy.load();
     // The open conversation first: it is the one being read.
     const order = [state.active, ...state.ordered()].filter((c, i, all) => c && all.indexOf(c) === i);
     for (const conv of order) {
@@ -401,6 +408,7 @@ export async function startChat({ token, me, onRefused }) {
     const conv = state.active;
     sidebar.render(state);
     timeline.render(conv, { toBottom });
+    privacy.render(conv);
     $('conversation-title').textContent = conv ? conv.title : `Hello, ${me}`;
     $('conversation-members').textContent = conv ? members(conv) : '';
     const typers = conv ? conv.typers() : [];
