@@ -271,6 +271,11 @@ pub struct ReadState {
     pub message_id: EntityId,
     /// Messages after it.
     pub unread: u64,
+    /// `true` in a direct group where one of the two users blocked the
+    /// other: the marker moved, but no receipt is to be relayed (it would
+    /// tell the other that the reader is there).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quiet: bool,
 }
 
 /// `POST /message`: a new message: text, files, or both.

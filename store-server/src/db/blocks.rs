@@ -13,7 +13,8 @@
 //! index. Direct conversations between two users of whom one blocked the
 //! other are refused by [`Store::require_no_block`] (`POST /group/direct`),
 //! by the message writer (`message_writer::numbering`) and by
-//! [`Store::require_writer`] (edits and reactions).
+//! [`Store::require_writer`] (edits and reactions); a read marker moved
+//! there is not relayed as a receipt (`ReadState::quiet`).
 
 use super::{Store, db_error, is_duplicate_key};
 use chat_wire::ids::Up;
@@ -25,8 +26,13 @@ use mongodb::options::ReturnDocument;
 use service_kit::ApiError;
 use std::collections::{HashMap, HashSet};
 
-/// Tries of a block whose user document appears meanwhile.
-const BLOCK_ATTEMPTS: usize = 3;
+/// Tries of a write whose user document changes or appears meanwhile.
+const WRITE_ATTEMPTS: u32 = 8;
+
+/// A short wait before trying a write again, longer each time.
+async fn pause(attempt: u32) {
+    tokio::time::sleep(std::time::Duration::from_millis(5 << attempt.min(5))).await;
+}
 
 impl Store {
     /// The users `up` blocked, oldest first (none for an unknown user).
@@ -45,7 +51,7 @@ impl Store {
     pub async fn block(&self, up: &Up, other: &Up) -> Result<BlockedList, ApiError> {
         not_oneself(up, other)?;
         let last = format!("blocked.{}", MAX_BLOCKED - 1);
-        for _ in 0..BLOCK_ATTEMPTS {
+        for attempt in 0..WRITE_ATTEMPTS {
             let filter = doc! {
                 "_id": up.as_str(),
                 "$or": [{"blocked": other.as_str()}, {&last: {"$exists": false}}],
@@ -60,31 +66,34 @@ impl Store {
             if let Some(user) = blocked {
                 return Ok(blocked_list(Some(&user)));
             }
-            let current = self
-                .users_raw()
-                .find_one(doc! {"_id": up.as_str()})
-                .projection(doc! {"blocked": 1})
-                .await
-                .map_err(db_error)?;
-            if current.is_some() {
-                return Err(ApiError::RateLimited(format!(
-                    "{up} has blocked {MAX_BLOCKED} users, the most allowed; unblock one first"
-                )));
-            }
-            let new = doc! {
-                "_id": up.as_str(), "username": up.as_str(), "name": "", "online": false,
-                "nodes": [], "blocked": [other.as_str()],
-            };
-            match self.users_raw().insert_one(new).await {
-                Ok(_) => {
-                    return Ok(BlockedList {
-                        items: vec![other.clone()],
-                    });
+            // Not matched: the cap, no document yet, or a write that
+            // changed the document meanwhile. Read it to tell which.
+            match self.blocked_user_doc(up).await? {
+                Some(list) if list.items.contains(other) => return Ok(list),
+                Some(list) if list.items.len() >= MAX_BLOCKED => {
+                    return Err(ApiError::RateLimited(format!(
+                        "{up} has blocked {MAX_BLOCKED} users, the most allowed; unblock one first"
+                    )));
                 }
-                // Created meanwhile (its first socket, or another block): again.
-                Err(err) if is_duplicate_key(&err) => continue,
-                Err(err) => return Err(db_error(err)),
+                Some(_) => {}
+                None => {
+                    let new = doc! {
+                        "_id": up.as_str(), "username": up.as_str(), "name": "", "online": false,
+                        "nodes": [], "blocked": [other.as_str()],
+                    };
+                    match self.users_raw().insert_one(new).await {
+                        Ok(_) => {
+                            return Ok(BlockedList {
+                                items: vec![other.clone()],
+                            });
+                        }
+                        // Created meanwhile (its first socket, or another block).
+                        Err(err) if is_duplicate_key(&err) => {}
+                        Err(err) => return Err(db_error(err)),
+                    }
+                }
             }
+            pause(attempt).await;
         }
         Err(ApiError::Unavailable(anyhow::anyhow!(
             "the user document of {up} kept changing"
@@ -94,17 +103,25 @@ impl Store {
     /// `up` unblocks `other` (idempotent).
     pub async fn unblock(&self, up: &Up, other: &Up) -> Result<BlockedList, ApiError> {
         not_oneself(up, other)?;
-        let user = self
-            .users_raw()
-            .find_one_and_update(
-                doc! {"_id": up.as_str()},
-                doc! {"$pull": {"blocked": other.as_str()}},
-            )
-            .projection(doc! {"blocked": 1})
-            .return_document(ReturnDocument::After)
-            .await
-            .map_err(db_error)?;
-        Ok(blocked_list(user.as_ref()))
+        for attempt in 0..WRITE_ATTEMPTS {
+            self.users_raw()
+                .update_one(
+                    doc! {"_id": up.as_str(), "blocked": other.as_str()},
+                    doc! {"$pull": {"blocked": other.as_str()}},
+                )
+                .await
+                .map_err(db_error)?;
+            // Read back: a write that changed the document meanwhile may
+            // have kept this one from matching.
+            let list = self.blocked_users(up).await?;
+            if !list.items.contains(other) {
+                return Ok(list);
+            }
+            pause(attempt).await;
+        }
+        Err(ApiError::Unavailable(anyhow::anyhow!(
+            "the user document of {up} kept changing"
+        )))
     }
 
     /// Whether others may see the presence of `up` (a user never seen may).
@@ -128,25 +145,47 @@ impl Store {
         up: &Up,
         visible: bool,
     ) -> Result<Visibility, ApiError> {
-        let before = self
+        for attempt in 0..WRITE_ATTEMPTS {
+            let before = self
+                .users_raw()
+                .find_one_and_update(
+                    doc! {"_id": up.as_str()},
+                    doc! {
+                        "$set": {"presenceHidden": !visible},
+                        "$setOnInsert": {"username": up.as_str(), "name": "", "online": false, "nodes": []},
+                    },
+                )
+                .upsert(true)
+                .projection(doc! {"presenceHidden": 1})
+                .return_document(ReturnDocument::Before)
+                .await;
+            match before {
+                Ok(before) => {
+                    let was_visible = !is_hidden(before.as_ref());
+                    return Ok(Visibility {
+                        visible,
+                        changed: was_visible != visible,
+                    });
+                }
+                // Created meanwhile by another request: update it.
+                Err(err) if is_duplicate_key(&err) => pause(attempt).await,
+                Err(err) => return Err(db_error(err)),
+            }
+        }
+        Err(ApiError::Unavailable(anyhow::anyhow!(
+            "the user document of {up} kept changing"
+        )))
+    }
+
+    /// The `blocked` list of an existing user, or `None`.
+    async fn blocked_user_doc(&self, up: &Up) -> Result<Option<BlockedList>, ApiError> {
+        let found = self
             .users_raw()
-            .find_one_and_update(
-                doc! {"_id": up.as_str()},
-                doc! {
-                    "$set": {"presenceHidden": !visible},
-                    "$setOnInsert": {"username": up.as_str(), "name": "", "online": false, "nodes": []},
-                },
-            )
-            .upsert(true)
-            .projection(doc! {"presenceHidden": 1})
-            .return_document(ReturnDocument::Before)
+            .find_one(doc! {"_id": up.as_str()})
+            .projection(doc! {"blocked": 1})
             .await
             .map_err(db_error)?;
-        let was_visible = !is_hidden(before.as_ref());
-        Ok(Visibility {
-            visible,
-            changed: was_visible != visible,
-        })
+        Ok(found.map(|user| blocked_list(Some(&user))))
     }
 
     /// Who of `ups` blocked whom of `ups`: each blocker with the users of
@@ -191,9 +230,23 @@ impl Store {
 
     /// `permission_denied` unless `up` is a member of `group` and, in a
     /// direct group, neither of the two blocked the other: what editing a
-    /// message and reacting need (deleting one's own message and taking a
-    /// reaction back stay allowed).
+    /// message and reacting need. Deleting one's own message and taking a
+    /// reaction back stay allowed.
     pub async fn require_writer(&self, group: ObjectId, up: &Up) -> Result<(), ApiError> {
+        match self.direct_refusal(group, up).await? {
+            Some(refusal) => Err(refusal),
+            None => Ok(()),
+        }
+    }
+
+    /// `permission_denied` unless `up` is a member of `group`; then, in a
+    /// direct group where one of the two blocked the other, the refusal of
+    /// what `up` would write there.
+    pub async fn direct_refusal(
+        &self,
+        group: ObjectId,
+        up: &Up,
+    ) -> Result<Option<ApiError>, ApiError> {
         let found = self
             .groups_raw()
             .find_one(doc! {"_id": group, "users": up.as_str()})
@@ -201,10 +254,11 @@ impl Store {
             .await
             .map_err(db_error)?;
         let Some(found) = found else {
-            return self.require_member(group, up).await;
+            self.require_member(group, up).await?;
+            return Ok(None);
         };
         if found.get_str("kind") != Ok("direct") {
-            return Ok(());
+            return Ok(None);
         }
         let other = found
             .get_array("users")
@@ -214,10 +268,11 @@ impl Store {
             .filter_map(Bson::as_str)
             .find(|other| *other != up.as_str())
             .and_then(|other| Up::parse(other).ok());
-        match other {
-            Some(other) => self.require_no_block(up, &other).await,
-            None => Ok(()),
-        }
+        let Some(other) = other else {
+            return Ok(None);
+        };
+        let blocks = self.blocks_among(&[up.as_str(), other.as_str()]).await?;
+        Ok(block_refusal(&blocks, up, &other))
     }
 
     /// `users` as raw documents.

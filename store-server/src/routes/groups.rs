@@ -346,7 +346,9 @@ async fn direct_group(
 
 /// Mark a group read up to a message
 ///
-/// The marker never moves back. Returns the unread count after it.
+/// The marker never moves back. Returns the unread count after it, and
+/// `quiet: true` in a direct group where one of the two users blocked the
+/// other (the chat nodes relay no receipt there).
 #[utoipa::path(post, path = "/group/{id}/read", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id")), request_body = MarkRead,
     responses((status = 200, body = ReadState),
         (status = 400, body = chat_wire::ErrorBody, description = "`invalid_argument`: a bad id or body, or a message of another group"),

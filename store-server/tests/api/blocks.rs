@@ -176,6 +176,18 @@ async fn a_blocked_direct_conversation_cannot_be_opened_or_continued_until_unblo
     expect_error(direct(&app, "ana", "cid").await, 403, "permission_denied").await;
     assert_eq!(app.groups_of("cid").await.total, 0);
 
+    // Read markers still move, for both, but are marked not to be relayed.
+    for up in ["ana", "bea"] {
+        let body = json!({"up": up, "messageId": first.id});
+        let read: Value = parse(
+            app.post_json(&format!("/group/{room}/read"), &body).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(read["quiet"], true, "{read}");
+        assert_eq!(read["unread"], 0);
+    }
+
     // Deleting one's own message still works.
     let deleted: Message = parse(
         app.delete(&format!("/message/{}?from=bea", first.id)).await,
@@ -188,8 +200,15 @@ async fn a_blocked_direct_conversation_cannot_be_opened_or_continued_until_unblo
     let again: Group = parse(direct(&app, "bea", "ana").await, StatusCode::OK).await;
     assert_eq!(again.id, group.id);
     app.send(&room, "bea", "back", Some("n-1")).await;
-    app.send(&room, "ana", "welcome back", None).await;
+    let welcome = app.send(&room, "ana", "welcome back", None).await;
     assert_eq!(app.messages(&room, "").await.total, 3);
+    let body = json!({"up": "bea", "messageId": welcome.id});
+    let read: Value = parse(
+        app.post_json(&format!("/group/{room}/read"), &body).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(read.get("quiet").is_none(), "{read}");
 }
 
 #[tokio::test]
@@ -341,4 +360,27 @@ async fn a_group_shows_each_viewer_only_whom_they_may_see_and_gates_on_what_all_
         "invalid_argument",
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn blocks_land_while_the_user_document_changes_under_them() {
+    let app = spawn_app().await;
+    app.post_json("/node/n1/users", &json!({"joined": ["ana"]}))
+        .await;
+    let flapping = async {
+        for i in 0..40 {
+            let body = match i % 2 {
+                0 => json!({"left": ["ana"]}),
+                _ => json!({"joined": ["ana"]}),
+            };
+            app.post_json("/node/n1/users", &body).await;
+        }
+    };
+    let blocking = async {
+        for i in 0..40 {
+            block(&app, "ana", &format!("u{i}")).await;
+        }
+    };
+    tokio::join!(flapping, blocking);
+    assert_eq!(blocked(&app, "ana").await.len(), 40);
 }
