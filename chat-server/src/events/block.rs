@@ -38,3 +38,54 @@ pub(super) fn not_oneself(ctx: &Ctx<'_>, up: &Up, verb: &str) -> Result<(), ApiE
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ChatConfig;
+    use crate::engine::sockets::EngineRooms;
+    use crate::session::Session;
+    use crate::state::AppState;
+    use chat_wire::ErrorCode;
+    use clap::Parser;
+    use prometheus_client::registry::Registry;
+    use socketioxide_core::Sid;
+
+    #[tokio::test]
+    async fn oneself_is_refused_before_the_store_is_asked() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let store_url = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let secret = "s".repeat(32);
+        let config = ChatConfig::try_parse_from([
+            "chat-server",
+            "--store-url",
+            &store_url,
+            "--store-token",
+            &secret,
+            "--jwt-secret",
+            &secret,
+        ])
+        .unwrap();
+        let state = AppState::build(&config, &mut Registry::default()).unwrap().0;
+        let (_, io) = socketioxide::SocketIo::builder().build_svc();
+        let rooms = EngineRooms::new(io, None);
+        let me = Up::parse("up201900001").unwrap();
+        let session = Session::new(me.clone(), u64::MAX);
+        let ctx = Ctx {
+            state: &state,
+            rooms: &rooms,
+            session: &session,
+            socket: Sid::new(),
+        };
+        let code = async |up: &str| {
+            let payload = UserRef {
+                up: Up::parse(up).unwrap(),
+            };
+            Block::handle(&ctx, payload).await.err().map(|e| e.code())
+        };
+        assert_eq!(code("up201900001").await, Some(ErrorCode::InvalidArgument));
+        // Another user goes to the store, which cannot be reached.
+        assert_eq!(code("up201900002").await, Some(ErrorCode::Unavailable));
+    }
+}
