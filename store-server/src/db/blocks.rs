@@ -37,13 +37,7 @@ async fn pause(attempt: u32) {
 impl Store {
     /// The users `up` blocked, oldest first (none for an unknown user).
     pub async fn blocked_users(&self, up: &Up) -> Result<BlockedList, ApiError> {
-        let found = self
-            .users_raw()
-            .find_one(doc! {"_id": up.as_str()})
-            .projection(doc! {"blocked": 1})
-            .await
-            .map_err(db_error)?;
-        Ok(blocked_list(found.as_ref()))
+        Ok(self.blocked_user_doc(up).await?.unwrap_or_default())
     }
 
     /// `up` blocks `other` (idempotent); a user never seen is created.

@@ -42,7 +42,7 @@ async fn blocked_users(
 /// never sees the presence of `up`. Idempotent; `other` need not exist; a
 /// user never seen is created. Answers the list after the change.
 #[utoipa::path(put, path = "/user/{up}/blocked/{other}", tag = DATA_TAG,
-    params(("up" = inline(Up), Path, description = "who blocks"), ("other" = inline(Up), Path, description = "who is blocked")),
+    params(("up" = inline(Up), Path, description = "who blocks"), ("other" = inline(Up), Path, description = "who is blocked (not `up`)", example = "up201905679")),
     responses((status = 200, body = BlockedList),
         (status = 400, body = ErrorBody, description = "`invalid_argument`: a bad `up`, or `other` is `up`"),
         Unauthenticated,
@@ -60,7 +60,7 @@ async fn block(
 ///
 /// Idempotent. Answers the list after the change.
 #[utoipa::path(delete, path = "/user/{up}/blocked/{other}", tag = DATA_TAG,
-    params(("up" = inline(Up), Path, description = "who unblocks"), ("other" = inline(Up), Path, description = "who is unblocked")),
+    params(("up" = inline(Up), Path, description = "who unblocks"), ("other" = inline(Up), Path, description = "who is unblocked (not `up`)", example = "up201905679")),
     responses((status = 200, body = BlockedList),
         (status = 400, body = ErrorBody, description = "`invalid_argument`: a bad `up`, or `other` is `up`"),
         Unauthenticated, ServerErrors))]
