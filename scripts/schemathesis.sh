@@ -32,7 +32,8 @@
 # rejected" failure only where positive_data_acceptance provably cannot apply:
 # a documented 400 for a rule that depends on the database or on arithmetic
 # across fields, which no JSON Schema can state (a read marker or cursor that
-# is a message of another group, the 20 matchmaking rooms per user, more users
+# is a message of another group, the 20 matchmaking rooms per user, a user
+# blocking themselves (two path parameters that must differ), more users
 # than a match group's capacity, a deleted message, the reaction caps), after
 # checking that the request does break that rule. The summary counts them.
 #

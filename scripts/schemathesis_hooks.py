@@ -13,7 +13,9 @@ that the request really breaks that rule:
   `GET /group/messages` and `GET /chat/{group}/message`: the message exists
   but is in another group;
 - `PATCH /message/{id}`, `POST /message/{id}/reactions`: the message was
-  deleted; a reaction past the caps (16 per user, 64 emoji per message).
+  deleted; a reaction past the caps (16 per user, 64 emoji per message);
+- `PUT` and `DELETE /user/{up}/blocked/{other}`: `other` is `up` (two path
+  parameters that must differ).
 
 It also drops an ST202 on a download answered `416` (the range starts
 past the end of the file: a rule on the file's size, which no schema can
@@ -44,6 +46,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from urllib.parse import unquote
 
 import schemathesis
 
@@ -51,6 +54,7 @@ import schemathesis
 _NOT_IN_GROUP = re.compile(r"^message ([0-9a-f]{24}) is not in group ([0-9a-f]{24})$")
 _TOO_MANY_USERS = re.compile(r"^(\d+) users do not fit a group of capacity (\d+)$")
 _DELETED = re.compile(r"^message ([0-9a-f]{24}) was deleted$")
+_ONESELF = re.compile(r"^(.+) cannot block or unblock themselves$")
 _REACTION_CAPS = (
     "a user may add at most 16 reactions to a message",
     "a message holds at most 64 different reactions",
@@ -105,6 +109,12 @@ def _deleted(case, match: re.Match) -> bool:
     return match.group(1) == _lower(case.path_parameters.get("id"))
 
 
+def _oneself(case, match: re.Match) -> bool:
+    # Some phases hold path parameters percent-encoded (`j%40SKtP`).
+    params = {k: unquote(str(v)) for k, v in (case.path_parameters or {}).items()}
+    return params.get("up") == params.get("other") == match.group(1)
+
+
 def _reaction_caps(case, message: str) -> bool:
     return message in _REACTION_CAPS
 
@@ -120,6 +130,8 @@ _RULES = {
     ],
     ("PATCH", "/message/{id}"): [(_DELETED, _deleted)],
     ("POST", "/message/{id}/reactions"): [(_DELETED, _deleted), (None, _reaction_caps)],
+    ("PUT", "/user/{up}/blocked/{other}"): [(_ONESELF, _oneself)],
+    ("DELETE", "/user/{up}/blocked/{other}"): [(_ONESELF, _oneself)],
 }
 
 

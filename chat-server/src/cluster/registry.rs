@@ -158,8 +158,15 @@ pub async fn announce_removal(cluster: &Cluster, removal: NodeRemoval) {
             match cluster.store.group_ids_of_user(&user.up).await {
                 Ok(groups) => {
                     let rooms = groups.into_iter().map(String::from).collect();
-                    announce::offline(&*cluster.rooms, &cluster.metrics, &user.up, rooms, user.last_seen)
-                        .await;
+                    announce::offline(
+                        &*cluster.rooms,
+                        &cluster.metrics,
+                        &user.up,
+                        rooms,
+                        Some(user.last_seen),
+                        &user.audience,
+                    )
+                    .await;
                 }
                 Err(err) => {
                     tracing::warn!(up = %user.up, error = %err, "cannot announce a user of a removed node offline");

@@ -1,6 +1,7 @@
 //! `read {room, messageId}`: moves the user's read marker in the store
 //! (which checks membership); answers `{room, unread}`, and `read {room,
-//! up, messageId}` goes to the room's other sockets. No message text is
+//! up, messageId}` goes to the room's other sockets, except in a direct
+//! group where one of the two blocked the other. No message text is
 //! carried either way.
 
 use super::{Ctx, Event, Handled};
@@ -36,6 +37,10 @@ impl Event for Read {
             unread: marker.unread,
             mentions: marker.mentions,
         };
+        if marker.quiet {
+            // A direct group where one blocked the other: no receipt.
+            return Ok(Handled::reply(reply));
+        }
         Ok(Handled::reply(reply).relay(audience, Outgoing::Read(receipt)))
     }
 }

@@ -4,12 +4,14 @@
 //!
 //! - [`outgoing`]: every event the server sends, with its name.
 //! - [`delivery`]: which failed broadcasts are worth reporting.
+//! - [`presence`]: who may hear of a user's presence.
 //!
 //! Room names: a group's room is the group's id; every socket of a user is
 //! also in [`user_room`], which reaches all their devices on every node.
 
 pub mod delivery;
 pub mod outgoing;
+pub mod presence;
 
 use crate::metrics::ChatMetrics;
 use crate::session::Session;

@@ -14,6 +14,7 @@ import { list } from './message-view.js';
 import { createNames } from './names.js';
 import { createOutbox } from './outbox.js';
 import { createProfile } from './profile.js';
+import { createPrivacy } from './privacy.js';
 import { catchUp } from './recovery.js';
 import { createReplyBar } from './replies.js';
 import { createSidebar } from './sidebar.js';
@@ -99,6 +100,9 @@ export async function startChat({ token, me, onRefused }) {
     canAttach: (id) => !state.conversations.get(id)?.draft,
   });
   const viewer = createViewer($('viewer'));
+  const privacy = createPrivacy({
+    button: $('block'), toggle: $('show-presence'), input: $('message-input'), send: $('send'),
+  }, { request, notice, render });
   const composer = createComposer($('composer'), $('message-input'), $('send'), {
     send: (text, attachments, replyTo) => outbox.send(state.active, text, attachments, replyTo),
     typing: (room, typing) => {
@@ -134,7 +138,7 @@ export async function startChat({ token, me, onRefused }) {
   });
   socket.on('typing', ({ room, up, typing }) => {
     const conv = state.conversations.get(room);
-    if (!conv) return;
+    if (!conv || privacy.isBlocked(up)) return;
     conv.typing.set(up, typing ? Date.now() + TYPING_SHOWN_MS : 0);
     setTimeout(render, TYPING_SHOWN_MS + 50);
     render();
@@ -153,7 +157,9 @@ export async function startChat({ token, me, onRefused }) {
   });
   socket.on('offline', ({ up, lastSeen }) => {
     state.online.delete(up);
+    // No lastSeen: the user hides their presence.
     if (lastSeen) state.lastSeen.set(up, lastSeen);
+    else state.lastSeen.delete(up);
     render();
   });
   // Removed by an admin (`kicked`) or through the store by another
@@ -231,6 +237,7 @@ export async function startChat({ token, me, onRefused }) {
   async function onConnect() {
     const reconnect = everConnected;
     everConnected = true;
+    privacy.load();
     // The open conversation first: it is the one being read.
     const order = [state.active, ...state.ordered()].filter((c, i, all) => c && all.indexOf(c) === i);
     for (const conv of order) {
@@ -447,6 +454,7 @@ export async function startChat({ token, me, onRefused }) {
     }
     profile.show();
     $('conversation-title').textContent = conv ? title(conv) : `Hello, ${names.display(me)}`;
+    privacy.render(conv);
     $('conversation-members').textContent = conv ? members(conv) : '';
     const typers = conv ? conv.typers() : [];
     $('typing').textContent = typers.length === 0 ? ''

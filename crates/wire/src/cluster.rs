@@ -253,6 +253,24 @@ pub struct PresenceChange {
     )]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_seen: Option<Timestamp>,
+    /// Who may hear of this transition, when it is one (`changed`).
+    #[serde(flatten)]
+    pub audience: PresenceAudience,
+}
+
+/// Who may hear of a user's presence: nobody but the user when they hide
+/// it, and never the users they blocked (docs/chat-api.md, "Blocking and
+/// hiding presence"). Filled in only for the transitions a node announces.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceAudience {
+    /// The user hides their presence: the transition is announced to nobody.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
+    /// The users this user blocked: their sockets must not hear it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 1000)]
+    pub hidden_from: Vec<Up>,
 }
 
 /// A user who went offline for the whole cluster.
@@ -265,6 +283,9 @@ pub struct OfflineUser {
     #[serde(with = "time::millis")]
     #[schema(value_type = String, format = DateTime)]
     pub last_seen: Timestamp,
+    /// Who may hear of it.
+    #[serde(flatten)]
+    pub audience: PresenceAudience,
 }
 
 /// The answer to `DELETE /node/{id}`: the users who had no socket left
@@ -281,16 +302,23 @@ pub struct NodeRemoval {
 pub struct GroupPresence {
     /// The group.
     pub group: Group,
-    /// Its members with a socket on a live node.
+    /// Its members with a socket on a live node; with `?viewer=`, only those
+    /// whose presence the viewer may see (and the viewer).
     pub online: Vec<Up>,
+    /// The members online whose presence every member may see: neither
+    /// hidden nor blocking another member. The history gate counts these,
+    /// so that it never tells anyone more than they may see.
+    #[serde(default, rename = "visibleOnline")]
+    pub visible_online: Vec<Up>,
 }
 
 impl GroupPresence {
     /// Whether the group shows its history now: it has no history gate
-    /// (`historyMinOnline` 0), or that many of its members are online.
+    /// (`historyMinOnline` 0), or that many of its members are online and
+    /// seen so by every member (`visibleOnline`).
     pub fn history_visible(&self) -> bool {
         let needed = self.group.history_min_online as usize;
-        needed == 0 || self.online.len() >= needed
+        needed == 0 || self.visible_online.len() >= needed
     }
 }
 

@@ -71,15 +71,20 @@ pub struct OnlineNotice {
     pub up: Up,
 }
 
-/// The `offline` notice sent to a user's groups when their last socket goes.
+/// The `offline` notice sent to a user's groups when their last socket
+/// goes, or when they hide their presence (then without `lastSeen`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OfflineNotice {
     /// Who went offline.
     pub up: Up,
-    /// When.
-    #[serde(with = "time::millis")]
-    pub last_seen: Timestamp,
+    /// When; absent when the user hid their presence.
+    #[serde(
+        default,
+        with = "time::millis_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_seen: Option<Timestamp>,
 }
 
 /// `private message`: a direct message to one user.

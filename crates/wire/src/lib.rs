@@ -7,7 +7,7 @@
 //! ([`attachments`]), who a message mentions ([`mentions`]), users'
 //! display names ([`names`]) and what chat nodes and
 //! the store say about the cluster ([`cluster`]) and the store's change log
-//! ([`changes`]). This crate never talks
+//! ([`changes`]), blocking and hiding presence ([`privacy`]). This crate never talks
 //! to a database or a socket: it only parses, validates and (de)serialises, so
 //! that the chat-server can use it without linking any MongoDB code.
 
@@ -21,6 +21,7 @@ pub mod mentions;
 pub mod model;
 pub mod names;
 pub mod paging;
+pub mod privacy;
 pub mod requests;
 pub mod schema;
 pub mod time;

@@ -273,6 +273,11 @@ pub struct ReadState {
     pub unread: u64,
     /// Of those, the ones that mention the user.
     pub mentions: u64,
+    /// `true` in a direct group where one of the two users blocked the
+    /// other: the marker moved, but no receipt is to be relayed (it would
+    /// tell the other that the reader is there).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quiet: bool,
 }
 
 /// `POST /message`: a new message: text, files, or both.

@@ -133,7 +133,7 @@ impl Store {
 
     /// Replaces the text of a message (and so who it mentions, and the
     /// quotes of its replies); only its author may, while a member of its
-    /// group.
+    /// group (and, in a direct group, while neither blocked the other).
     pub async fn edit_message(
         &self,
         id: ObjectId,
@@ -141,7 +141,7 @@ impl Store {
         text: String,
     ) -> Result<Message, ApiError> {
         let current = self.message(id).await?;
-        self.require_member(current.group, from).await?;
+        self.require_writer(current.group, from).await?;
         if &current.from != from {
             return Err(ApiError::PermissionDenied(format!(
                 "only the author of message {} may edit it",
@@ -220,7 +220,8 @@ impl Store {
         Ok(deleted)
     }
 
-    /// Adds a reaction of a member (idempotent), within the caps: at most
+    /// Adds a reaction of a member (idempotent; not in a direct group where
+    /// one blocked the other), within the caps: at most
     /// [`MAX_DISTINCT_REACTIONS`] emoji on a message and
     /// [`MAX_REACTIONS_PER_USER`] of one user. The reactions are replaced
     /// only if nobody changed them since they were read, so concurrent
@@ -228,7 +229,7 @@ impl Store {
     pub async fn react(&self, id: ObjectId, up: &Up, emoji: String) -> Result<Message, ApiError> {
         for _ in 0..REACT_ATTEMPTS {
             let current = self.message(id).await?;
-            self.require_member(current.group, up).await?;
+            self.require_writer(current.group, up).await?;
             if current.deleted {
                 return Err(ApiError::InvalidArgument(format!(
                     "message {} was deleted",

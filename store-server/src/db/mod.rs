@@ -7,6 +7,7 @@
 //! with the cause logged and never sent.
 
 pub mod attachments;
+pub mod blocks;
 pub mod changes;
 pub mod documents;
 pub mod groups;

@@ -15,10 +15,12 @@
 //! Queries of who is online count only live nodes, so a node that died
 //! stops counting at once, before it is reaped.
 
+use super::blocks::is_hidden;
 use super::{DUPLICATE_KEY, Store, db_error};
 use crate::db::documents::{GroupDoc, to_chrono};
 use chat_wire::cluster::{
-    GroupPresence, MAX_PRESENCE_BATCH, NodeId, OfflineUser, PresenceBatch, PresenceChange,
+    GroupPresence, MAX_PRESENCE_BATCH, NodeId, OfflineUser, PresenceAudience, PresenceBatch,
+    PresenceChange,
 };
 use chat_wire::ids::Up;
 use futures::TryStreamExt;
@@ -54,11 +56,15 @@ impl Store {
         let moved = self.move_node(ups, NodeMove::Join(node)).await?;
         Ok(ups
             .iter()
-            .map(|up| PresenceChange {
-                up: up.clone(),
-                online: true,
-                changed: moved.get(up.as_str()).is_some_and(|p| p.claimed),
-                last_seen: None,
+            .map(|up| {
+                let state = moved.get(up.as_str());
+                PresenceChange {
+                    up: up.clone(),
+                    online: true,
+                    changed: state.is_some_and(|p| p.claimed),
+                    last_seen: None,
+                    audience: audience_of(state),
+                }
             })
             .collect())
     }
@@ -86,6 +92,7 @@ impl Store {
                     online: state.is_some_and(|p| p.online),
                     changed,
                     last_seen: changed.then(|| to_chrono(now)),
+                    audience: audience_of(state),
                 }
             })
             .collect())
@@ -163,17 +170,21 @@ impl Store {
     }
 
     /// The presence of the existing users among `ids`; `claimed` when
-    /// their last transition carries `mark`.
+    /// their last transition carries `mark`, and then who may hear of it.
     async fn presence_of(
         &self,
         ids: &[&str],
         mark: Option<ObjectId>,
     ) -> Result<HashMap<String, UserPresence>, ApiError> {
+        let projection = match mark {
+            Some(_) => doc! {"online": 1, "presenceClaim": 1, "presenceHidden": 1, "blocked": 1},
+            None => doc! {"online": 1},
+        };
         let found: Vec<Document> = self
             .users
             .clone_with_type::<Document>()
             .find(doc! {"_id": {"$in": ids}})
-            .projection(doc! {"online": 1, "presenceClaim": 1})
+            .projection(projection)
             .await
             .map_err(db_error)?
             .try_collect()
@@ -183,9 +194,14 @@ impl Store {
             .iter()
             .filter_map(|user| {
                 let claim = user.get_object_id("presenceClaim").ok();
+                let claimed = mark.is_some() && claim == mark;
                 let presence = UserPresence {
                     online: user.get_bool("online").unwrap_or(false),
-                    claimed: mark.is_some() && claim == mark,
+                    claimed,
+                    audience: match claimed {
+                        true => audience_in(user),
+                        false => PresenceAudience::default(),
+                    },
                 };
                 Some((user.get_str("_id").ok()?.to_owned(), presence))
             })
@@ -215,42 +231,106 @@ impl Store {
                 Some(OfflineUser {
                     last_seen: change.last_seen.filter(|_| change.changed)?,
                     up: change.up,
+                    audience: change.audience,
                 })
             }));
         }
         Ok(offline)
     }
 
-    /// A group and its members online on a live node.
-    pub async fn group_presence(&self, id: ObjectId) -> Result<GroupPresence, ApiError> {
+    /// A group and its members online on a live node: all of them, or, for
+    /// a `viewer`, those whose presence the viewer may see (the viewer
+    /// too); and those every member may see (the history gate's count).
+    pub async fn group_presence(
+        &self,
+        id: ObjectId,
+        viewer: Option<&Up>,
+    ) -> Result<GroupPresence, ApiError> {
         let group: GroupDoc = self.group(id).await?;
         let live = self.live_node_ids().await?;
         let members: Vec<&str> = group.users.iter().map(Up::as_str).collect();
         let online: Vec<Document> = self
             .users
             .clone_with_type::<Document>()
-            .find(doc! {"_id": {"$in": members}, "nodes": {"$in": live}})
-            .projection(doc! {"_id": 1})
+            .find(doc! {"_id": {"$in": &members}, "nodes": {"$in": live}})
+            .projection(doc! {"_id": 1, "presenceHidden": 1, "blocked": 1})
             .await
             .map_err(db_error)?
             .try_collect()
             .await
             .map_err(db_error)?;
-        let online: HashSet<&str> = online
-            .iter()
-            .filter_map(|user| user.get_str("_id").ok())
-            .collect();
+        let seen = SeenOnline::read(&online, &members);
         // In the group's member order, which is stable for clients.
-        let online = group
-            .users
-            .iter()
-            .filter(|up| online.contains(up.as_str()))
-            .cloned()
-            .collect();
+        let in_order = |keep: &dyn Fn(&str) -> bool| -> Vec<Up> {
+            group
+                .users
+                .iter()
+                .filter(|up| keep(up.as_str()))
+                .cloned()
+                .collect()
+        };
+        let online = in_order(&|up| match viewer {
+            Some(viewer) => seen.seen_by(up, viewer.as_str()),
+            None => seen.online.contains_key(up),
+        });
+        let visible_online = in_order(&|up| seen.seen_by_all(up));
         Ok(GroupPresence {
             group: group.into(),
             online,
+            visible_online,
         })
+    }
+}
+
+/// The members of a group who are online, and who of the group each of
+/// them hides their presence from.
+struct SeenOnline<'a> {
+    /// Each online member: `None` when they hide their presence from
+    /// everyone, else the members they blocked.
+    online: HashMap<&'a str, Option<HashSet<&'a str>>>,
+}
+
+impl<'a> SeenOnline<'a> {
+    /// From the online members' documents (`_id`, `presenceHidden`,
+    /// `blocked`) and the group's members.
+    fn read(online: &'a [Document], members: &[&str]) -> Self {
+        let members: HashSet<&str> = members.iter().copied().collect();
+        let online = online
+            .iter()
+            .filter_map(|user| {
+                let up = user.get_str("_id").ok()?;
+                if is_hidden(Some(user)) {
+                    return Some((up, None));
+                }
+                let blocked = user
+                    .get_array("blocked")
+                    .map(|blocked| {
+                        blocked
+                            .iter()
+                            .filter_map(|b| b.as_str())
+                            .filter(|b| members.contains(b))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Some((up, Some(blocked)))
+            })
+            .collect();
+        Self { online }
+    }
+
+    /// Whether `viewer` may see that `up` is online.
+    fn seen_by(&self, up: &str, viewer: &str) -> bool {
+        match self.online.get(up) {
+            None => false,
+            Some(_) if up == viewer => true,
+            Some(None) => false,
+            Some(Some(blocked)) => !blocked.contains(viewer),
+        }
+    }
+
+    /// Whether every member may see that `up` is online.
+    fn seen_by_all(&self, up: &str) -> bool {
+        matches!(self.online.get(up), Some(Some(blocked)) if blocked.is_empty())
     }
 }
 
@@ -269,6 +349,34 @@ struct UserPresence {
     online: bool,
     /// Whether this batch made the user's last transition.
     claimed: bool,
+    /// Who may hear of that transition (when claimed).
+    audience: PresenceAudience,
+}
+
+/// Who may hear of a user's transition, as a batch read it back.
+fn audience_of(state: Option<&UserPresence>) -> PresenceAudience {
+    state
+        .filter(|p| p.claimed)
+        .map(|p| p.audience.clone())
+        .unwrap_or_default()
+}
+
+/// Who may hear of the presence of the user of `user`: nobody while they
+/// hide it, and never the users they blocked.
+fn audience_in(user: &Document) -> PresenceAudience {
+    let hidden_from = user
+        .get_array("blocked")
+        .map(|blocked| {
+            blocked
+                .iter()
+                .filter_map(|up| up.as_str().and_then(|up| Up::parse(up).ok()))
+                .collect()
+        })
+        .unwrap_or_default();
+    PresenceAudience {
+        hidden: is_hidden(Some(user)),
+        hidden_from,
+    }
 }
 
 fn ids_of(ups: &[Up]) -> Vec<&str> {

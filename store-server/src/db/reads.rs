@@ -35,7 +35,7 @@ impl Store {
         up: &Up,
         message: ObjectId,
     ) -> Result<ReadState, ApiError> {
-        self.require_member(group, up).await?;
+        let quiet = self.direct_refusal(group, up).await?.is_some();
         let read = self.message(message).await?;
         if read.group != group {
             return Err(ApiError::InvalidArgument(format!(
@@ -62,6 +62,7 @@ impl Store {
             message_id: entity_id(marker.message_id),
             unread: unread_count(count, marker.seq),
             mentions: mentions.get(&group).copied().unwrap_or(0),
+            quiet,
         })
     }
 

@@ -353,7 +353,8 @@ impl Writer {
     }
 
     /// Answers the messages that cannot be stored (an unknown group, a
-    /// sender who is not a member) and numbers the others.
+    /// sender who is not a member, a direct group where one of the two
+    /// blocked the other) and numbers the others.
     fn number(&self, loaded: Loaded) -> Vec<Entry> {
         let orphans = &self.orphans;
         let Loaded { pending, groups } = loaded;
@@ -386,6 +387,10 @@ impl Writer {
                     );
                 }
                 Some(now_group) => {
+                    if let Some(refusal) = now_group.blocked(&item.spec.from) {
+                        item.answer(Outcome::failed(refusal), orphans);
+                        continue;
+                    }
                     let seq = next
                         .entry(group)
                         .or_insert_with(|| self.floors.next(&group, now_group.counted));

@@ -311,10 +311,14 @@ async fn leave_group(
 /// Get or create a direct conversation
 ///
 /// The same group whichever order the two users come in: `201` when
-/// created, `200` when it existed.
+/// created, `200` when it existed. Refused (`403`) while one of the two
+/// has blocked the other; the message is worded for the first user, the
+/// one asking.
 #[utoipa::path(post, path = "/group/direct", tag = DATA_TAG, params(ChatNodeHeader), request_body = DirectGroupRequest,
     responses((status = 201, body = Group, description = "created"), (status = 200, body = Group, description = "it existed"),
-        BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
+        BadRequest, Unauthenticated,
+        (status = 403, body = chat_wire::ErrorBody, description = "`permission_denied`: one of the two users has blocked the other"),
+        PayloadTooLarge, ServerErrors))]
 async fn direct_group(
     State(state): State<AppState>,
     origin: Origin,
@@ -327,6 +331,7 @@ async fn direct_group(
             "a direct conversation needs two different users".into(),
         ));
     }
+    state.store.require_no_block(&a, &b).await?;
     let (group, created) = state.store.direct_group(&a, &b).await?;
     if created {
         let users = group.users.clone();
@@ -341,7 +346,9 @@ async fn direct_group(
 
 /// Mark a group read up to a message
 ///
-/// The marker never moves back. Returns the unread count after it.
+/// The marker never moves back. Returns the unread count after it, and
+/// `quiet: true` in a direct group where one of the two users blocked the
+/// other (the chat nodes relay no receipt there).
 #[utoipa::path(post, path = "/group/{id}/read", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id")), request_body = MarkRead,
     responses((status = 200, body = ReadState),
         (status = 400, body = chat_wire::ErrorBody, description = "`invalid_argument`: a bad id or body, or a message of another group"),

@@ -78,7 +78,7 @@ async fn list_messages(
         ChatNodeHeader),
     responses((status = 201, body = Message, description = "stored"), (status = 200, body = Message, description = "stored before with this nonce"),
         BadRequest, Unauthenticated,
-        (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is not a member of the group, or an attachment was uploaded by someone else or to another group"),
+        (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is not a member of the group, one of the two users of a direct group has blocked the other, or an attachment was uploaded by someone else or to another group"),
         (status = 404, body = ErrorBody, description = "`not_found`: an unknown group, attachment or `replyTo` message"),
         (status = 409, body = ErrorBody, description = "`already_exists`: an attachment is carried by another message"),
         PayloadTooLarge, ServerErrors))]
@@ -210,7 +210,7 @@ async fn get_message(
     responses((status = 200, body = Message),
         (status = 400, body = ErrorBody, description = "`invalid_argument`: a bad id or body, or a deleted message"),
         Unauthenticated,
-        (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is not the author, or not a member"),
+        (status = 403, body = ErrorBody, description = "`permission_denied`: `from` is not the author, or not a member, or one of the two users of a direct group has blocked the other"),
         NotFound, PayloadTooLarge, ServerErrors))]
 async fn edit_message(
     State(state): State<AppState>,

@@ -4,6 +4,7 @@
 //! handlers themselves.
 
 pub mod attachments;
+mod blocks;
 mod changes;
 mod groups;
 mod health;
@@ -71,6 +72,7 @@ fn data_routes() -> OpenApiRouter<AppState> {
         .merge(groups::router())
         .merge(messages::router())
         .merge(users::router())
+        .merge(blocks::router())
         .merge(nodes::router())
         .merge(presence::router())
         .merge(queues::router())

@@ -10,10 +10,11 @@ use chat_wire::cluster::{
     GroupPresence, MAX_PRESENCE_BATCH, NodeId, PresenceBatch, PresenceChanges,
 };
 use chat_wire::ids::{EntityId, Up};
+use chat_wire::privacy::ViewerQuery;
 use service_kit::responses::{
     BadRequest, NotFound, PayloadTooLarge, ServerErrors, Unauthenticated,
 };
-use service_kit::{ApiError, AppJson};
+use service_kit::{ApiError, AppJson, AppQuery};
 use std::collections::HashSet;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -68,12 +69,22 @@ fn check_batch_list(name: &str, list: &[Up]) -> Result<(), ApiError> {
 
 /// Who of a group is online
 ///
-/// The group, and its members with a socket on a live chat node.
-#[utoipa::path(get, path = "/group/{id}/presence", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id")),
+/// The group, and its members with a socket on a live chat node (`online`).
+/// With `viewer`, `online` lists only the members whose presence that user
+/// may see: not those who hide it, nor those who blocked the viewer (the
+/// viewer always sees themselves). `visibleOnline` lists the members online
+/// whose presence every member may see (neither hidden nor blocking another
+/// member): the history gate counts these.
+#[utoipa::path(get, path = "/group/{id}/presence", tag = DATA_TAG, params(("id" = inline(EntityId), Path, description = "group id"), ViewerQuery),
     responses((status = 200, body = GroupPresence), BadRequest, Unauthenticated, NotFound, ServerErrors))]
 async fn group_presence(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    AppQuery(query): AppQuery<ViewerQuery>,
 ) -> Result<Json<GroupPresence>, ApiError> {
-    Ok(Json(state.store.group_presence(parse_id(&id)?).await?))
+    let presence = state
+        .store
+        .group_presence(parse_id(&id)?, query.viewer.as_ref())
+        .await?;
+    Ok(Json(presence))
 }

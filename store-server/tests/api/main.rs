@@ -7,6 +7,7 @@
 mod assertions;
 mod attachments;
 mod binary;
+mod blocks;
 mod conversations;
 mod direct_and_reads;
 mod groups;

@@ -15,7 +15,9 @@
 //!   While the node drains, departures are not written: the node leaves the
 //!   registry at the end, which takes offline only the users who did not
 //!   reconnect elsewhere.
-//! - [`announce`]: the `online` and `offline` notices.
+//! - [`announce`]: the `online` and `offline` notices, to those who may
+//!   hear them: the store's answer says whether the user hides their
+//!   presence and whom they blocked.
 
 pub mod announce;
 pub mod writer;
@@ -288,6 +290,7 @@ mod tests {
             online,
             changed,
             last_seen: None,
+            audience: Default::default(),
         }
     }
 

@@ -48,8 +48,9 @@ pub async fn run(cluster: Cluster) {
             Ok(changes) => {
                 for told in presence.apply(&batch, changes.items) {
                     let (change, rooms) = (told.change, told.rooms);
+                    let who = &change.audience;
                     if change.online {
-                        announce::online(&*cluster.rooms, &cluster.metrics, &change.up, rooms)
+                        announce::online(&*cluster.rooms, &cluster.metrics, &change.up, rooms, who)
                             .await;
                     } else {
                         let last_seen = change.last_seen.unwrap_or_else(chrono::Utc::now);
@@ -58,7 +59,8 @@ pub async fn run(cluster: Cluster) {
                             &cluster.metrics,
                             &change.up,
                             rooms,
-                            last_seen,
+                            Some(last_seen),
+                            who,
                         )
                         .await;
                     }
