@@ -144,7 +144,7 @@ stack.test('a message posted through the store reaches every connected member as
   assert.deepEqual(await toAlice, message, "the sender's sockets too: none of them sent it");
 
   await eventually(() => assert.equal(hook.about(message.id).length, 1), 5000);
-  assert.deepEqual(hook.about(message.id)[0], { to: d, message });
+  assert.deepEqual(hook.about(message.id)[0], { to: d, mention: false, message });
   // A retry with the same nonce stores nothing and is not broadcast again.
   await store('POST', '/message', { group: group.id, from: a, message: 'an announcement', nonce: message.nonce }, 200);
   await sleep(OVERLAP_MS);
@@ -308,7 +308,7 @@ stack.test('two chat nodes and two store instances: a change posted to the secon
     await sleep(OVERLAP_MS);
     for (const [name, list] of Object.entries(heard)) assert.deepEqual(list, [message], `${name} got it exactly once`);
     assert.equal(added.c0.length + added.c1.length, 2, 'each of c\'s sockets told once');
-    assert.deepEqual(hook.about(message.id), [{ to: d, message }], 'the offline member is notified once for the cluster');
+    assert.deepEqual(hook.about(message.id), [{ to: d, mention: false, message }], 'the offline member is notified once for the cluster');
   } catch (err) {
     cluster.logs.print('the cluster of two nodes and two store instances');
     throw err;
