@@ -57,7 +57,7 @@ export function tempDir(prefix) {
  * A browser context of `up` with the client signed in through a sign-in
  * link (`/#token=`). Options: `viewport`, `colorScheme`, `locale`, `node`
  * (which chat node serves the page), `token` (`''`: none, the sign-in form
- * shows), `signedIn` (false: do not wait for the chat to show), `phone`
+ * shows), `signedIn` (false: do not wait for the chat to show and connect), `phone`
  * (true: a touch screen that honours the page's viewport meta tag).
  */
 export async function openClient(browser, stack, up, {
@@ -76,7 +76,12 @@ export async function openClient(browser, stack, up, {
   const client = new Client(up, context, page, stack.chatUrls);
   const jwt = token ?? await stack.token(up);
   await page.goto(`${stack.chatUrls[node]}/#token=${jwt}`);
-  if (signedIn) await client.nav.waitFor({ timeout: SHOWN_MS });
+  if (signedIn) {
+    await client.nav.waitFor({ timeout: SHOWN_MS });
+    // The list shows before the chat has loaded the groups and connected:
+    // a form used before then is not the chat's yet.
+    await page.locator('#app[data-connection="up"]').waitFor({ state: 'attached', timeout: SHOWN_MS });
+  }
   return client;
 }
 
