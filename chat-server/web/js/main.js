@@ -52,6 +52,10 @@ function leave(message) {
   showSignIn(message);
 }
 
+// Every form is the page's own: none may be sent by the browser and reload
+// the page, even one used before the chat has wired its handler.
+document.addEventListener('submit', (event) => event.preventDefault(), true);
+
 $('sign-in-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const token = $('token').value.trim();
