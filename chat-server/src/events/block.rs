@@ -42,32 +42,14 @@ pub(super) fn not_oneself(ctx: &Ctx<'_>, up: &Up, verb: &str) -> Result<(), ApiE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ChatConfig;
     use crate::engine::sockets::EngineRooms;
     use crate::session::Session;
-    use crate::state::AppState;
     use chat_wire::ErrorCode;
-    use clap::Parser;
-    use prometheus_client::registry::Registry;
     use socketioxide_core::Sid;
 
     #[tokio::test]
     async fn oneself_is_refused_before_the_store_is_asked() {
-        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let store_url = format!("http://{}", closed.local_addr().unwrap());
-        drop(closed);
-        let secret = "s".repeat(32);
-        let config = ChatConfig::try_parse_from([
-            "chat-server",
-            "--store-url",
-            &store_url,
-            "--store-token",
-            &secret,
-            "--jwt-secret",
-            &secret,
-        ])
-        .unwrap();
-        let state = AppState::build(&config, &mut Registry::default()).unwrap().0;
+        let state = super::super::testing::state_without_store(&[]);
         let (_, io) = socketioxide::SocketIo::builder().build_svc();
         let rooms = EngineRooms::new(io, None);
         let me = Up::parse("up201900001").unwrap();

@@ -56,40 +56,15 @@ impl Event for ChatMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ChatConfig;
     use crate::engine::sockets::EngineRooms;
     use crate::session::Session;
-    use crate::state::AppState;
     use chat_wire::ErrorCode;
     use chat_wire::ids::{EntityId, Up};
-    use clap::Parser;
-    use prometheus_client::registry::Registry;
     use socketioxide_core::Sid;
-
-    /// A node's state whose store is out of reach: nothing listens there.
-    fn state_without_store() -> AppState {
-        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let store_url = format!("http://{}", closed.local_addr().unwrap());
-        drop(closed);
-        let secret = "s".repeat(32);
-        let config = ChatConfig::try_parse_from([
-            "chat-server",
-            "--store-url",
-            &store_url,
-            "--store-token",
-            &secret,
-            "--jwt-secret",
-            &secret,
-            "--max-message-chars",
-            "10",
-        ])
-        .unwrap();
-        AppState::build(&config, &mut Registry::default()).unwrap().0
-    }
 
     #[tokio::test]
     async fn the_text_is_checked_before_the_store_is_asked() {
-        let state = state_without_store();
+        let state = super::super::testing::state_without_store(&["--max-message-chars", "10"]);
         let (_, io) = socketioxide::SocketIo::builder().build_svc();
         let rooms = EngineRooms::new(io, None);
         let session = Session::new(Up::parse("up201900001").unwrap(), u64::MAX);

@@ -180,3 +180,35 @@ pub fn require_member(group: &Group, up: &Up) -> Result<(), ApiError> {
         )))
     }
 }
+
+/// What the events' unit tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::config::ChatConfig;
+    use crate::state::AppState;
+    use clap::Parser;
+    use prometheus_client::registry::Registry;
+
+    /// A node's state whose store is out of reach (nothing listens there),
+    /// with `extra` settings.
+    pub fn state_without_store(extra: &[&str]) -> AppState {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let store_url = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let secret = "s".repeat(32);
+        let mut args = vec![
+            "chat-server",
+            "--store-url",
+            &store_url,
+            "--store-token",
+            &secret,
+            "--jwt-secret",
+            &secret,
+        ];
+        args.extend_from_slice(extra);
+        let config = ChatConfig::try_parse_from(args).unwrap();
+        AppState::build(&config, &mut Registry::default())
+            .unwrap()
+            .0
+    }
+}

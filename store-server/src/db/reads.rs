@@ -55,7 +55,11 @@ impl Store {
                 ApiError::Internal(anyhow::anyhow!("read marker missing after upsert"))
             })?;
         let count = self.message_count(group).await?;
-        let mentions = self.unread_mentions(up, &[(group, marker.seq)]).await?;
+        // Nothing unread, nothing to count: most reads reach the newest message.
+        let mentions = match count > marker.seq {
+            true => self.unread_mentions(up, &[(group, marker.seq)]).await?,
+            false => Default::default(),
+        };
         Ok(ReadState {
             group: entity_id(group),
             up: up.clone(),
