@@ -6,8 +6,8 @@
 //! ([`error`]), the validated identifiers ([`ids`]), files in messages
 //! ([`attachments`]), who a message mentions ([`mentions`]), users'
 //! display names ([`names`]) and what chat nodes and
-//! the store say about the cluster ([`cluster`]) and the store's change log
-//! ([`changes`]). This crate never talks
+//! the store say about the cluster ([`cluster`]), the store's change log
+//! ([`changes`]) and searching messages by words ([`search`]). This crate never talks
 //! to a database or a socket: it only parses, validates and (de)serialises, so
 //! that the chat-server can use it without linking any MongoDB code.
 
@@ -23,6 +23,7 @@ pub mod names;
 pub mod paging;
 pub mod requests;
 pub mod schema;
+pub mod search;
 pub mod time;
 pub mod whole;
 
