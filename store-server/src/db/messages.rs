@@ -164,7 +164,7 @@ impl Store {
         let edited = self
             .update_message(
                 doc! {"_id": id, "deleted": false},
-                doc! {"$set": {"message": &text, "mentions": mentions, "editedAt": now, "changedAt": now}},
+                doc! {"$set": {"message": &text, "mentions": mentions, "terms": chat_wire::search::terms_of(&text), "editedAt": now, "changedAt": now}},
             )
             .await?;
         self.update_quotes(id, Some(&text), now).await?;
@@ -199,7 +199,7 @@ impl Store {
         let deleted = self
             .update_message(
                 doc! {"_id": id},
-                doc! {"$set": {"deleted": true, "message": "", "reactions": [], "attachments": [], "mentions": [], "changedAt": now}},
+                doc! {"$set": {"deleted": true, "message": "", "reactions": [], "attachments": [], "mentions": [], "terms": [], "changedAt": now}},
             )
             .await?;
         self.update_quotes(id, None, now).await?;

@@ -13,6 +13,7 @@ mod nodes;
 pub mod origin;
 mod presence;
 mod queues;
+mod search;
 mod users;
 
 use crate::auth::{ServiceToken, require_service_token};
@@ -70,6 +71,7 @@ fn data_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(groups::router())
         .merge(messages::router())
+        .merge(search::router())
         .merge(users::router())
         .merge(nodes::router())
         .merge(presence::router())
