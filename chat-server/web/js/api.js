@@ -35,5 +35,7 @@ export function createApi(token) {
       if (before) query.set('before', before);
       return get(`/chat/${encodeURIComponent(group)}/message?${query}`);
     },
+    /** A page of search results: `{q, group?, cursor?}` (docs/chat-api.md#search). */
+    search: (params) => get(`/chat/search?${new URLSearchParams(params)}`),
   };
 }

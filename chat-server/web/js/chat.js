@@ -12,6 +12,7 @@ import { formatWhen, h } from './format.js';
 import { list } from './message-view.js';
 import { createOutbox } from './outbox.js';
 import { catchUp } from './recovery.js';
+import { createSearch } from './search.js';
 import { createSidebar } from './sidebar.js';
 import { createState } from './state.js';
 import { createTimeline } from './timeline.js';
@@ -86,6 +87,18 @@ export async function startChat({ token, me, onRefused }) {
     canAttach: (id) => !state.conversations.get(id)?.draft,
   });
   const viewer = createViewer($('viewer'));
+  const search = createSearch({
+    form: $('search-form'), input: $('search-input'), scope: $('search-scope'), panel: $('search-results'),
+    status: $('search-status'), list: $('search-list'), more: $('search-more'),
+  }, {
+    search: api.search,
+    title: (id) => state.conversations.get(id)?.title ?? null,
+    active: () => state.active?.id ?? null,
+    conversation: (id) => state.conversations.get(id),
+    open: (id) => open(id),
+    loadOlder,
+    notice,
+  });
   const composer = createComposer($('composer'), $('message-input'), $('send'), {
     send: (text, attachments) => outbox.send(state.active, text, attachments),
     typing: (room, typing) => {
@@ -427,6 +440,7 @@ export async function startChat({ token, me, onRefused }) {
     outbox.stop();
     tray.stop();
     viewer.close();
+    search.close();
     connection.close();
     document.removeEventListener('visibilitychange', onVisible);
     window.removeEventListener('focus', onVisible);
