@@ -49,7 +49,14 @@ pub fn parse_name(raw: &str) -> Result<String, NameError> {
 pub struct MeUpdate {
     /// The display name: 1 to 64 characters after trimming, no control
     /// characters.
-    #[schema(min_length = 1, max_length = 64, example = "Ana Sousa")]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        example = "Ana Sousa",
+        // Trimmed, then a visible character first and last, and no control
+        // character (`char::is_control`) in between: what `parse_name` accepts.
+        pattern = r"^[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000](?:[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000])?[\t-\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$"
+    )]
     pub name: String,
 }
 
