@@ -205,7 +205,10 @@ async fn seed(http: &reqwest::Client, bench: &SearchBench) -> anyhow::Result<Vec
         }
     }
     if found.len() == bench.groups {
-        eprintln!("reusing the {} groups of {} messages", bench.groups, bench.messages);
+        eprintln!(
+            "reusing the {} groups of {} messages",
+            bench.groups, bench.messages
+        );
         return Ok(found);
     }
     let mut created = Vec::new();

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `hello` | 1 message in 10 (common) |
 //! | `exam`, `friday` | 1 in 50 each, independently (both: 1 in 2,500) |
-//! | `zebra` | 1 in 10,000 (rare) |
+//! | `zebra` | 1 in 9,973 (rare; a prime, so it falls in every group) |
 //! | `t0` … `t4999` | 4 of them per message, 1 in 1,250 each |
 
 use anyhow::Context;
@@ -48,7 +48,7 @@ pub fn text_of(n: u64) -> String {
     if next() % 50 == 0 {
         words.push("friday".into());
     }
-    if n % 10_000 == 7 {
+    if n % 9_973 == 7 {
         words.push("zebra".into());
     }
     words.join(" ")
@@ -135,9 +135,13 @@ mod tests {
                 .filter(|t| t.split(' ').any(|w| w == word))
                 .count()
         };
-        assert!((9_000..11_000).contains(&share("hello")), "{}", share("hello"));
+        assert!(
+            (9_000..11_000).contains(&share("hello")),
+            "{}",
+            share("hello")
+        );
         assert!((1_700..2_300).contains(&share("exam")));
-        assert_eq!(share("zebra"), 10);
+        assert_eq!(share("zebra"), 11);
         assert_eq!(text_of(42), text_of(42));
     }
 }
