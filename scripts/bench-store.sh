@@ -5,6 +5,7 @@
 #     scripts/bench-store.sh            # both scenarios
 #     scripts/bench-store.sh post       # POST /message throughput only
 #     scripts/bench-store.sh history    # page latency at 1,000,000 messages only
+#     scripts/bench-store.sh search     # search latency over 1,000,000 messages (run only when named)
 #
 # Builds the release binaries, starts a MongoDB-wire server (data kept in
 # .data/mongo-bench so the million-message group is seeded only once) and a
@@ -12,7 +13,8 @@
 # started. `post` runs BENCH_POST_RUNS times in a row, since one run's
 # throughput moves by a tenth or more on this kind of machine. Tunables:
 # BENCH_CLIENTS (64), BENCH_SECONDS (20), BENCH_POST_RUNS (5),
-# BENCH_MESSAGES (1000000), BENCH_SAMPLES (2000).
+# BENCH_MESSAGES (1000000), BENCH_SAMPLES (2000); for `search`:
+# BENCH_SEARCH_SAMPLES (500), BENCH_SEARCH_CLIENTS (8), BENCH_SEARCH_SECONDS (15).
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/lib/common.sh
@@ -56,6 +58,12 @@ for scenario in "${scenarios[@]}"; do
             banner "Page latency in a group of ${BENCH_MESSAGES:-1000000} messages"
             target/release/store_bench history --messages "${BENCH_MESSAGES:-1000000}" --samples "${BENCH_SAMPLES:-2000}"
             ;;
-        *) die "unknown scenario: $scenario (post or history)" ;;
+        search)
+            banner "Search latency over ${BENCH_MESSAGES:-1000000} messages in 20 groups"
+            target/release/store_bench search --messages "${BENCH_MESSAGES:-1000000}" \
+                --samples "${BENCH_SEARCH_SAMPLES:-500}" --clients "${BENCH_SEARCH_CLIENTS:-8}" \
+                --seconds "${BENCH_SEARCH_SECONDS:-15}"
+            ;;
+        *) die "unknown scenario: $scenario (post, history or search)" ;;
     esac
 done

@@ -16,6 +16,9 @@ that the request really breaks that rule:
   deleted; a reaction past the caps (16 per user, 64 emoji per message);
 - `PUT` and `DELETE /user/{up}/blocked/{other}`: `other` is `up` (two path
   parameters that must differ).
+- `GET /message/search`, `GET /chat/search`: a `q` of more than ten
+  different words (folded as chat_wire::search::words folds them: a count
+  of Unicode word runs, which no pattern states).
 
 It also drops an ST202 on a download answered `416` (the range starts
 past the end of the file: a rule on the file's size, which no schema can
@@ -47,6 +50,7 @@ import json
 import os
 import re
 from urllib.parse import unquote
+import unicodedata
 
 import schemathesis
 
@@ -55,6 +59,7 @@ _NOT_IN_GROUP = re.compile(r"^message ([0-9a-f]{24}) is not in group ([0-9a-f]{2
 _TOO_MANY_USERS = re.compile(r"^(\d+) users do not fit a group of capacity (\d+)$")
 _DELETED = re.compile(r"^message ([0-9a-f]{24}) was deleted$")
 _ONESELF = re.compile(r"^(.+) cannot block or unblock themselves$")
+_MANY_WORDS = re.compile(r"^`q` holds (\d+) different words; at most 10$")
 _REACTION_CAPS = (
     "a user may add at most 16 reactions to a message",
     "a message holds at most 64 different reactions",
@@ -119,6 +124,54 @@ def _reaction_caps(case, message: str) -> bool:
     return message in _REACTION_CAPS
 
 
+_SPELLED_OUT = {"ß": "ss", "ẞ": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d",
+                "ł": "l", "þ": "th", "ı": "i"}
+
+
+def _stands_alone(c: str) -> bool:
+    n = ord(c)
+    return (0x3040 <= n <= 0x30FF or 0x3400 <= n <= 0x4DBF or 0x4E00 <= n <= 0x9FFF
+            or 0xF900 <= n <= 0xFAFF or 0x20000 <= n <= 0x3134F)
+
+
+def _is_mark(c: str) -> bool:
+    return unicodedata.category(c).startswith("M")
+
+
+def _search_terms(q: str) -> set[str]:
+    """The distinct folded words of `q`, as the services count them."""
+    words, current = [], ""
+    for c in q.strip():
+        if _stands_alone(c):
+            words += [current, c] if current else [c]
+            current = ""
+        elif c.isalnum() or _is_mark(c):
+            current += c
+        else:
+            if current:
+                words.append(current)
+            current = ""
+    if current:
+        words.append(current)
+    terms = set()
+    for word in words:
+        term = ""
+        for c in unicodedata.normalize("NFKD", word):
+            if _is_mark(c):
+                continue
+            for lower in c.lower():
+                term += _SPELLED_OUT.get(lower, lower if lower.isalnum() else "")
+        if term:
+            terms.add(term[:40])
+    return terms
+
+
+def _many_words(case, match: re.Match) -> bool:
+    q = (case.query or {}).get("q")
+    count = int(match.group(1))
+    return isinstance(q, str) and count > 10 and len(_search_terms(q)) > 10
+
+
 _RULES = {
     ("POST", "/group"): [(_TOO_MANY_USERS, _too_many_users)],
     ("POST", "/group/{id}/read"): [(_NOT_IN_GROUP, _read_elsewhere)],
@@ -132,6 +185,8 @@ _RULES = {
     ("POST", "/message/{id}/reactions"): [(_DELETED, _deleted), (None, _reaction_caps)],
     ("PUT", "/user/{up}/blocked/{other}"): [(_ONESELF, _oneself)],
     ("DELETE", "/user/{up}/blocked/{other}"): [(_ONESELF, _oneself)],
+    ("GET", "/message/search"): [(_MANY_WORDS, _many_words)],
+    ("GET", "/chat/search"): [(_MANY_WORDS, _many_words)],
 }
 
 

@@ -59,6 +59,7 @@ impl Application {
         let draining = Arc::new(AtomicBool::new(false));
         tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
         tokio::spawn(sweep::run(store.clone()));
+        tokio::spawn(crate::db::search_backfill::run(store.clone()));
         let mut registry = Registry::with_prefix("store");
         let state = AppState {
             writer: MessageWriter::spawn(store.clone(), &mut registry),

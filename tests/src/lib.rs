@@ -2,10 +2,14 @@
 //!
 //! - [`latency`]: latency recording and the percentiles every report prints.
 //! - [`seed`]: filling a group with many messages straight into MongoDB.
+//! - [`search_seed`], [`search_bench`]: a million messages to search, and
+//!   the search benchmark of `store_bench`.
 //! - [`loadgen`]: the chat load generator and its scenarios.
 //! - [`bench_report`]: the side-by-side table and plot of its results.
 
 pub mod bench_report;
 pub mod latency;
 pub mod loadgen;
+pub mod search_bench;
+pub mod search_seed;
 pub mod seed;

@@ -43,6 +43,7 @@ pub async fn fill_group(
                 attachments: Vec::new(),
                 reply_to: None,
                 mentions: Vec::new(),
+                terms: None,
             })
             .collect();
         coll.insert_many(docs).await?;

@@ -27,6 +27,7 @@
 //!
 //! - [`groups`]: groups, membership, history, read markers, presence.
 //! - [`messages`]: storing, editing, deleting and reacting to messages.
+//! - [`search`]: a user's messages found by words.
 //! - [`cluster`]: the node registry, presence per node and the queues.
 //! - [`changes`]: the store's change log.
 //! - [`attachments`]: files streamed to and from the store.
@@ -40,6 +41,7 @@ mod groups;
 mod instances;
 mod messages;
 mod privacy;
+mod search;
 mod users;
 
 pub use messages::SentMessage;

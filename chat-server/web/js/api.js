@@ -41,5 +41,7 @@ export function createApi(token) {
     users: (ups) => call(`/chat/users?${new URLSearchParams({ ups: ups.join(',') })}`),
     /** Sets the user's own name; answers `{up, name}`. */
     setName: (name) => call('/chat/me', { method: 'PATCH', body: { name } }),
+    /** A page of search results: `{q, group?, cursor?}` (docs/chat-api.md#search). */
+    search: (params) => call(`/chat/search?${new URLSearchParams(params)}`),
   };
 }

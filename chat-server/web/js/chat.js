@@ -17,6 +17,7 @@ import { createProfile } from './profile.js';
 import { createPrivacy } from './privacy.js';
 import { catchUp } from './recovery.js';
 import { createReplyBar } from './replies.js';
+import { createSearch } from './search.js';
 import { createSidebar } from './sidebar.js';
 import { createState } from './state.js';
 import { createTimeline } from './timeline.js';
@@ -103,6 +104,22 @@ export async function startChat({ token, me, onRefused }) {
   const privacy = createPrivacy({
     button: $('block'), toggle: $('show-presence'), input: $('message-input'), send: $('send'),
   }, { request, notice, render });
+  const search = createSearch({
+    form: $('search-form'), input: $('search-input'), scope: $('search-scope'), panel: $('search-results'),
+    status: $('search-status'), list: $('search-list'), more: $('search-more'),
+  }, {
+    search: api.search,
+    title: (id) => {
+      const conv = state.conversations.get(id);
+      return conv ? title(conv) : null;
+    },
+    display: names.display,
+    active: () => state.active?.id ?? null,
+    conversation: (id) => state.conversations.get(id),
+    open: (id) => open(id),
+    loadOlder,
+    notice,
+  });
   const composer = createComposer($('composer'), $('message-input'), $('send'), {
     send: (text, attachments, replyTo) => outbox.send(state.active, text, attachments, replyTo),
     typing: (room, typing) => {
@@ -485,6 +502,7 @@ export async function startChat({ token, me, onRefused }) {
     outbox.stop();
     tray.stop();
     viewer.close();
+    search.close();
     connection.close();
     document.removeEventListener('visibilitychange', onVisible);
     window.removeEventListener('focus', onVisible);

@@ -6,8 +6,9 @@
 //! ([`error`]), the validated identifiers ([`ids`]), files in messages
 //! ([`attachments`]), who a message mentions ([`mentions`]), users'
 //! display names ([`names`]) and what chat nodes and
-//! the store say about the cluster ([`cluster`]) and the store's change log
-//! ([`changes`]), blocking and hiding presence ([`privacy`]). This crate never talks
+//! the store say about the cluster ([`cluster`]), the store's change log
+//! ([`changes`]), blocking and hiding presence ([`privacy`]) and searching
+//! messages by words ([`search`]). This crate never talks
 //! to a database or a socket: it only parses, validates and (de)serialises, so
 //! that the chat-server can use it without linking any MongoDB code.
 
@@ -24,6 +25,7 @@ pub mod paging;
 pub mod privacy;
 pub mod requests;
 pub mod schema;
+pub mod search;
 pub mod time;
 pub mod whole;
 

@@ -171,6 +171,12 @@ pub struct MessageDoc {
     /// The members its text names (`chat_wire::mentions`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<Up>,
+    /// The distinct folded words of its text, what search finds it by
+    /// (`chat_wire::search::terms_of`; empty once deleted). Absent only on
+    /// messages stored before search existed, until the backfill
+    /// (`db::search_backfill`) writes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms: Option<Vec<String>>,
 }
 
 /// A reply's quote of the message it answers.
@@ -415,6 +421,7 @@ mod tests {
             attachments: Vec::new(),
             reply_to: None,
             mentions: Vec::new(),
+            terms: None,
         };
         let message = Message::from(doc);
         assert_eq!(message.reactions["👍"], vec![up("b"), up("a")]);

@@ -7,6 +7,7 @@
 //! | messages | `{group, changedAt}`, partial: changed messages only | `GET /group/{id}/changes` |
 //! | messages | `{replyTo.id}`, sparse | the replies to a message, whose quotes follow its edits and delete |
 //! | messages | `{mentions, group, seq}`, partial: messages that mention someone | a user's unread mentions per group |
+//! | messages | `{terms, group, _id}` | search: a word's messages in a group, newest first |
 //! | groups | `{users}` | the groups of a user |
 //! | groups | `{directKey}` unique, sparse | get-or-create of direct groups |
 //! | groups | `{kind, topic}` | matchmaking rooms of a topic (`POST /group/match`) |
@@ -85,6 +86,15 @@ impl Store {
                 IndexModel::builder()
                     .keys(doc! {"mentions": 1, "group": 1, "seq": 1})
                     .options(mentioning_only)
+                    .build(),
+            )
+            .await?;
+        // Search (`db::search`): one range per word and group, in `_id`
+        // order. Multikey: one entry per distinct word of a message.
+        self.messages
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"terms": 1, "group": 1, "_id": -1})
                     .build(),
             )
             .await?;

@@ -163,7 +163,7 @@ impl Store {
             .collect();
         // No `mentions` field at all when there are none: the index of
         // mentions holds only messages that have one.
-        let mut update = doc! {"$set": {"message": &text, "editedAt": now, "changedAt": now}};
+        let mut update = doc! {"$set": {"message": &text, "terms": chat_wire::search::terms_of(&text), "editedAt": now, "changedAt": now}};
         if mentions.is_empty() {
             update.insert("$unset", doc! {"mentions": ""});
         } else {
@@ -208,7 +208,7 @@ impl Store {
             .update_message(
                 doc! {"_id": id},
                 doc! {
-                    "$set": {"deleted": true, "message": "", "reactions": [], "attachments": [], "changedAt": now},
+                    "$set": {"deleted": true, "message": "", "reactions": [], "attachments": [], "terms": [], "changedAt": now},
                     "$unset": {"mentions": ""},
                 },
             )

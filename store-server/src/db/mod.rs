@@ -21,6 +21,9 @@ pub mod presence;
 pub mod queues;
 pub mod reads;
 pub mod replies;
+pub mod search;
+pub mod search_backfill;
+pub mod search_pacing;
 pub mod users;
 
 use attachments::AttachmentDoc;

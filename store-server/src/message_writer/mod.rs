@@ -470,6 +470,7 @@ fn new_doc(spec: &NewMessageSpec, seq: i64, now: DateTime, mentions: Vec<Up>) ->
         attachments: spec.attachments.clone(),
         reply_to: spec.reply_to.clone(),
         mentions,
+        terms: Some(chat_wire::search::terms_of(&spec.text)),
     }
 }
 

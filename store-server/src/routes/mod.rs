@@ -14,6 +14,7 @@ mod nodes;
 pub mod origin;
 mod presence;
 mod queues;
+mod search;
 mod users;
 
 use crate::auth::{ServiceToken, require_service_token};
@@ -71,6 +72,7 @@ fn data_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(groups::router())
         .merge(messages::router())
+        .merge(search::router())
         .merge(users::router())
         .merge(blocks::router())
         .merge(nodes::router())

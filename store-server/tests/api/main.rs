@@ -25,4 +25,5 @@ mod presence;
 mod queues;
 mod reactions_and_changes;
 mod resilience;
+mod search;
 mod users;

@@ -4,6 +4,9 @@
 //!   stored messages per second and latency percentiles.
 //! - `history`: page latency at both ends of a group of a million messages
 //!   (seeded straight into MongoDB once, then reused).
+//! - `search`: `GET /message/search` latency over a million messages in a
+//!   reader's 20 groups, by query shape, and concurrent searches per second
+//!   (`chat_tests::search_bench`).
 //!
 //! The store must already run (see `scripts/bench-store.sh`). Results are
 //! printed as a table and as one JSON line.
@@ -61,6 +64,30 @@ enum Scenario {
         #[arg(long, env = "MONGODB_DB", default_value = "chat")]
         mongodb_db: String,
     },
+    /// Search latency and throughput over `messages` messages.
+    Search {
+        /// Messages to search.
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: u64,
+        /// Groups of the reader they are spread over.
+        #[arg(long, default_value_t = 20)]
+        groups: usize,
+        /// Requests per query shape.
+        #[arg(long, default_value_t = 500)]
+        samples: usize,
+        /// Concurrent clients of the throughput run.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Seconds of the throughput run.
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+        /// MongoDB to seed (the store's).
+        #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
+        mongodb_uri: String,
+        /// The store's database.
+        #[arg(long, env = "MONGODB_DB", default_value = "chat")]
+        mongodb_db: String,
+    },
 }
 
 #[tokio::main]
@@ -79,6 +106,28 @@ async fn main() -> anyhow::Result<()> {
             mongodb_uri,
             mongodb_db,
         } => history(client, messages, samples, &mongodb_uri, &mongodb_db).await,
+        Scenario::Search {
+            messages,
+            groups,
+            samples,
+            clients,
+            seconds,
+            mongodb_uri,
+            mongodb_db,
+        } => {
+            chat_tests::search_bench::run(chat_tests::search_bench::SearchBench {
+                store_url: args.store_url.trim_end_matches('/').to_owned(),
+                token: args.token,
+                messages,
+                groups,
+                samples,
+                clients,
+                seconds,
+                mongodb_uri,
+                mongodb_db,
+            })
+            .await
+        }
     }
 }
 
