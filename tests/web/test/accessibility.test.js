@@ -264,6 +264,14 @@ for (const [device, options] of Object.entries(DEVICES)) {
         await check('the name form');
         await client.page.getByRole('button', { name: 'Cancel', exact: true }).click();
 
+        await client.page.getByRole('searchbox', { name: 'Search' }).fill('hiking');
+        await client.page.keyboard.press('Enter');
+        const results = client.page.getByRole('region', { name: 'Search results' });
+        await results.locator('mark', { hasText: 'Hiking' }).waitFor({ timeout: SHOWN_MS });
+        await check('search results, the matched words marked');
+        await client.page.keyboard.press('Escape');
+        await results.waitFor({ state: 'hidden', timeout: SHOWN_MS });
+
         await openGroup(client, 'Weekend plans');
         await client.waitForText(`@${ME} bring water`);
         await client.region.getByText('In reply to Tia Lopes').first().waitFor({ timeout: SHOWN_MS });
@@ -278,7 +286,7 @@ for (const [device, options] of Object.entries(DEVICES)) {
         await check('the reply bar and the members offered for a mention');
       });
       await client.close();
-    }, { timeout: 60_000 }); // three views
+    }, { timeout: 60_000 }); // four views
 
     stack.test(`files, attached and in messages, and the image viewer, ${device}, ${colorScheme}`, async () => {
       const client = await openClient(browser, stack, ME, opening);
