@@ -59,6 +59,10 @@ impl Application {
         let draining = Arc::new(AtomicBool::new(false));
         tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
         tokio::spawn(sweep::run(store.clone()));
+        tokio::spawn(crate::retention::run(
+            store.clone(),
+            config.retention.clone(),
+        ));
         let mut registry = Registry::with_prefix("store");
         let state = AppState {
             writer: MessageWriter::spawn(store.clone(), &mut registry),
@@ -69,6 +73,7 @@ impl Application {
                 quota_bytes: config.attachment_quota_bytes,
             },
             thumbnailer: Thumbnailer::default(),
+            retention: config.retention.clone(),
             indexes_ready,
             draining: draining.clone(),
         };

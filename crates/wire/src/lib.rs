@@ -5,7 +5,8 @@
 //! ([`requests`]), the paging envelope and query ([`paging`]), the error body
 //! ([`error`]), the validated identifiers ([`ids`]), files in messages
 //! ([`attachments`]), who a message mentions ([`mentions`]), users'
-//! display names ([`names`]) and what chat nodes and
+//! display names ([`names`]), how long a group's messages are kept
+//! ([`retention`]) and what chat nodes and
 //! the store say about the cluster ([`cluster`]) and the store's change log
 //! ([`changes`]). This crate never talks
 //! to a database or a socket: it only parses, validates and (de)serialises, so
@@ -22,6 +23,7 @@ pub mod model;
 pub mod names;
 pub mod paging;
 pub mod requests;
+pub mod retention;
 pub mod schema;
 pub mod time;
 pub mod whole;

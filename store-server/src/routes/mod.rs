@@ -13,6 +13,7 @@ mod nodes;
 pub mod origin;
 mod presence;
 mod queues;
+mod retention;
 mod users;
 
 use crate::auth::{ServiceToken, require_service_token};
@@ -76,6 +77,7 @@ fn data_routes() -> OpenApiRouter<AppState> {
         .merge(queues::router())
         .merge(changes::router())
         .merge(attachments::router())
+        .merge(retention::router())
 }
 
 /// What the route attributes cannot say: the configured message limit and

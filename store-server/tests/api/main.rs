@@ -24,4 +24,5 @@ mod presence;
 mod queues;
 mod reactions_and_changes;
 mod resilience;
+mod retention;
 mod users;
