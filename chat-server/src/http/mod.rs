@@ -11,6 +11,7 @@ pub mod attachments;
 mod auth;
 mod chat;
 mod health;
+mod retention;
 mod users;
 mod web;
 
@@ -67,6 +68,7 @@ pub fn routes(state: AppState, registry: Arc<Registry>) -> (Routes, utoipa::open
         .merge(chat::router())
         .merge(attachments::router())
         .merge(users::router())
+        .merge(retention::router())
         .with_state(state.clone())
         .split_for_parts();
     let mut admin = Router::new();

@@ -30,6 +30,7 @@
 //! - [`cluster`]: the node registry, presence per node and the queues.
 //! - [`changes`]: the store's change log.
 //! - [`attachments`]: files streamed to and from the store.
+//! - [`retention`]: how long a group's messages are kept.
 //! - [`instances`]: the store instances and which are in use.
 
 mod attachments;
@@ -38,6 +39,7 @@ mod cluster;
 mod groups;
 mod instances;
 mod messages;
+mod retention;
 mod users;
 
 pub use messages::SentMessage;
