@@ -41,5 +41,7 @@ export function createApi(token) {
     users: (ups) => call(`/chat/users?${new URLSearchParams({ ups: ups.join(',') })}`),
     /** Sets the user's own name; answers `{up, name}`. */
     setName: (name) => call('/chat/me', { method: 'PATCH', body: { name } }),
+    /** Sets a group's retention (admins only); answers the Group. */
+    setRetention: (group, retention) => call(`/chat/${encodeURIComponent(group)}/retention`, { method: 'POST', body: retention }),
   };
 }
