@@ -49,8 +49,35 @@ pub fn parse_name(raw: &str) -> Result<String, NameError> {
 pub struct MeUpdate {
     /// The display name: 1 to 64 characters after trimming, no control
     /// characters.
-    #[schema(min_length = 1, max_length = 64, example = "Ana Sousa")]
+    #[schema(schema_with = name_schema, example = "Ana Sousa")]
     pub name: String,
+}
+
+/// The control characters (`Cc`), as the inside of a regex character class.
+const CONTROL_CLASS: &str = r"\u0000-\u001F\u007F-\u009F";
+
+/// A regex matched by exactly the names [`parse_name`] accepts: trimmed,
+/// 1 to [`MAX_NAME_CHARS`] characters, none of them a control character
+/// (white space at either end, control or not, is trimmed first).
+pub fn name_pattern() -> String {
+    let space = format!("[{}]", crate::schema::WHITE_SPACE_CLASS);
+    let visible = format!("[^{}{CONTROL_CLASS}]", crate::schema::WHITE_SPACE_CLASS);
+    let middle = format!("[^{CONTROL_CLASS}]");
+    format!(
+        "^{space}*{visible}(?:{middle}{{0,{}}}{visible})?{space}*$",
+        MAX_NAME_CHARS - 2
+    )
+}
+
+fn name_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(1))
+        .pattern(Some(name_pattern()))
+        .description(Some(
+            "The display name: trimmed, then 1 to 64 characters, no control characters.",
+        ))
+        .build()
 }
 
 /// A user and their display name (empty when they have none: show the
@@ -78,7 +105,7 @@ pub struct NamesQuery {
     /// 1 to 100 user ids, separated by commas.
     #[param(
         example = "up201905678,up201905679",
-        pattern = r"^[A-Za-z0-9._@-]+(,[A-Za-z0-9._@-]+){0,99}$"
+        pattern = r"^(?!\.+(?:,|$))[A-Za-z0-9._@-]{1,64}(?:,(?!\.+(?:,|$))[A-Za-z0-9._@-]{1,64}){0,99}$"
     )]
     pub ups: String,
 }
@@ -121,6 +148,27 @@ mod tests {
         assert_eq!(parse_name(" \t "), Err(NameError::Empty));
         assert_eq!(parse_name("Ana\nSousa"), Err(NameError::Control));
         assert_eq!(parse_name("Ana\u{7}"), Err(NameError::Control));
+    }
+
+    #[test]
+    fn the_documented_patterns_accept_exactly_what_is_parsed() {
+        let name = regex::Regex::new(&name_pattern()).unwrap();
+        for text in [
+            "Ana Sousa",
+            "  Ana ",
+            "\tAna\n",
+            "A",
+            "Ana\u{a0}Sousa",
+            &"é".repeat(64),
+            &format!("  {}  ", "x".repeat(64)),
+        ] {
+            assert!(parse_name(text).is_ok(), "{text:?}");
+            assert!(name.is_match(text), "{text:?} must match");
+        }
+        for text in ["", "  ", "Ana\nSousa", "Ana\u{7}", "\u{0}", &"é".repeat(65)] {
+            assert!(parse_name(text).is_err(), "{text:?}");
+            assert!(!name.is_match(text), "{text:?} must not match");
+        }
     }
 
     #[test]
