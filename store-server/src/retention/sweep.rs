@@ -28,7 +28,7 @@
 
 use super::progress::{SweepDoc, read_rule};
 use super::settings::RetentionSettings;
-use crate::db::documents::{GroupDoc, read_key};
+use crate::db::documents::{GroupDoc, entity_id, read_key};
 use crate::db::{Store, db_error};
 use chat_wire::retention::{Retention, UNTIL_READ_CAP_DAYS};
 use futures::TryStreamExt;
@@ -64,7 +64,8 @@ impl std::ops::AddAssign for SweepReport {
 
 /// Sweeps every group whose retention is not `forever`, as at `now`.
 /// Such groups are found with the sparse `{retention.mode}` index: the
-/// groups that keep their messages forever cost nothing.
+/// groups that keep their messages forever cost nothing. A group that
+/// fails is logged and left for the next sweep.
 pub async fn sweep_all(
     store: &Store,
     settings: &RetentionSettings,
@@ -81,7 +82,13 @@ pub async fn sweep_all(
         .map_err(db_error)?;
     let mut report = SweepReport::default();
     for id in ids.iter().filter_map(|d| d.get_object_id("_id").ok()) {
-        report += sweep_group(store, settings, id, now).await?;
+        // One group that cannot be swept does not hold the others back.
+        match sweep_group(store, settings, id, now).await {
+            Ok(swept) => report += swept,
+            Err(err) => {
+                tracing::warn!(group = %entity_id(id), error = %err, "a group could not be swept; it is tried again next time");
+            }
+        }
     }
     Ok(report)
 }
