@@ -15,14 +15,16 @@ pub struct RetentionSettings {
         value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub sweep_seconds: u64,
 
-    /// Messages deleted at most per batch (one read, one delete).
+    /// Messages deleted at most per batch (one read, one delete): small
+    /// batches hold the database for a few milliseconds at a time.
     #[arg(long = "retention-batch", env = "STORE_RETENTION_BATCH",
-        value_name = "STORE_RETENTION_BATCH", default_value_t = 500,
+        value_name = "STORE_RETENTION_BATCH", default_value_t = 100,
         value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub batch: u32,
 
     /// Milliseconds between two batches, so that a sweep with much to
-    /// delete leaves the database to the writers in between.
+    /// delete leaves the database to the writers in between (with 100
+    /// messages a batch, about 900 messages a second: docs/benchmarks.md).
     #[arg(long = "retention-pause-ms", env = "STORE_RETENTION_PAUSE_MS",
         value_name = "STORE_RETENTION_PAUSE_MS", default_value_t = 100,
         value_parser = clap::value_parser!(u64).range(0..=60_000))]
@@ -42,7 +44,7 @@ impl Default for RetentionSettings {
     fn default() -> Self {
         Self {
             sweep_seconds: 60,
-            batch: 500,
+            batch: 100,
             pause_ms: 100,
             min_age_seconds: 60,
         }

@@ -116,7 +116,8 @@ pub async fn sweep_group(
             .map_err(db_error)?;
         report.messages += left.deleted_count;
     }
-    let due = due(store, &doc, &sweep, now, settings.min_age()).await?;
+    let mut doc = doc;
+    let mut due = due(store, &doc, &sweep, now, settings.min_age()).await?;
     let mut limit = 1;
     loop {
         let floor = sweep.through;
@@ -137,11 +138,20 @@ pub async fn sweep_group(
             continue;
         }
         report += delete_through(store, group, &batch, floor, through).await?;
-        sweep.through = through;
         if stopped {
             break;
         }
         tokio::time::sleep(settings.pause()).await;
+        // A backlog takes many batches: the group is read again before
+        // each, so that a member who joined meanwhile (and has read
+        // nothing), a marker that moved or a retention changed by an admin
+        // applies from the next batch on.
+        doc = store.group(group).await?;
+        if doc.retention.is_forever() {
+            break;
+        }
+        sweep = doc.sweep.clone().unwrap_or_default();
+        due = self::due(store, &doc, &sweep, now, settings.min_age()).await?;
     }
     Ok(report)
 }
