@@ -2,6 +2,7 @@
 //!
 //! - [`latency`]: latency recording and the percentiles every report prints.
 //! - [`seed`]: filling a group with many messages straight into MongoDB.
+//! - [`sweep_bench`]: the retention sweep's cost, for `store_bench sweep`.
 //! - [`loadgen`]: the chat load generator and its scenarios.
 //! - [`bench_report`]: the side-by-side table and plot of its results.
 
@@ -9,3 +10,4 @@ pub mod bench_report;
 pub mod latency;
 pub mod loadgen;
 pub mod seed;
+pub mod sweep_bench;
