@@ -103,6 +103,10 @@ pub struct StoreConfig {
         default_value_t = 2.0, value_parser = parse_drain_seconds)]
     pub drain_seconds: f64,
 
+    /// The retention sweep (`STORE_RETENTION_*`).
+    #[command(flatten)]
+    pub retention: crate::retention::settings::RetentionSettings,
+
     /// Console log filter.
     #[arg(
         long,

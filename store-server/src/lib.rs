@@ -11,6 +11,8 @@
 //! - [`message_writer`]: group commit of new messages.
 //! - [`attachments`]: files in messages: uploads into GridFS, downloads,
 //!   thumbnails, the sweep.
+//! - [`retention`]: how long a group's messages are kept, and the sweep
+//!   that deletes them.
 //! - [`state`]: what handlers share.
 
 pub mod attachments;
@@ -18,6 +20,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod message_writer;
+pub mod retention;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -60,6 +60,10 @@ impl Application {
         tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
         tokio::spawn(sweep::run(store.clone()));
         tokio::spawn(crate::db::search_backfill::run(store.clone()));
+        tokio::spawn(crate::retention::run(
+            store.clone(),
+            config.retention.clone(),
+        ));
         let mut registry = Registry::with_prefix("store");
         let state = AppState {
             writer: MessageWriter::spawn(store.clone(), &mut registry),
@@ -70,6 +74,7 @@ impl Application {
                 quota_bytes: config.attachment_quota_bytes,
             },
             thumbnailer: Thumbnailer::default(),
+            retention: config.retention.clone(),
             indexes_ready,
             draining: draining.clone(),
         };

@@ -4,6 +4,7 @@ use crate::attachments::thumbnail::Thumbnailer;
 use crate::attachments::upload::UploadLimits;
 use crate::db::Store;
 use crate::message_writer::MessageWriter;
+use crate::retention::settings::RetentionSettings;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -20,6 +21,8 @@ pub struct AppState {
     pub attachment_limits: UploadLimits,
     /// Image decoding, one at a time.
     pub thumbnailer: Thumbnailer,
+    /// The retention sweep's settings (`POST /retention/sweep` sweeps with them).
+    pub retention: RetentionSettings,
     /// Set once every index exists; until then the store is not ready.
     pub indexes_ready: Arc<AtomicBool>,
     /// Set when the store is asked to stop: `/readyz` answers 503 while it

@@ -4,6 +4,7 @@
 //! - [`seed`]: filling a group with many messages straight into MongoDB.
 //! - [`search_seed`], [`search_bench`]: a million messages to search, and
 //!   the search benchmark of `store_bench`.
+//! - [`sweep_bench`]: the retention sweep's cost, for `store_bench sweep`.
 //! - [`loadgen`]: the chat load generator and its scenarios.
 //! - [`bench_report`]: the side-by-side table and plot of its results.
 
@@ -13,3 +14,4 @@ pub mod loadgen;
 pub mod search_bench;
 pub mod search_seed;
 pub mod seed;
+pub mod sweep_bench;

@@ -11,6 +11,7 @@ pub mod attachments;
 mod auth;
 mod chat;
 mod health;
+mod retention;
 mod search;
 mod users;
 mod web;
@@ -69,6 +70,7 @@ pub fn routes(state: AppState, registry: Arc<Registry>) -> (Routes, utoipa::open
         .merge(attachments::router())
         .merge(users::router())
         .merge(search::router())
+        .merge(retention::router())
         .with_state(state.clone())
         .split_for_parts();
     let mut admin = Router::new();

@@ -41,6 +41,8 @@ pub enum Outgoing {
     Unauthenticated(Empty),
     /// `user updated`: a member changed their name.
     UserUpdated(UserName),
+    /// `group updated`: an admin changed the group (its retention).
+    GroupUpdated(GroupAdded),
 }
 
 impl Outgoing {
@@ -61,6 +63,7 @@ impl Outgoing {
             Self::Migrate(_) => "migrate",
             Self::Unauthenticated(_) => "unauthenticated",
             Self::UserUpdated(_) => "user updated",
+            Self::GroupUpdated(_) => "group updated",
         }
     }
 

@@ -32,6 +32,7 @@
 //! - [`changes`]: the store's change log.
 //! - [`attachments`]: files streamed to and from the store.
 //! - [`privacy`]: blocks, the presence setting, presence as a member sees it.
+//! - [`retention`]: how long a group's messages are kept.
 //! - [`instances`]: the store instances and which are in use.
 
 mod attachments;
@@ -41,6 +42,7 @@ mod groups;
 mod instances;
 mod messages;
 mod privacy;
+mod retention;
 mod search;
 mod users;
 

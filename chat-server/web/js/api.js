@@ -43,5 +43,7 @@ export function createApi(token) {
     setName: (name) => call('/chat/me', { method: 'PATCH', body: { name } }),
     /** A page of search results: `{q, group?, cursor?}` (docs/chat-api.md#search). */
     search: (params) => call(`/chat/search?${new URLSearchParams(params)}`),
+    /** Sets a group's retention (admins only); answers the Group. */
+    setRetention: (group, retention) => call(`/chat/${encodeURIComponent(group)}/retention`, { method: 'POST', body: retention }),
   };
 }

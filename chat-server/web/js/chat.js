@@ -5,6 +5,7 @@
 // the files they attach tray.js's, the names shown names.js's.
 
 import { createApi } from './api.js';
+import { openArchive } from './archive.js';
 import { linkFresh } from './attachments.js';
 import { openConnection } from './connection.js';
 import { createComposer } from './composer.js';
@@ -17,6 +18,7 @@ import { createProfile } from './profile.js';
 import { createPrivacy } from './privacy.js';
 import { catchUp } from './recovery.js';
 import { createReplyBar } from './replies.js';
+import { createRetentionControl, startOfKept } from './retention.js';
 import { createSearch } from './search.js';
 import { createSidebar } from './sidebar.js';
 import { createState } from './state.js';
@@ -36,6 +38,8 @@ const wide = matchMedia('(min-width: 48rem)');
 export async function startChat({ token, me, onRefused }) {
   const api = createApi(token);
   const state = createState(me);
+  const archive = openArchive(me);
+  const kept = new WeakSet(); // the message objects already in the archive
   const app = $('app');
   const startedAt = new Date(Date.now() - 60_000).toISOString();
   const overview = await api.groups(PAGE);
@@ -91,6 +95,7 @@ export async function startChat({ token, me, onRefused }) {
     display: names.display,
     reply: (id) => composer.reply(state.active?.messages.get(id) ?? null),
     showOriginal,
+    startText: (conv) => startOfKept(conv.retention),
   });
   const tray = createTray({
     list: $('tray'), button: $('attach'), picker: $('file-input'), dropZone: $('conversation'), box: $('message-input'),
@@ -130,6 +135,18 @@ export async function startChat({ token, me, onRefused }) {
     completion: createCompletion($('message-input'), $('mention-list'), { members: () => state.active?.users ?? [], names }),
     replyBar: createReplyBar($('reply-bar'), { cancel: () => composer.reply(null) }),
     display: names.display,
+  });
+  const retention = createRetentionControl({
+    line: $('conversation-retention'), text: $('retention-text'), button: $('retention-button'), form: $('retention-form'),
+    days: $('retention-days'), grace: $('retention-grace'), cancel: $('retention-cancel'), error: $('retention-error'),
+  }, {
+    me,
+    api,
+    notice,
+    onSaved: (group) => {
+      state.addGroup(group);
+      render();
+    },
   });
   const profile = createProfile({
     button: $('me'), form: $('name-form'), input: $('name-input'), cancel: $('name-cancel'), error: $('name-error'),
@@ -201,6 +218,12 @@ export async function startChat({ token, me, onRefused }) {
     notice(`You were added to “${state.conversations.get(group.id).title}”.`);
     render();
   });
+  // An admin changed the group (its retention).
+  socket.on('group updated', ({ group }) => {
+    if (!group?.id || !state.conversations.has(group.id)) return;
+    state.addGroup(group);
+    render();
+  });
   socket.on('queue complete', ({ room }) => {
     if (room?.id) state.addGroup(room);
     render();
@@ -219,7 +242,7 @@ export async function startChat({ token, me, onRefused }) {
     conv.markSynced(); // the newest page: nothing missing up to its newest message
     if (complete && !conv.loaded) {
       conv.loaded = true;
-      conv.hasOlder = page.hasMore;
+      serverHistory(conv, page.hasMore);
     }
     return conv;
   }
@@ -323,7 +346,7 @@ export async function startChat({ token, me, onRefused }) {
       for (const message of page.items) conv.put(message);
       if (!conv.syncedId || conv.live) conv.markSynced();
       conv.loaded = true;
-      conv.hasOlder = page.hasMore;
+      serverHistory(conv, page.hasMore);
       render();
       markRead(conv);
     } catch (err) {
@@ -331,14 +354,33 @@ export async function startChat({ token, me, onRefused }) {
     }
   }
 
+  /**
+   * What the server said of older pages: whether it holds more. Once its
+   * history ends (retention deleted the rest, or there is none), older
+   * pages come from this device's archive while it has any.
+   */
+  function serverHistory(conv, more) {
+    conv.serverOlder = more;
+    conv.hasOlder = more || conv.archiveOlder !== false;
+  }
+
   async function loadOlder(conv) {
     if (conv.loadingOlder || !conv.hasOlder || (conv.olderRetryAt ?? 0) > Date.now()) return;
     conv.loadingOlder = true;
     render();
     try {
-      const page = await api.messages(conv.id, { before: conv.oldestId, perPage: PAGE });
-      for (const message of page.items) conv.put(message);
-      conv.hasOlder = page.hasMore;
+      if (conv.serverOlder) {
+        const page = await api.messages(conv.id, { before: conv.oldestId, perPage: PAGE });
+        for (const message of page.items) conv.put(message);
+        serverHistory(conv, page.hasMore);
+      } else {
+        const oldest = conv.messages.get(conv.oldestId) ?? null;
+        const found = await archive.older(conv.id, oldest, PAGE);
+        // Kept here, no longer on the server: shown as they read, marked so.
+        for (const message of found) if (!conv.messages.has(message.id)) conv.put({ ...message, archived: true });
+        conv.archiveOlder = found.length === PAGE;
+        conv.hasOlder = conv.archiveOlder;
+      }
     } catch (err) {
       conv.olderRetryAt = Date.now() + 5000;
       notice(`Older messages could not be loaded: ${err.message}`);
@@ -346,6 +388,18 @@ export async function startChat({ token, me, onRefused }) {
       conv.loadingOlder = false;
       render();
     }
+  }
+
+  /** Keeps the messages of the open conversation, as shown, in this device's archive. */
+  function keepShown(conv) {
+    if (!conv || conv.draft) return;
+    const fresh = [];
+    for (const message of conv.messages.values()) {
+      if (message.archived || message.hidden || kept.has(message)) continue;
+      kept.add(message);
+      fresh.push(message);
+    }
+    if (fresh.length) archive.keep(conv.id, fresh);
   }
 
   async function presence(conv) {
@@ -470,6 +524,8 @@ export async function startChat({ token, me, onRefused }) {
       composer.redraw();
     }
     profile.show();
+    retention.show(conv);
+    keepShown(conv);
     $('conversation-title').textContent = conv ? title(conv) : `Hello, ${names.display(me)}`;
     privacy.render(conv);
     $('conversation-members').textContent = conv ? members(conv) : '';

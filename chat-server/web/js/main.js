@@ -1,15 +1,17 @@
 // The web client's entry point: signs in with the token from the address
 // (`/#token=<jwt>`) or the sign-in form, starts the chat, and comes back to
 // the sign-in form, with the reason, when the token is refused or the user
-// signs out.
+// signs out (which also forgets what this device kept of their messages).
 
 import { ApiError } from './api.js';
+import { forgetArchive } from './archive.js';
 import { startChat } from './chat.js';
 import { forgetToken, keepToken, readClaims, takeToken } from './session.js';
 
 const $ = (id) => document.getElementById(id);
 const REFUSED = 'The server refused this token: it is invalid or has expired. Get a new token and sign in again.';
 let chat = null;
+let signedIn = null; // the user whose chat runs
 // The views attach their listeners once per page: a second sign-in in the
 // same page starts afresh from a reload (the token is kept for the tab).
 let started = false;
@@ -35,6 +37,7 @@ async function enter(token) {
   $('sign-in').hidden = true;
   $('app').hidden = false;
   $('me').textContent = claims.sub;
+  signedIn = claims.sub;
   $('conversation-title').textContent = 'Loading…';
   try {
     chat = await startChat({ token, me: claims.sub, onRefused: leave });
@@ -68,7 +71,13 @@ $('token').addEventListener('keydown', (event) => {
     $('sign-in-form').requestSubmit();
   }
 });
-$('sign-out').addEventListener('click', () => leave('You are signed out.'));
+// Signing out also forgets the messages this device kept of the user
+// (archive.js); a token that expires does not.
+$('sign-out').addEventListener('click', () => {
+  if (signedIn) forgetArchive(signedIn);
+  signedIn = null;
+  leave('You are signed out.');
+});
 // A sign-in link opened in a tab that is already signed in.
 window.addEventListener('hashchange', () => {
   if (!location.hash.includes('token=')) return;

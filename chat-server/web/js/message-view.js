@@ -41,7 +41,8 @@ export function renderArticle(el, item, view) {
   const focused = el.contains(document.activeElement) ? focusId(document.activeElement) : null;
   el.dataset.key = key;
   const named = Boolean(item.message?.mentions?.includes(view.me)) && !item.message.deleted;
-  el.className = ['msg', view.mine && 'mine', view.grouped && 'grouped', named && 'mentions-me'].filter(Boolean).join(' ');
+  const archived = Boolean(item.message?.archived);
+  el.className = ['msg', view.mine && 'mine', view.grouped && 'grouped', named && 'mentions-me', archived && 'archived'].filter(Boolean).join(' ');
   el.replaceChildren(...(item.message ? messageParts(item.message, view) : pendingParts(item.pending, view)));
   if (item.message) {
     el.dataset.id = item.message.id;
@@ -84,7 +85,9 @@ function messageParts(message, view) {
   const body = [head(view, message.timestamp, edited)];
   if (view.quote && !message.deleted) body.push(quoteView(view.quote));
   const attachments = message.deleted ? [] : (message.attachments ?? []);
-  if (attachments.length) body.push(attachmentList(attachments));
+  // A message kept only on this device: its files went with it on the server.
+  if (attachments.length && message.archived) body.push(goneFiles(attachments));
+  else if (attachments.length) body.push(attachmentList(attachments));
   if (message.deleted) {
     body.push(h('p', { class: 'text deleted' }, 'Message deleted'));
   } else if (view.editing) {
@@ -92,8 +95,8 @@ function messageParts(message, view) {
   } else if (message.message || attachments.length === 0) {
     body.push(h('p', { class: 'text' }, textWithMentions(message.message, message.mentions, view.me, (up) => view.names[up] ?? up)));
   }
-  if (!message.deleted) body.push(reactions(message, view));
-  if (!message.deleted && !view.editing) body.push(actions(view));
+  if (!message.deleted) body.push(message.archived ? keptReactions(message) : reactions(message, view));
+  if (!message.deleted && !view.editing && !message.archived) body.push(actions(view));
   if (view.picking && !message.deleted) body.push(picker());
   if (view.readers.length) body.push(h('p', { class: 'seen' }, `Seen by ${list(view.readers)}`));
   parts.push(h('div', { class: 'bubble' }, body));
@@ -131,6 +134,18 @@ function reactions(message, view) {
     }, emoji, ' ', h('span', { class: 'count' }, String(ups.length)));
   });
   return h('div', { class: 'reactions' }, chips);
+}
+
+/** The reactions of a message kept only on this device: shown, not changeable. */
+function keptReactions(message) {
+  const chips = Object.entries(message.reactions ?? {}).filter(([, ups]) => ups.length)
+    .map(([emoji, ups]) => h('span', { class: 'reaction', title: list(ups) }, emoji, ' ', h('span', { class: 'count' }, String(ups.length))));
+  return h('div', { class: 'reactions' }, chips);
+}
+
+/** The files of a message kept only on this device, by name: the server deleted them. */
+function goneFiles(attachments) {
+  return h('p', { class: 'gone-files' }, `${attachments.map((a) => a.name).join(', ')}: no longer on the server`);
 }
 
 function actions(view) {

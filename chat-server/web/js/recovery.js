@@ -42,7 +42,12 @@ export async function catchUp(request, conv) {
     // Nothing held yet: `sync` answered the newest page, newest first;
     // older pages come from the gateway when the user scrolls up.
     for (const message of first.messages.items) take(message);
-    if (!conv.loaded) conv.hasOlder = first.messages.hasMore;
+    if (!conv.loaded) {
+      // Older pages from the server, and once they end, from this
+      // device's archive (chat.js), which may hold what retention deleted.
+      conv.serverOlder = first.messages.hasMore;
+      conv.hasOlder = conv.serverOlder || conv.archiveOlder !== false;
+    }
     conv.loaded = true;
   } else {
     // Missed messages, oldest first, page after page.

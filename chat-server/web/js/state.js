@@ -30,7 +30,9 @@ export class Conversation {
     this.live = false;
     this.lastSync = null;
     this.loaded = false; // the newest page is in hand
-    this.hasOlder = false;
+    this.hasOlder = false; // older messages may be loaded: from the server, else this device's archive
+    this.serverOlder = false; // the server holds older messages
+    this.archiveOlder = undefined; // this device's archive may hold older ones (false once it said no)
     this.loadingOlder = false;
     this.typing = new Map(); // up -> time the mark expires
     this.readMarks = new Map(); // up -> messageId, from `read` events
@@ -42,6 +44,7 @@ export class Conversation {
     this.kind = group.kind ?? this.kind ?? 'group';
     this.users = group.users ?? this.users ?? [];
     this.admins = group.admins ?? this.admins ?? [];
+    this.retention = group.retention ?? this.retention ?? { mode: 'forever' };
     this.createdAt = group.createdAt ?? this.createdAt ?? new Date().toISOString();
   }
 

@@ -2,7 +2,9 @@
 // with day separators, older pages loaded when the reader scrolls to the
 // top, the view kept at the bottom while it is there, the clicks on the
 // articles' buttons, quotes and attachments passed to the controller, and
-// a message brought into view (`reveal`) when a quote is followed.
+// a message brought into view (`reveal`) when a quote is followed. Messages
+// that only this device still holds (retention deleted them from the
+// server) are set apart by a line.
 
 import { linkFresh } from './attachments.js';
 import { dayKey, formatDay, h, reconcile } from './format.js';
@@ -189,12 +191,21 @@ export function createTimeline(region, list, handlers) {
     const readers = readersByMessage(conv);
     let day = null;
     let previous = null;
+    // Messages only this device still holds (retention deleted them from
+    // the server) come first; a line says where the server's history starts.
+    let archivedAbove = false;
+    let boundaryPlaced = false;
     const items = [
       ...conv.sorted().map((message) => ({ message, key: message.id, from: message.from, at: message.timestamp })),
       ...[...conv.pending.values()].sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1))
         .map((pending) => ({ pending, key: `pending:${pending.nonce}`, from: conv.me, at: pending.createdAt })),
     ];
     for (const item of items) {
+      if (item.message?.archived) archivedAbove = true;
+      else if (archivedAbove && !boundaryPlaced) {
+        nodes.push(keptHere());
+        boundaryPlaced = true;
+      }
       if (dayKey(item.at) !== day) {
         day = dayKey(item.at);
         nodes.push(separator(day, item.at));
@@ -218,6 +229,7 @@ export function createTimeline(region, list, handlers) {
       }));
       previous = item;
     }
+    if (archivedAbove && !boundaryPlaced) nodes.push(keptHere());
     if (items.length === 0) nodes.push(h('p', { class: 'empty' }, conv.draft
       ? `Say hello: your first message starts a conversation with ${conv.title}.`
       : 'No messages yet.'));
@@ -243,6 +255,13 @@ export function createTimeline(region, list, handlers) {
 
   function top(conv) {
     const key = conv.hasOlder ? (conv.loadingOlder ? 'top:loading' : 'top:more') : conv.loaded ? 'top:start' : 'top:none';
+    if (key === 'top:start' && elements.has(key)) {
+      // Where history starts: the beginning, or what retention kept.
+      const start = elements.get(key);
+      const text = handlers.startText(conv);
+      if (start.textContent !== text) start.textContent = text;
+      return start;
+    }
     if (elements.has(key)) return elements.get(key);
     let el;
     if (key === 'top:more') {
@@ -250,13 +269,23 @@ export function createTimeline(region, list, handlers) {
     } else if (key === 'top:loading') {
       el = h('p', { class: 'load-older' }, 'Loading older messages…');
     } else if (key === 'top:start') {
-      el = h('p', { class: 'start' }, 'This is the beginning of the conversation.');
+      el = h('p', { class: 'start' });
     } else {
       el = h('p', { class: 'start' }, '');
     }
     for (const k of ['top:more', 'top:loading', 'top:start', 'top:none']) elements.delete(k);
     elements.set(key, el);
+    if (key === 'top:start') el.textContent = handlers.startText(conv);
     return el;
+  }
+
+  /** The line between the messages only this device holds and the server's. */
+  function keptHere() {
+    if (!elements.has('kept-here')) {
+      elements.set('kept-here', h('p', { class: 'kept-here' },
+        'Older messages are kept only on this device: the server no longer has them.'));
+    }
+    return elements.get('kept-here');
   }
 
   function separator(day, at) {

@@ -5,7 +5,8 @@
 //! ([`requests`]), the paging envelope and query ([`paging`]), the error body
 //! ([`error`]), the validated identifiers ([`ids`]), files in messages
 //! ([`attachments`]), who a message mentions ([`mentions`]), users'
-//! display names ([`names`]) and what chat nodes and
+//! display names ([`names`]), how long a group's messages are kept
+//! ([`retention`]) and what chat nodes and
 //! the store say about the cluster ([`cluster`]), the store's change log
 //! ([`changes`]), blocking and hiding presence ([`privacy`]) and searching
 //! messages by words ([`search`]). This crate never talks
@@ -24,6 +25,7 @@ pub mod names;
 pub mod paging;
 pub mod privacy;
 pub mod requests;
+pub mod retention;
 pub mod schema;
 pub mod search;
 pub mod time;

@@ -42,6 +42,10 @@ pub struct Group {
     #[serde(with = "time::millis")]
     #[schema(value_type = String, format = DateTime, example = "2022-06-13T12:15:43.333Z")]
     pub created_at: Timestamp,
+    /// How long its messages are kept (`{"mode": "forever"}` unless an
+    /// admin chose otherwise).
+    #[serde(default)]
+    pub retention: crate::retention::Retention,
     /// Matchmaking topic, for `match` groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,

@@ -102,7 +102,7 @@ pub struct NamesQuery {
     /// 1 to 100 user ids, separated by commas.
     #[param(
         example = "up201905678,up201905679",
-        pattern = r"^[A-Za-z0-9._@-]+(,[A-Za-z0-9._@-]+){0,99}$"
+        pattern = r"^(?!\.+(?:,|$))[A-Za-z0-9._@-]{1,64}(?:,(?!\.+(?:,|$))[A-Za-z0-9._@-]{1,64}){0,99}$"
     )]
     pub ups: String,
 }
@@ -163,6 +163,9 @@ mod tests {
             "A\u{7}B",
             "A\tB",
             "\u{85}",
+            "  Ana ",
+            "Ana\u{a0}Sousa",
+            "\u{0}",
         ] {
             assert_eq!(pattern.is_match(name), parse_name(name).is_ok(), "{name:?}");
         }

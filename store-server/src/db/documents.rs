@@ -7,11 +7,14 @@ use chat_wire::attachments::{Attachment, Thumbnail};
 use chat_wire::cluster::NodeId;
 use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::{Group, GroupKind, Message, Quote, User};
+use chat_wire::retention::Retention;
 use chat_wire::time::Timestamp;
 use mongodb::bson::DateTime;
 use mongodb::bson::oid::ObjectId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+pub use crate::retention::progress::SweepDoc;
 
 /// Collection names.
 pub mod collections {
@@ -71,6 +74,12 @@ pub struct GroupDoc {
     /// it out, even with a place free.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pair: bool,
+    /// How long its messages are kept; absent for `forever`.
+    #[serde(default, skip_serializing_if = "Retention::is_forever")]
+    pub retention: Retention,
+    /// What the retention sweep has deleted so far (`crate::retention`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepDoc>,
 }
 
 impl GroupDoc {
@@ -92,6 +101,8 @@ impl GroupDoc {
             topic: None,
             capacity: None,
             pair: false,
+            retention: Retention::Forever,
+            sweep: None,
         }
     }
 }
@@ -107,6 +118,7 @@ impl From<GroupDoc> for Group {
             open: doc.open,
             history_min_online: clamp_u32(doc.history_min_online),
             created_at: to_chrono(doc.created_at),
+            retention: doc.retention,
             topic: doc.topic,
             capacity: doc.capacity.map(clamp_u32),
             unread: None,

@@ -104,6 +104,8 @@ impl Store {
                 .collect()
         };
         let read_seq = |doc: &GroupDoc| read_seqs.get(&read_key(&doc.id, up)).copied().unwrap_or(0);
+        // What the retention sweep deleted is not unread: it cannot be read.
+        let counted_from = |doc: &GroupDoc| read_seq(doc).max(doc.swept_through());
         let unread_groups: Vec<(ObjectId, i64)> = page
             .items
             .iter()
@@ -112,9 +114,9 @@ impl Store {
             .collect();
         let mentions = self.unread_mentions(up, &unread_groups).await?;
         Ok(page.map(|doc| {
-            let read_seq = read_seq(&doc);
+            let counted_from = counted_from(&doc);
             Group {
-                unread: Some(unread_count(doc.message_count, read_seq)),
+                unread: Some(unread_count(doc.message_count, counted_from)),
                 mentions: Some(mentions.get(&doc.id).copied().unwrap_or(0)),
                 ..Group::from(doc)
             }

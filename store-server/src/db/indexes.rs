@@ -11,6 +11,7 @@
 //! | groups | `{users}` | the groups of a user |
 //! | groups | `{directKey}` unique, sparse | get-or-create of direct groups |
 //! | groups | `{kind, topic}` | matchmaking rooms of a topic (`POST /group/match`) |
+//! | groups | `{retention.mode}`, sparse | the groups the retention sweep looks at (none of those kept forever) |
 //! | users | `{nodes}` | the users of a chat node, when it stops or dies |
 //! | nodes | `{seenAt}` | the live and the expired chat nodes |
 //! | changes | `{at}`, TTL one hour | `GET /changes`, and expiring the change log |
@@ -117,6 +118,16 @@ impl Store {
             .create_index(
                 IndexModel::builder()
                     .keys(doc! {"kind": 1, "topic": 1})
+                    .build(),
+            )
+            .await?;
+        // Sparse: a group that keeps its messages forever has no
+        // `retention`, so the sweep's query never meets it.
+        self.groups
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"retention.mode": 1})
+                    .options(sparse())
                     .build(),
             )
             .await?;

@@ -5,9 +5,10 @@
 //! `seq` range on the `{group, seq}` index, never with `skip`, so a page costs
 //! the same at the newest and at the oldest end of a million messages.
 
-use super::documents::{MessageDoc, ReactionDoc, entity_id};
+use super::documents::{MessageDoc, ReactionDoc, entity_id, object_id};
 use super::paging::{Total, find_page};
 use super::{Store, db_error};
+use crate::retention::history::CursorAt;
 use chat_wire::ids::Up;
 use chat_wire::model::Message;
 use chat_wire::paging::{Page, PageRequest, Position};
@@ -29,43 +30,61 @@ impl Store {
     }
 
     /// A page of a group's messages: by page number (newest first), `before`
-    /// a message (newest first) or `after` one (oldest first).
+    /// a message (newest first) or `after` one (oldest first). Only the
+    /// messages the store holds are read: numbers above what the retention
+    /// sweep deleted (`retention::history`); a cursor naming a swept
+    /// message reads from the oldest held one (`after`) or nothing
+    /// (`before`).
     pub async fn group_messages(
         &self,
         group: ObjectId,
         request: &PageRequest,
     ) -> Result<Page<Message>, ApiError> {
-        let total = self.message_count(group).await?;
+        let held = self.held(group).await?;
         let direction = match &request.position {
             Position::Page(_) => {
                 let offset = i64::try_from(request.offset()).unwrap_or(i64::MAX);
-                Direction::Down {
-                    from: total.saturating_sub(offset),
-                }
+                Some(Direction::Down {
+                    from: held.newest.saturating_sub(offset),
+                })
             }
-            Position::Before(id) => Direction::Down {
-                from: self.cursor_seq(group, id).await? - 1,
+            Position::Before(id) => match self.cursor_at(group, &held, object_id(id)).await? {
+                CursorAt::Seq(seq) => Some(Direction::Down { from: seq - 1 }),
+                CursorAt::Swept => None,
             },
-            Position::After(id) => Direction::Up {
-                from: self.cursor_seq(group, id).await? + 1,
-                newest: total,
-            },
+            Position::After(id) => {
+                let from = match self.cursor_at(group, &held, object_id(id)).await? {
+                    CursorAt::Seq(seq) => seq + 1,
+                    CursorAt::Swept => held.through() + 1,
+                };
+                Some(Direction::Up {
+                    from,
+                    newest: held.newest,
+                })
+            }
         };
         let wanted = i64::from(request.per_page) + 1;
-        let mut items = self.seq_window(group, direction, wanted).await?;
+        let mut items = match direction {
+            Some(direction) => {
+                self.seq_window(group, direction, wanted, held.through())
+                    .await?
+            }
+            None => Vec::new(),
+        };
         let has_more = items.len() as i64 >= wanted;
         items.truncate(request.per_page as usize);
         Ok(Page {
             items: items.into_iter().map(Message::from).collect(),
             page: request.page_number(),
             per_page: request.per_page,
-            total: u64::try_from(total).unwrap_or(0),
+            total: u64::try_from(held.count()).unwrap_or(0),
             has_more,
         })
     }
 
     /// Up to `wanted` messages from a `seq` on, read with index bounds that
-    /// span only about `wanted` numbers. An open-ended range plus `limit`
+    /// span only about `wanted` numbers, never at or below `swept` (what
+    /// the retention sweep deleted). An open-ended range plus `limit`
     /// would be enough for MongoDB, but not every MongoDB-wire server stops
     /// an index scan at the limit; a tight window costs the same everywhere.
     /// The window widens only when numbers are missing (a failed write).
@@ -74,15 +93,17 @@ impl Store {
         group: ObjectId,
         direction: Direction,
         wanted: i64,
+        swept: i64,
     ) -> Result<Vec<MessageDoc>, ApiError> {
         let mut span = wanted;
         loop {
             let (range, sort, exhausted) = match direction {
                 Direction::Down { from } => {
-                    let low = from.saturating_sub(span);
-                    (doc! {"$gt": low, "$lte": from}, -1, low <= 0)
+                    let low = from.saturating_sub(span).max(swept);
+                    (doc! {"$gt": low, "$lte": from}, -1, low <= swept)
                 }
                 Direction::Up { from, newest } => {
+                    let from = from.max(swept + 1);
                     let high = from.saturating_add(span - 1);
                     (doc! {"$gte": from, "$lte": high}, 1, high >= newest)
                 }
@@ -102,20 +123,6 @@ impl Store {
             }
             span = span.saturating_mul(4);
         }
-    }
-
-    /// The `seq` of a cursor message, which must belong to `group`.
-    async fn cursor_seq(&self, group: ObjectId, id: &chat_wire::EntityId) -> Result<i64, ApiError> {
-        let id = super::documents::object_id(id);
-        let cursor = self.message(id).await?;
-        if cursor.group != group {
-            return Err(ApiError::InvalidArgument(format!(
-                "message {} is not in group {}",
-                entity_id(id),
-                entity_id(group)
-            )));
-        }
-        Ok(cursor.seq)
     }
 
     /// All messages of every group, newest first.
@@ -298,8 +305,12 @@ impl Store {
         since: Timestamp,
         request: &PageRequest,
     ) -> Result<Page<Message>, ApiError> {
-        self.group(group).await?;
-        let filter = doc! {"group": group, "changedAt": {"$gte": super::documents::to_bson(since)}};
+        let swept = self.group(group).await?.swept_through();
+        let filter = doc! {
+            "group": group,
+            "changedAt": {"$gte": super::documents::to_bson(since)},
+            "seq": {"$gt": swept},
+        };
         let page = find_page(
             &self.messages,
             filter,

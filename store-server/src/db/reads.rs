@@ -2,12 +2,14 @@
 //!
 //! A marker only moves forward: an older `read` than the current one is
 //! accepted and changes nothing. Unread counts are the group's message count
-//! minus the marker's `seq`, so they cost one lookup, not a scan. Sending a
+//! minus the marker's `seq` (or minus what the retention sweep deleted, if
+//! that is more), so they cost one lookup, not a scan. Sending a
 //! message moves the sender's marker to it before the sender is answered.
 
 use super::documents::{ReadDoc, collections, entity_id, read_key};
 use super::groups::unread_count;
 use super::{Store, db_error, is_duplicate_key};
+use crate::retention::history::CursorAt;
 use chat_wire::ids::Up;
 use chat_wire::requests::ReadState;
 use mongodb::bson::oid::ObjectId;
@@ -28,7 +30,9 @@ pub struct ReadMarker<'a> {
 }
 
 impl Store {
-    /// Marks `message` and everything before it as read by `up`.
+    /// Marks `message` and everything before it as read by `up`. A message
+    /// the retention sweep deleted reads as the newest swept one: the
+    /// marker moves to at least there, with that id.
     pub async fn mark_read(
         &self,
         group: ObjectId,
@@ -36,16 +40,12 @@ impl Store {
         message: ObjectId,
     ) -> Result<ReadState, ApiError> {
         let quiet = self.direct_refusal(group, up).await?.is_some();
-        let read = self.message(message).await?;
-        if read.group != group {
-            return Err(ApiError::InvalidArgument(format!(
-                "message {} is not in group {}",
-                entity_id(message),
-                entity_id(group)
-            )));
-        }
-        self.advance_read_marker(group, up, read.seq, message)
-            .await?;
+        let held = self.held(group).await?;
+        let seq = match self.cursor_at(group, &held, message).await? {
+            CursorAt::Seq(seq) => seq,
+            CursorAt::Swept => held.through(),
+        };
+        self.advance_read_marker(group, up, seq, message).await?;
         let marker = self
             .reads
             .find_one(doc! {"_id": read_key(&group, up)})
@@ -54,9 +54,9 @@ impl Store {
             .ok_or_else(|| {
                 ApiError::Internal(anyhow::anyhow!("read marker missing after upsert"))
             })?;
-        let count = self.message_count(group).await?;
+        let unread = unread_count(held.newest, marker.seq.max(held.through()));
         // Nothing unread, nothing to count: most reads reach the newest message.
-        let mentions = match count > marker.seq {
+        let mentions = match unread > 0 {
             true => self.unread_mentions(up, &[(group, marker.seq)]).await?,
             false => Default::default(),
         };
@@ -64,7 +64,7 @@ impl Store {
             group: entity_id(group),
             up: up.clone(),
             message_id: entity_id(marker.message_id),
-            unread: unread_count(count, marker.seq),
+            unread,
             mentions: mentions.get(&group).copied().unwrap_or(0),
             quiet,
         })

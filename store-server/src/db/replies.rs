@@ -5,7 +5,9 @@
 //! costs no lookup of the originals. An edit of the original rewrites the
 //! snippet of its replies, a delete empties it and marks it `deleted`; each
 //! reply so changed gets a new `changedAt`, so `sync` and
-//! `GET /group/{id}/changes` bring it to clients that hold it.
+//! `GET /group/{id}/changes` bring it to clients that hold it. The quotes
+//! of messages the retention sweep deletes read as deleted ones, so no
+//! snippet outlives its message.
 
 use super::documents::{QuoteDoc, entity_id};
 use super::messages::message_not_found;
@@ -69,6 +71,26 @@ impl Store {
                     "replyTo.deleted": deleted,
                     "changedAt": at,
                 }},
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// The quotes of `originals`, which the retention sweep is about to
+    /// delete, lose their text and read as deleted (as after a delete).
+    pub async fn forget_quotes(
+        &self,
+        originals: &[ObjectId],
+        at: DateTime,
+    ) -> Result<(), ApiError> {
+        if originals.is_empty() {
+            return Ok(());
+        }
+        self.messages
+            .update_many(
+                doc! {"replyTo.id": {"$in": originals}, "replyTo.deleted": false},
+                doc! {"$set": {"replyTo.snippet": "", "replyTo.deleted": true, "changedAt": at}},
             )
             .await
             .map_err(db_error)?;

@@ -14,6 +14,7 @@ mod nodes;
 pub mod origin;
 mod presence;
 mod queues;
+mod retention;
 mod search;
 mod users;
 
@@ -80,6 +81,7 @@ fn data_routes() -> OpenApiRouter<AppState> {
         .merge(queues::router())
         .merge(changes::router())
         .merge(attachments::router())
+        .merge(retention::router())
 }
 
 /// What the route attributes cannot say: the configured message limit and

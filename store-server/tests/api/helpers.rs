@@ -77,6 +77,7 @@ pub fn test_config() -> StoreConfig {
         attachment_quota_bytes: chat_wire::attachments::DEFAULT_ATTACHMENT_QUOTA_BYTES,
         write_concern: parse_write_concern("majority").expect("the default write concern"),
         drain_seconds: 0.0,
+        retention: Default::default(),
         rust_log: "info".into(),
     }
 }

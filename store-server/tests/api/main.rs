@@ -25,5 +25,6 @@ mod presence;
 mod queues;
 mod reactions_and_changes;
 mod resilience;
+mod retention;
 mod search;
 mod users;

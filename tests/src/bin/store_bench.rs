@@ -7,6 +7,8 @@
 //! - `search`: `GET /message/search` latency over a million messages in a
 //!   reader's 20 groups, by query shape, and concurrent searches per second
 //!   (`chat_tests::search_bench`).
+//! - `sweep`: the retention sweep: how fast it deletes alone, and `post`'s
+//!   latency without it and while it runs (`chat_tests::sweep_bench`).
 //!
 //! The store must already run (see `scripts/bench-store.sh`). Results are
 //! printed as a table and as one JSON line.
@@ -14,6 +16,7 @@
 use anyhow::{Context, bail};
 use chat_tests::latency::{Latencies, Summary};
 use chat_tests::seed::{fill_group, id_at};
+use chat_tests::sweep_bench::SweepTarget;
 use clap::{Parser, Subcommand};
 use mongodb::bson::{doc, oid::ObjectId};
 use serde_json::{Value, json};
@@ -88,6 +91,33 @@ enum Scenario {
         #[arg(long, env = "MONGODB_DB", default_value = "chat")]
         mongodb_db: String,
     },
+    /// The retention sweep alone, then `post` without it, while it runs,
+    /// and without it again.
+    Sweep {
+        /// Due messages the sweep deletes alone.
+        #[arg(long, default_value_t = 100_000)]
+        messages: i64,
+        /// Due messages it deletes while `post` runs; by default, as many
+        /// as it deleted alone in one and a half `post` runs, so that it
+        /// outlasts the writers.
+        #[arg(long)]
+        during: Option<i64>,
+        /// Concurrent keep-alive clients of `post`.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// How long each `post` run sends, in seconds.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Groups the messages of `post` are spread over.
+        #[arg(long, default_value_t = 16)]
+        groups: usize,
+        /// MongoDB to seed (the store's).
+        #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
+        mongodb_uri: String,
+        /// The store's database.
+        #[arg(long, env = "MONGODB_DB", default_value = "chat")]
+        mongodb_db: String,
+    },
 }
 
 #[tokio::main]
@@ -99,7 +129,7 @@ async fn main() -> anyhow::Result<()> {
             clients,
             seconds,
             groups,
-        } => post(client, clients, seconds, groups).await,
+        } => post(client, clients, seconds, groups).await.map(drop),
         Scenario::History {
             messages,
             samples,
@@ -128,7 +158,88 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
+        Scenario::Sweep {
+            messages,
+            during,
+            clients,
+            seconds,
+            groups,
+            mongodb_uri,
+            mongodb_db,
+        } => {
+            let db = mongodb::Client::with_uri_str(&mongodb_uri)
+                .await?
+                .database(&mongodb_db);
+            let load = Load {
+                clients,
+                seconds,
+                groups,
+            };
+            sweep(client, &args.token, db, messages, during, load).await
+        }
     }
+}
+
+/// What `post` sends in the `sweep` scenario.
+#[derive(Clone, Copy)]
+struct Load {
+    clients: usize,
+    seconds: u64,
+    groups: usize,
+}
+
+/// The longest a sweep may take before the benchmark gives up.
+const SWEEP_LIMIT: Duration = Duration::from_secs(1800);
+
+async fn sweep(
+    store: Store,
+    token: &str,
+    db: mongodb::Database,
+    messages: i64,
+    during: Option<i64>,
+    load: Load,
+) -> anyhow::Result<()> {
+    let base = store.base.clone();
+    let Load {
+        clients,
+        seconds,
+        groups,
+    } = load;
+    eprintln!("seeding {messages} due messages");
+    let alone = SweepTarget::seed(&base, token, db.clone(), messages, "bench-sweep-alone").await?;
+    let alone = alone.sweep(SWEEP_LIMIT).await?;
+    println!(
+        "sweep alone: {} messages in {:.1} s: {:.0} messages/s",
+        alone.messages, alone.seconds, alone.per_second
+    );
+    let during = during.unwrap_or_else(|| {
+        let enough = alone.per_second * seconds as f64 * 1.5;
+        ((enough / 1000.0).ceil() as i64 * 1000).max(10_000)
+    });
+    eprintln!("seeding {during} due messages");
+    let target = SweepTarget::seed(&base, token, db, during, "bench-sweep-during").await?;
+    let quiet = post(store.clone(), clients, seconds, groups).await?;
+    let sweeping = tokio::spawn(async move { target.sweep(SWEEP_LIMIT).await });
+    let busy = post(store.clone(), clients, seconds, groups).await?;
+    let swept = sweeping.await??;
+    println!(
+        "sweep during post: {} messages in {:.1} s: {:.0} messages/s{}",
+        swept.messages,
+        swept.seconds,
+        swept.per_second,
+        if swept.seconds < seconds as f64 {
+            " (it ended before the writers: part of their run had no sweep)"
+        } else {
+            ""
+        }
+    );
+    let after = post(store, clients, seconds, groups).await?;
+    println!(
+        "{}",
+        json!({"scenario": "sweep", "alone": alone, "during": swept,
+            "post": {"before": quiet, "whileSweeping": busy, "after": after}})
+    );
+    Ok(())
 }
 
 #[derive(Clone)]
@@ -193,7 +304,7 @@ impl Store {
     }
 }
 
-async fn post(store: Store, clients: usize, seconds: u64, groups: usize) -> anyhow::Result<()> {
+async fn post(store: Store, clients: usize, seconds: u64, groups: usize) -> anyhow::Result<Value> {
     let users: Vec<String> = (0..clients).map(|i| format!("bench{i}")).collect();
     let mut group_ids = Vec::new();
     for g in 0..groups {
@@ -256,7 +367,7 @@ async fn post(store: Store, clients: usize, seconds: u64, groups: usize) -> anyh
     let report = json!({"scenario": "post", "clients": clients, "seconds": elapsed, "storedPerSecond": rate,
         "latency": summary, "failed": failures.load(Ordering::Relaxed)});
     println!("{report}");
-    Ok(())
+    Ok(report)
 }
 
 async fn history(

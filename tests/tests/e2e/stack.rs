@@ -41,6 +41,7 @@ pub async fn spawn_stack() -> Stack {
         attachment_quota_bytes: chat_wire::attachments::DEFAULT_ATTACHMENT_QUOTA_BYTES,
         write_concern: parse_write_concern("majority").expect("the default write concern"),
         drain_seconds: 0.0,
+        retention: Default::default(),
         rust_log: "warn".into(),
     };
     let store = store_server::startup::Application::build(store_config)
