@@ -5,9 +5,11 @@
 //!
 //! Every message carries `terms`, the distinct folded words of its text
 //! (`chat_wire::search::words`), written with it, replaced on an edit and
-//! emptied on a delete. A search reads the index for one word of the query
-//! (the longest, the likeliest to be rare), newest first, and keeps the
-//! messages whose terms hold every other word too.
+//! emptied on a delete. A search reads the index newest first, one window
+//! of time at a time, for every word of the query, and keeps the ids that
+//! every word's entries hold: each read is of the index alone (no message
+//! is fetched until the page is known), so two common words whose pair is
+//! rare cost what their entries cost, not a fetch per entry.
 
 use super::documents::MessageDoc;
 use super::search_pacing::{Pacer, WINDOW_LIMIT, Window};
@@ -19,7 +21,7 @@ use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Bson, DateTime, Document, doc};
 use service_kit::ApiError;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Messages may be stamped a little before their group's creation (another
 /// store instance's clock); the search's floor leaves this margin.
@@ -49,6 +51,20 @@ struct Searched {
     id: ObjectId,
     messages: u64,
     created: u64,
+}
+
+/// What one window gave.
+struct WindowRead {
+    /// The ids every term's entries hold, newest first.
+    ids: Vec<ObjectId>,
+    /// The most entries one term has in the (narrowed) window: what sizes
+    /// the next window.
+    densest: u64,
+    /// Index entries read, over every term.
+    scanned: u64,
+    /// Set when a term had more entries than one read takes: the window
+    /// was read down to this id (inclusive) only.
+    stopped_at: Option<ObjectId>,
 }
 
 /// The ids found in one call, newest first, and where the next goes on.
@@ -136,14 +152,13 @@ impl Store {
                 Pacer::new(None, Pacer::first_span(messages, oldest, now), floor, now)
             }
         };
-        let (first, rest) = split_terms(&search.terms);
+        let terms = read_order(&search.terms);
         let wanted = search.per_page as usize + 1;
         let mut ids = Vec::new();
         while let Some(window) = pacer.next() {
-            let rows = self.read_window(groups, first, &rest, window).await?;
-            let last = rows.last().map(|(id, _)| *id);
-            pacer.observe(window, rows.len() as u64, last);
-            ids.extend(rows.into_iter().filter(|(_, all)| *all).map(|(id, _)| id));
+            let read = self.read_window(groups, &terms, window).await?;
+            pacer.observe(window, read.densest, read.scanned, read.stopped_at);
+            ids.extend(read.ids);
             if ids.len() >= wanted {
                 break;
             }
@@ -166,16 +181,74 @@ impl Store {
         Ok(Found { ids, cursor })
     }
 
-    /// The entries of `first` in `window` over `groups`, newest first, at
-    /// most [`WINDOW_LIMIT`], each with whether the message also holds
-    /// every term of `rest`.
+    /// The ids in `window` over `groups` that every term's entries hold,
+    /// newest first. Each term's entries are read in turn, at most
+    /// [`WINDOW_LIMIT`] of them; a term with more than that in the window
+    /// narrows it to what was read (from its oldest entry read up), and the
+    /// ids are those of the narrowed window.
     async fn read_window(
         &self,
         groups: &[Searched],
-        first: &str,
-        rest: &[&str],
+        terms: &[&str],
         window: Window,
-    ) -> Result<Vec<(ObjectId, bool)>, ApiError> {
+    ) -> Result<WindowRead, ApiError> {
+        let mut lower = window.lower;
+        let mut stopped_at = None;
+        let mut scanned = 0;
+        let mut entries: Vec<Vec<ObjectId>> = Vec::with_capacity(terms.len());
+        for term in terms {
+            let narrowed = Window {
+                lower,
+                upper: window.upper,
+            };
+            let ids = self.term_ids(groups, term, narrowed).await?;
+            scanned += ids.len() as u64;
+            if ids.len() >= WINDOW_LIMIT as usize {
+                // Newest first: the last one read is the oldest.
+                let oldest = *ids.last().expect("a full read");
+                lower = Some(oldest);
+                stopped_at = Some(oldest);
+            }
+            entries.push(ids);
+            if entries.last().is_some_and(Vec::is_empty) {
+                break; // no id can hold every term
+            }
+        }
+        let in_window = |id: &ObjectId| lower.is_none_or(|lower| *id >= lower);
+        let densest = entries
+            .iter()
+            .map(|ids| ids.iter().filter(|id| in_window(id)).count() as u64)
+            .max()
+            .unwrap_or(0);
+        let others: Vec<HashSet<ObjectId>> = entries[1..]
+            .iter()
+            .map(|ids| ids.iter().copied().collect())
+            .collect();
+        let ids = if entries.len() < terms.len() {
+            Vec::new()
+        } else {
+            entries[0]
+                .iter()
+                .filter(|id| in_window(id) && others.iter().all(|set| set.contains(id)))
+                .copied()
+                .collect()
+        };
+        Ok(WindowRead {
+            ids,
+            densest,
+            scanned,
+            stopped_at,
+        })
+    }
+
+    /// The ids of `term`'s entries in `window` over `groups`, newest first,
+    /// at most [`WINDOW_LIMIT`]: a read of the index alone.
+    async fn term_ids(
+        &self,
+        groups: &[Searched],
+        term: &str,
+        window: Window,
+    ) -> Result<Vec<ObjectId>, ApiError> {
         let mut range = Document::new();
         if let Some(upper) = window.upper {
             range.insert("$lt", upper);
@@ -192,22 +265,17 @@ impl Store {
         let branches: Vec<Document> = groups
             .iter()
             .map(|group| {
-                let mut branch = doc! {"terms": first, "group": group.id};
+                let mut branch = doc! {"terms": term, "group": group.id};
                 if !range.is_empty() {
                     branch.insert("_id", range.clone());
                 }
                 branch
             })
             .collect();
-        let filter = doc! {"$or": branches, "deleted": false};
-        let mut projection = doc! {"_id": 1};
-        if !rest.is_empty() {
-            projection.insert("all", doc! {"$setIsSubset": [rest, "$terms"]});
-        }
         let rows: Vec<Document> = self
             .messages_raw()
-            .find(filter)
-            .projection(projection)
+            .find(doc! {"$or": branches, "deleted": false})
+            .projection(doc! {"_id": 1})
             .sort(doc! {"_id": -1})
             .limit(WINDOW_LIMIT)
             .await
@@ -217,10 +285,7 @@ impl Store {
             .map_err(db_error)?;
         Ok(rows
             .iter()
-            .filter_map(|row| {
-                let id = row.get_object_id("_id").ok()?;
-                Some((id, row.get_bool("all").unwrap_or(rest.is_empty())))
-            })
+            .filter_map(|row| row.get_object_id("_id").ok())
             .collect())
     }
 
@@ -254,22 +319,13 @@ impl Store {
     }
 }
 
-/// The term the index is read for (the longest: long words tend to be
-/// rare, and a rare word's entries are few), and the others.
-fn split_terms(terms: &[String]) -> (&str, Vec<&str>) {
-    let first = terms
-        .iter()
-        .enumerate()
-        .max_by_key(|(index, term)| (term.chars().count(), std::cmp::Reverse(*index)))
-        .map(|(index, _)| index)
-        .unwrap_or(0);
-    let rest = terms
-        .iter()
-        .enumerate()
-        .filter(|(index, _)| *index != first)
-        .map(|(_, term)| term.as_str())
-        .collect();
-    (terms[first].as_str(), rest)
+/// The terms in the order their entries are read: the longest first
+/// (long words tend to be rare, and the first term's entries size the
+/// windows), ties in the query's order.
+fn read_order(terms: &[String]) -> Vec<&str> {
+    let mut order: Vec<&str> = terms.iter().map(String::as_str).collect();
+    order.sort_by_key(|term| std::cmp::Reverse(term.chars().count()));
+    order
 }
 
 #[cfg(test)]
@@ -277,15 +333,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_longest_term_is_read_first_and_ties_go_to_the_earliest() {
+    fn the_longest_term_is_read_first_and_ties_keep_the_query_order() {
         let terms: Vec<String> = ["the", "meeting", "room", "morning"]
             .map(String::from)
             .into();
-        assert_eq!(
-            split_terms(&terms),
-            ("meeting", vec!["the", "room", "morning"])
-        );
+        assert_eq!(read_order(&terms), ["meeting", "morning", "room", "the"]);
         let one = vec!["x".to_owned()];
-        assert_eq!(split_terms(&one), ("x", Vec::<&str>::new()));
+        assert_eq!(read_order(&one), ["x"]);
     }
 }

@@ -7,9 +7,10 @@
 //! the whole range of an index scan before it applies `limit`, so an open
 //! range would cost as much as every message holding the word; a window
 //! costs what it holds. Each window is sized from what the one before it
-//! held, aiming at [`TARGET_ROWS`] index entries, and one call reads at
-//! most [`MAX_WINDOWS`] windows or [`MAX_SCANNED`] entries, then answers
-//! what it found with a cursor to go on from.
+//! held, aiming at [`TARGET_ROWS`] index entries of its densest word, and
+//! one call reads at most [`MAX_WINDOWS`] windows or [`MAX_SCANNED`]
+//! entries (every word's), then answers what it found with a cursor to go
+//! on from.
 
 use mongodb::bson::oid::ObjectId;
 
@@ -89,24 +90,31 @@ impl Pacer {
         })
     }
 
-    /// Takes in what `window` gave: `rows` entries, the oldest of them
-    /// `last`. A window that gave [`WINDOW_LIMIT`] entries is read on below
-    /// `last`; any other is done.
-    pub fn observe(&mut self, window: Window, rows: u64, last: Option<ObjectId>) {
+    /// Takes in what `window` gave: `densest`, the most entries one term
+    /// has in what was read of it, and `scanned` entries read in all. A
+    /// window read only down to `stopped_at` (one term had more entries
+    /// than a read takes) is read on below it; any other is done.
+    pub fn observe(
+        &mut self,
+        window: Window,
+        densest: u64,
+        scanned: u64,
+        stopped_at: Option<ObjectId>,
+    ) {
         self.windows += 1;
-        self.scanned += rows;
+        self.scanned += scanned;
         let top = self.top();
-        match last {
-            Some(last) if rows >= WINDOW_LIMIT as u64 => {
+        match stopped_at {
+            Some(last) => {
                 let covered = top.saturating_sub(seconds(last)).max(1);
-                self.span = (TARGET_ROWS * covered / rows).clamp(1, MAX_SPAN);
+                self.span = (TARGET_ROWS * covered / densest.max(1)).clamp(1, MAX_SPAN);
                 self.upper = Some(last);
             }
-            _ => {
+            None => {
                 let grown = self.span.saturating_mul(GROWTH);
-                self.span = match rows {
+                self.span = match densest {
                     0 => grown,
-                    _ => (self.span.saturating_mul(TARGET_ROWS) / rows).clamp(1, grown),
+                    _ => (self.span.saturating_mul(TARGET_ROWS) / densest).clamp(1, grown),
                 }
                 .min(MAX_SPAN);
                 match window.lower {
@@ -173,14 +181,14 @@ mod tests {
         let first = pacer.next().unwrap();
         assert_eq!(first.upper, None);
         assert_eq!(first.lower, Some(at_second(NOW - 100)));
-        pacer.observe(first, 0, None);
+        pacer.observe(first, 0, 0, None);
         let second = pacer.next().unwrap();
         assert_eq!(second.upper, first.lower, "no gap between windows");
         assert_eq!(second.lower, Some(at_second(NOW - 100 - 800)));
-        pacer.observe(second, 0, None);
+        pacer.observe(second, 0, 0, None);
         let last = pacer.next().unwrap();
         assert_eq!(last.lower, None, "the floor is reached: open below");
-        pacer.observe(last, 3, Some(at_second(5)));
+        pacer.observe(last, 3, 3, None);
         assert!(pacer.exhausted());
         assert_eq!(pacer.next(), None);
     }
@@ -190,7 +198,12 @@ mod tests {
         let mut pacer = Pacer::new(Some(at_second(NOW)), 1000, 0, NOW);
         let window = pacer.next().unwrap();
         let oldest = at_second(NOW - 100);
-        pacer.observe(window, WINDOW_LIMIT as u64, Some(oldest));
+        pacer.observe(
+            window,
+            WINDOW_LIMIT as u64,
+            WINDOW_LIMIT as u64,
+            Some(oldest),
+        );
         assert!(!pacer.exhausted());
         assert_eq!(pacer.upper(), Some(oldest));
         // 1024 entries in 100 s: 256 take 25 s.
@@ -201,10 +214,10 @@ mod tests {
     fn the_span_follows_the_density_and_grows_at_most_eightfold() {
         let mut pacer = Pacer::new(None, 100, 0, NOW);
         let window = pacer.next().unwrap();
-        pacer.observe(window, 512, Some(at_second(NOW - 50)));
+        pacer.observe(window, 512, 512, None);
         assert_eq!(pacer.span(), 50);
         let window = pacer.next().unwrap();
-        pacer.observe(window, 1, Some(at_second(NOW - 120)));
+        pacer.observe(window, 1, 1, None);
         assert_eq!(pacer.span(), 400);
     }
 
@@ -214,7 +227,7 @@ mod tests {
         let mut pacer = Pacer::new(None, 1, 0, NOW);
         for _ in 0..MAX_WINDOWS {
             let window = pacer.next().unwrap();
-            pacer.observe(window, TARGET_ROWS, window.lower);
+            pacer.observe(window, TARGET_ROWS, TARGET_ROWS, None);
             assert_eq!(pacer.span(), 1);
         }
         assert_eq!(pacer.next(), None);
@@ -223,7 +236,7 @@ mod tests {
         for _ in 0..(MAX_SCANNED / WINDOW_LIMIT as u64) {
             let window = pacer.next().unwrap();
             let last = at_second(seconds(window.upper.unwrap_or(at_second(NOW))) - 1);
-            pacer.observe(window, WINDOW_LIMIT as u64, Some(last));
+            pacer.observe(window, WINDOW_LIMIT as u64, WINDOW_LIMIT as u64, Some(last));
         }
         assert_eq!(pacer.next(), None);
     }

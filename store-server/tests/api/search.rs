@@ -405,3 +405,53 @@ async fn a_backfill_leased_by_another_instance_waits() {
         .unwrap();
     assert_eq!(backfill(app.store()).await.unwrap(), Backfill::Done);
 }
+
+#[tokio::test]
+async fn a_rare_pair_of_common_words_is_found_whole_across_full_windows() {
+    let app = spawn_app().await;
+    let group = app.create_group("busy", &["ana"], &[]).await;
+    let group_id = ObjectId::parse_str(group.id.as_str()).unwrap();
+    // 3,000 messages in two seconds, all holding "common" and "x"; one in
+    // 300 also holds "needle". A second holds more entries of each common
+    // word than one read takes, so windows are narrowed.
+    let now = DateTime::now().timestamp_millis() / 1000;
+    let total = 3_000_i64;
+    let docs: Vec<Document> = (0..total)
+        .map(|i| {
+            let mut bytes = ObjectId::new().bytes();
+            bytes[..4].copy_from_slice(&((now - 2 + i / 1_500) as u32).to_be_bytes());
+            let id = ObjectId::from_bytes(bytes);
+            let text = match i % 300 {
+                7 => format!("common x needle {i}"),
+                _ => format!("common x {i}"),
+            };
+            let mut doc = old_message(id, group_id, i + 1, &text, false);
+            let terms = chat_wire::search::terms_of(&text);
+            doc.insert("terms", terms);
+            doc
+        })
+        .collect();
+    app.store().messages_raw().insert_many(docs).await.unwrap();
+    app.store()
+        .groups_raw()
+        .update_one(
+            doc! {"_id": group_id},
+            doc! {"$set": {"messageCount": total}},
+        )
+        .await
+        .unwrap();
+
+    let expected: Vec<String> = (0..total)
+        .rev()
+        .filter(|i| i % 300 == 7)
+        .map(|i| format!("common x needle {i}"))
+        .collect();
+    for q in ["needle common x", "x common needle"] {
+        let found = search_all(&app, "ana", q, &[("perPage", "3")]).await;
+        assert_eq!(texts(&found), expected, "{q}");
+    }
+    // And the dense words alone still page through every message.
+    let all = search_all(&app, "ana", "common x", &[("perPage", "50")]).await;
+    assert_eq!(all.len(), total as usize);
+    assert_eq!(all[0].message.message, format!("common x {}", total - 1));
+}
