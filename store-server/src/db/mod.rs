@@ -23,7 +23,7 @@ pub mod reads;
 pub mod replies;
 pub mod search;
 pub mod search_backfill;
-pub mod search_pacing;
+pub mod search_reads;
 pub mod users;
 
 use attachments::AttachmentDoc;

@@ -1,6 +1,6 @@
 //! Searching a user's messages by words: which groups are searched, the
 //! windows of the `{terms, group, _id}` index read for it
-//! ([`super::search_pacing`]), and the page of messages found, each with
+//! ([`super::search_reads`]), and the page of messages found, each with
 //! the places of its matched words.
 //!
 //! Every message carries `terms`, the distinct folded words of its text
@@ -12,20 +12,16 @@
 //! rare cost what their entries cost, not a fetch per entry.
 
 use super::documents::MessageDoc;
-use super::search_pacing::{Pacer, WINDOW_LIMIT, Window};
+use super::search_reads::{MAX_READS, READ_LIMIT, Window};
 use super::{Store, db_error};
 use chat_wire::ids::Up;
 use chat_wire::model::Message;
 use chat_wire::search::{SearchCursor, SearchHit, SearchPage, matches};
 use futures::TryStreamExt;
 use mongodb::bson::oid::ObjectId;
-use mongodb::bson::{Bson, DateTime, Document, doc};
+use mongodb::bson::{Bson, Document, doc};
 use service_kit::ApiError;
 use std::collections::{HashMap, HashSet};
-
-/// Messages may be stamped a little before their group's creation (another
-/// store instance's clock); the search's floor leaves this margin.
-const CLOCK_MARGIN_SECONDS: u64 = 86_400;
 
 /// A validated search of the store.
 #[derive(Debug, Clone)]
@@ -45,23 +41,17 @@ pub struct Search {
     pub open_gated: Option<Vec<ObjectId>>,
 }
 
-/// A group searched: its id, message count and creation second.
+/// A group searched: its id and message count.
 #[derive(Debug, Clone, Copy)]
 struct Searched {
     id: ObjectId,
     messages: u64,
-    created: u64,
 }
 
 /// What one window gave.
 struct WindowRead {
     /// The ids every term's entries hold, newest first.
     ids: Vec<ObjectId>,
-    /// The most entries one term has in the (narrowed) window: what sizes
-    /// the next window.
-    densest: u64,
-    /// Index entries read, over every term.
-    scanned: u64,
     /// Set when a term had more entries than one read takes: the window
     /// was read down to this id (inclusive) only.
     stopped_at: Option<ObjectId>,
@@ -101,7 +91,7 @@ impl Store {
         let docs: Vec<Document> = self
             .groups_raw()
             .find(filter)
-            .projection(doc! {"_id": 1, "messageCount": 1, "createdAt": 1, "historyMinOnline": 1})
+            .projection(doc! {"_id": 1, "messageCount": 1, "historyMinOnline": 1})
             .await
             .map_err(db_error)?
             .try_collect()
@@ -123,42 +113,40 @@ impl Store {
                 {
                     return None;
                 }
-                let created = doc
-                    .get_datetime("createdAt")
-                    .map_or(0, |at| at.timestamp_millis() / 1000);
                 Some(Searched {
                     id,
                     messages: u64::try_from(number(doc, "messageCount")).unwrap_or(0),
-                    created: u64::try_from(created).unwrap_or(0),
                 })
             })
             .collect())
     }
 
-    /// Reads windows of the index until a page and one more are found, the
-    /// oldest message is passed, or the call's budget is spent.
+    /// Reads the index below the cursor until a page and one more are
+    /// found, every entry was read, or [`MAX_READS`] reads were made.
     async fn find_ids(&self, groups: &[Searched], search: &Search) -> Result<Found, ApiError> {
-        let now = u64::try_from(DateTime::now().timestamp_millis() / 1000).unwrap_or(0);
-        let oldest = groups.iter().map(|g| g.created).min().unwrap_or(0);
-        let floor = oldest.saturating_sub(CLOCK_MARGIN_SECONDS);
-        let mut pacer = match &search.cursor {
-            Some(cursor) => {
-                let upper = ObjectId::parse_str(&cursor.before)
-                    .map_err(|_| ApiError::InvalidArgument("`cursor` is not valid".into()))?;
-                Pacer::new(Some(upper), cursor.span, floor, now)
-            }
-            None => {
-                let messages = groups.iter().map(|g| g.messages).sum();
-                Pacer::new(None, Pacer::first_span(messages, oldest, now), floor, now)
-            }
+        let mut upper = match &search.cursor {
+            Some(cursor) => Some(
+                ObjectId::parse_str(&cursor.before)
+                    .map_err(|_| ApiError::InvalidArgument("`cursor` is not valid".into()))?,
+            ),
+            None => None,
         };
         let terms = read_order(&search.terms);
         let wanted = search.per_page as usize + 1;
         let mut ids = Vec::new();
-        while let Some(window) = pacer.next() {
+        let mut exhausted = false;
+        for _ in 0..MAX_READS {
+            let window = Window { lower: None, upper };
             let read = self.read_window(groups, &terms, window).await?;
-            pacer.observe(window, read.densest, read.scanned, read.stopped_at);
             ids.extend(read.ids);
+            match read.stopped_at {
+                // Read down to `oldest`, inclusive: go on below it.
+                Some(oldest) => upper = Some(oldest),
+                None => {
+                    exhausted = true;
+                    break;
+                }
+            }
             if ids.len() >= wanted {
                 break;
             }
@@ -168,14 +156,12 @@ impl Store {
             ids.truncate(page);
             Some(SearchCursor {
                 before: ids[page - 1].to_hex(),
-                span: pacer.span(),
             })
-        } else if pacer.exhausted() {
+        } else if exhausted {
             None
         } else {
-            pacer.upper().map(|upper| SearchCursor {
+            upper.map(|upper| SearchCursor {
                 before: upper.to_hex(),
-                span: pacer.span(),
             })
         };
         Ok(Found { ids, cursor })
@@ -183,7 +169,7 @@ impl Store {
 
     /// The ids in `window` over `groups` that every term's entries hold,
     /// newest first. Each term's entries are read in turn, at most
-    /// [`WINDOW_LIMIT`] of them; a term with more than that in the window
+    /// [`READ_LIMIT`] of them; a term with more than that in the window
     /// narrows it to what was read (from its oldest entry read up), and the
     /// ids are those of the narrowed window.
     async fn read_window(
@@ -194,7 +180,6 @@ impl Store {
     ) -> Result<WindowRead, ApiError> {
         let mut lower = window.lower;
         let mut stopped_at = None;
-        let mut scanned = 0;
         let mut entries: Vec<Vec<ObjectId>> = Vec::with_capacity(terms.len());
         for term in terms {
             let narrowed = Window {
@@ -202,8 +187,7 @@ impl Store {
                 upper: window.upper,
             };
             let ids = self.term_ids(groups, term, narrowed).await?;
-            scanned += ids.len() as u64;
-            if ids.len() >= WINDOW_LIMIT as usize {
+            if ids.len() >= READ_LIMIT as usize {
                 // Newest first: the last one read is the oldest.
                 let oldest = *ids.last().expect("a full read");
                 lower = Some(oldest);
@@ -215,11 +199,6 @@ impl Store {
             }
         }
         let in_window = |id: &ObjectId| lower.is_none_or(|lower| *id >= lower);
-        let densest = entries
-            .iter()
-            .map(|ids| ids.iter().filter(|id| in_window(id)).count() as u64)
-            .max()
-            .unwrap_or(0);
         let others: Vec<HashSet<ObjectId>> = entries[1..]
             .iter()
             .map(|ids| ids.iter().copied().collect())
@@ -233,16 +212,11 @@ impl Store {
                 .copied()
                 .collect()
         };
-        Ok(WindowRead {
-            ids,
-            densest,
-            scanned,
-            stopped_at,
-        })
+        Ok(WindowRead { ids, stopped_at })
     }
 
     /// The ids of `term`'s entries in `window` over `groups`, newest first,
-    /// at most [`WINDOW_LIMIT`]: a read of the index alone.
+    /// at most [`READ_LIMIT`]: a read of the index alone.
     async fn term_ids(
         &self,
         groups: &[Searched],
@@ -277,7 +251,7 @@ impl Store {
             .find(doc! {"$or": branches, "deleted": false})
             .projection(doc! {"_id": 1})
             .sort(doc! {"_id": -1})
-            .limit(WINDOW_LIMIT)
+            .limit(READ_LIMIT)
             .await
             .map_err(db_error)?
             .try_collect()

@@ -17,7 +17,7 @@
 //!   time sized to hold about [`BATCH`] messages, and writes their terms
 //!   with one multi-statement update.
 
-use super::search_pacing::{at_second, seconds};
+use super::search_reads::{at_second, seconds};
 use super::{Store, db_error, is_duplicate_key};
 use chat_wire::search::terms_of;
 use futures::TryStreamExt;

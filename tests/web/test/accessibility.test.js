@@ -38,7 +38,11 @@ const DEVICES = {
   phone: { viewport: { width: 390, height: 844 }, phone: true },
 };
 
-const stack = await startStack({ chatEnv: { CHAT_MAX_ATTACHMENT_BYTES: String(LIMIT) } });
+const stack = await startStack({
+  chatEnv: { CHAT_MAX_ATTACHMENT_BYTES: String(LIMIT) },
+  // The retention views sweep when the test asks, messages of any age.
+  storeEnv: { STORE_RETENTION_SWEEP_SECONDS: '0', STORE_RETENTION_MIN_AGE_SECONDS: '0', STORE_RETENTION_PAUSE_MS: '0' },
+});
 const browser = await startBrowser();
 const peers = {};
 let leic;
@@ -287,6 +291,38 @@ for (const [device, options] of Object.entries(DEVICES)) {
       });
       await client.close();
     }, { timeout: 60_000 }); // four views
+
+    stack.test(`retention: the admins' form, and messages kept only on this device, ${device}, ${colorScheme}`, async () => {
+      const name = `Short-lived, ${device}, ${colorScheme}`;
+      const group = await stack.group([ME, ANA], { name, admins: [ME] });
+      await post(group.id, ANA, 'This will not last.');
+      const last = await post(group.id, ANA, 'Read it while you can.');
+      await change('POST', `/group/${group.id}/read`, { up: ANA, messageId: last.id });
+      const client = await openClient(browser, stack, ME, opening);
+      await checkViews(client, async (check) => {
+        await openGroup(client, name);
+        await client.waitForText('Read it while you can.');
+        await client.page.getByRole('button', { name: 'Change how long messages are kept' }).click();
+        await client.page.getByRole('radio', { name: 'Delete once everyone has read them' }).check();
+        await check('the retention form');
+        await client.page.getByRole('spinbutton', { name: 'hours later' }).fill('0');
+        await client.page.getByRole('button', { name: 'Save', exact: true }).click();
+        await client.page.getByText('Nothing older is kept').waitFor({ timeout: SHOWN_MS });
+        // Swept once the page has read them (and kept them on the device).
+        await eventually(async () => {
+          const { body } = await stack.store('POST', `/retention/sweep?group=${group.id}`);
+          assert.ok((await stack.storedTexts(group.id)).length === 0, JSON.stringify(body));
+        }, SHOWN_MS, 200);
+        await client.page.reload();
+        await client.page.locator('#app[data-connection="up"]').waitFor({ timeout: SHOWN_MS });
+        await openGroup(client, name);
+        await client.page.getByText('Older messages are kept only on this device').waitFor({ timeout: SHOWN_MS });
+        await client.waitForText('Read it while you can.');
+        await client.page.mouse.move(0, 0);
+        await check('a conversation whose messages only this device keeps');
+      });
+      await client.close();
+    });
 
     stack.test(`files, attached and in messages, and the image viewer, ${device}, ${colorScheme}`, async () => {
       const client = await openClient(browser, stack, ME, opening);

@@ -26,8 +26,6 @@ pub const MAX_QUERY_WORDS: usize = 10;
 pub const DEFAULT_SEARCH_PER_PAGE: u32 = 20;
 /// The most results one page may hold.
 pub const MAX_SEARCH_PER_PAGE: u32 = 50;
-/// The longest span a cursor may carry, in seconds (about 300 years).
-const MAX_SPAN: u64 = 9_999_999_999;
 
 /// A search query as received, before validation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,38 +133,42 @@ pub fn parse_q(q: Option<&str>) -> Result<Vec<String>, SearchError> {
     Ok(terms)
 }
 
-/// Where a search goes on: below a message id (exclusive), reading the
-/// next stretch of `span` seconds first. As text, `<24 hex>.<span>`;
-/// clients treat it as opaque.
+/// Where a search goes on: below a message id (exclusive). As text, the
+/// id's 24 hex digits; clients treat it as opaque. Cursors of earlier
+/// versions, `<24 hex>.<digits>`, are still read (the suffix is ignored).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchCursor {
     /// Results are older than this id (24 lower-case hex; not always the
     /// id of a message).
     pub before: String,
-    /// Seconds the next read looks back at first.
-    pub span: u64,
 }
 
 impl SearchCursor {
     /// Parses a cursor's text.
     pub fn parse(raw: &str) -> Result<Self, SearchError> {
         let bad = || SearchError::Cursor(raw.chars().take(64).collect());
-        let (before, span) = raw.split_once('.').ok_or_else(bad)?;
+        let (before, legacy) = match raw.split_once('.') {
+            Some((before, suffix)) => (before, Some(suffix)),
+            None => (raw, None),
+        };
         if before.len() != 24 || !before.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad());
         }
-        if span.is_empty() || span.len() > 10 || !span.bytes().all(|b| b.is_ascii_digit()) {
+        if let Some(suffix) = legacy
+            && (suffix.is_empty()
+                || suffix.len() > 10
+                || !suffix.bytes().all(|b| b.is_ascii_digit()))
+        {
             return Err(bad());
         }
         Ok(Self {
             before: before.to_ascii_lowercase(),
-            span: span.parse::<u64>().map_err(|_| bad())?.clamp(1, MAX_SPAN),
         })
     }
 
     /// The cursor's text.
     pub fn format(&self) -> String {
-        format!("{}.{}", self.before, self.span.clamp(1, MAX_SPAN))
+        self.before.clone()
     }
 }
 
@@ -247,22 +249,28 @@ mod tests {
     fn cursors_read_back_what_they_wrote_and_refuse_anything_else() {
         let cursor = SearchCursor {
             before: "6b1575061f131a8da933d772".into(),
-            span: 3600,
         };
-        assert_eq!(SearchCursor::parse(&cursor.format()), Ok(cursor));
-        let upper = SearchCursor::parse("6B1575061F131A8DA933D772.0").unwrap();
+        assert_eq!(SearchCursor::parse(&cursor.format()), Ok(cursor.clone()));
+        let upper = SearchCursor::parse("6B1575061F131A8DA933D772").unwrap();
         assert_eq!(upper.before, "6b1575061f131a8da933d772");
-        assert_eq!(upper.span, 1);
+        // An earlier version's cursor still reads.
+        assert_eq!(
+            SearchCursor::parse("6b1575061f131a8da933d772.3600"),
+            Ok(cursor)
+        );
+        let pattern = regex::Regex::new(params::CURSOR_PATTERN).unwrap();
+        assert!(pattern.is_match("6b1575061f131a8da933d772"));
+        assert!(pattern.is_match("6b1575061f131a8da933d772.3600"));
         for bad in [
             "",
-            "6b1575061f131a8da933d772",
             "6b1575061f131a8da933d772.",
             "6b1575061f131a8da933d77.5",
-            "6b1575061f131a8da933d77x.5",
+            "6b1575061f131a8da933d77x",
             "6b1575061f131a8da933d772.-5",
             "6b1575061f131a8da933d772.12345678901",
         ] {
             assert!(SearchCursor::parse(bad).is_err(), "{bad}");
+            assert!(!pattern.is_match(bad), "{bad}");
         }
     }
 

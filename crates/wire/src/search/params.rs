@@ -10,8 +10,9 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
 use utoipa::{IntoParams, PartialSchema};
 
-/// The regex of a search cursor's text.
-pub const CURSOR_PATTERN: &str = r"^[0-9a-fA-F]{24}\.[0-9]{1,10}$";
+/// The regex of a search cursor's text (a suffix `.<digits>`, which
+/// earlier versions wrote, is still accepted and ignored).
+pub const CURSOR_PATTERN: &str = r"^[0-9a-fA-F]{24}(\.[0-9]{1,10})?$";
 
 /// `q`, `group`, `cursor` and `perPage` of a search.
 #[derive(Debug, Clone, Copy)]
