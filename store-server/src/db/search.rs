@@ -1,14 +1,14 @@
 //! Searching a user's messages by words: which groups are searched, the
-//! windows of the `{terms, group, _id}` index read for it
-//! ([`super::search_reads`]), and the page of messages found, each with
-//! the places of its matched words.
+//! reads of the `{terms, group, _id}` index made for it (how much, in
+//! [`super::search_reads`]), and the page of messages found, each with the
+//! places of its matched words.
 //!
 //! Every message carries `terms`, the distinct folded words of its text
 //! (`chat_wire::search::words`), written with it, replaced on an edit and
-//! emptied on a delete. A search reads the index newest first, one window
-//! of time at a time, for every word of the query, and keeps the ids that
-//! every word's entries hold: each read is of the index alone (no message
-//! is fetched until the page is known), so two common words whose pair is
+//! emptied on a delete. A search reads the index newest first, below its
+//! cursor, for every word of the query, and keeps the ids that every
+//! word's entries hold: each read is of the index alone (no message is
+//! fetched until the page is known), so two common words whose pair is
 //! rare cost what their entries cost, not a fetch per entry.
 
 use super::documents::MessageDoc;
@@ -48,7 +48,7 @@ struct Searched {
     messages: u64,
 }
 
-/// What one window gave.
+/// What one read gave.
 struct WindowRead {
     /// The ids every term's entries hold, newest first.
     ids: Vec<ObjectId>,
