@@ -123,6 +123,7 @@ export async function startChat({ token, me, onRefused }) {
     conversation: (id) => state.conversations.get(id),
     open: (id) => open(id),
     loadOlder,
+    reveal: (id) => timeline.reveal(id),
     notice,
   });
   const composer = createComposer($('composer'), $('message-input'), $('send'), {

@@ -54,8 +54,15 @@ export function h(tag, attributes = {}, ...children) {
   return el;
 }
 
-/** Makes `parent`'s children exactly `nodes`, moving only what is out of place (focus survives). */
+/**
+ * Makes `parent`'s children exactly `nodes`, moving only what is out of
+ * place (a moved element loses the focus). The children that go are
+ * removed first, so that a node that stays is not moved just because one
+ * before it went (older messages coming in above, the top line changing).
+ */
 export function reconcile(parent, nodes) {
+  const keep = new Set(nodes);
+  for (const child of [...parent.childNodes]) if (!keep.has(child)) child.remove();
   let cursor = parent.firstChild;
   for (const node of nodes) {
     if (node === cursor) {
@@ -63,10 +70,5 @@ export function reconcile(parent, nodes) {
       continue;
     }
     parent.insertBefore(node, cursor);
-  }
-  while (cursor) {
-    const next = cursor.nextSibling;
-    cursor.remove();
-    cursor = next;
   }
 }

@@ -15,8 +15,6 @@ import { formatWhen, h } from './format.js';
 const EMPTY_PAGES_IN_A_ROW = 5;
 /** Older pages loaded at most to reach a result. */
 const MAX_OLDER_PAGES = 200;
-/** How long a revealed message stays highlighted. */
-const HIGHLIGHT_MS = 4000;
 
 /** The text of `message` with its `matches` (UTF-16 ranges) in <mark>. */
 export function markedText(message, matches) {
@@ -41,7 +39,8 @@ const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * gateway's page), `title(groupId)` (a group's name, or null), `display(up)`
  * (a user's name, or their up), `active()`
  * (the open conversation's id), `open(groupId)`, `conversation(groupId)`,
- * `loadOlder(conv)`, `notice(text)`.
+ * `loadOlder(conv)`, `reveal(messageId)` (into view, focused and marked),
+ * `notice(text)`.
  */
 export function createSearch(els, handlers) {
   const { form, input, scope, panel, status, list, more } = els;
@@ -151,12 +150,12 @@ export function createSearch(els, handlers) {
         h('span', { class: 'search-from' }, handlers.display(message.from)),
         h('time', { datetime: message.timestamp }, formatWhen(message.timestamp))),
       h('span', { class: 'search-text' }, ...markedText(message.message, message.matches ?? [])));
-    button.addEventListener('click', () => reveal(message.group, message.id));
+    button.addEventListener('click', () => openResult(message.group, message.id));
     return h('li', {}, button);
   }
 
   /** Opens `groupId` and shows message `id`, loading older pages as needed. */
-  async function reveal(groupId, id) {
+  async function openResult(groupId, id) {
     const conv = handlers.conversation(groupId);
     if (!conv) {
       handlers.notice('That conversation is no longer in your list.');
@@ -176,16 +175,9 @@ export function createSearch(els, handlers) {
       handlers.notice('That message could not be found in the conversation any more.');
       return;
     }
-    // Twice: a redraw of the opening (scrolled to the newest) may come between.
-    for (let pass = 0; pass < 2; pass += 1) {
-      await nextFrame();
-      const article = document.querySelector(`#timeline article[data-id="${CSS.escape(id)}"]`);
-      if (!article) return;
-      article.scrollIntoView({ block: 'center' });
-      article.focus({ preventScroll: true });
-      article.classList.add('found');
-      setTimeout(() => article.classList.remove('found'), HIGHLIGHT_MS);
-    }
+    // After the opening's redraw (scrolled to the newest), not before it.
+    await nextFrame();
+    handlers.reveal(id);
   }
 
   return { close };

@@ -13,6 +13,8 @@ import { currentQuote } from './replies.js';
 
 /** Messages of one sender within this time share one header. */
 const RUN_MS = 5 * 60_000;
+/** How long a message brought into view stays marked. */
+const REVEALED_MS = 4000;
 /** Closer than this to the top loads the previous page. */
 const LOAD_MARGIN_PX = 200;
 
@@ -32,6 +34,9 @@ export function createTimeline(region, list, handlers) {
   // there when new messages come, and when the region gets smaller (files
   // attached above the message box, a longer text).
   let keptAtBottom = true;
+  // The message last brought into view (a quote's original, a search
+  // result): highlighted until `until`, through every redraw meanwhile.
+  let revealed = { id: null, until: 0 };
   const nearBottom = () => region.scrollHeight - region.scrollTop - region.clientHeight < 48;
   region.addEventListener('scroll', () => {
     keptAtBottom = nearBottom();
@@ -307,6 +312,7 @@ export function createTimeline(region, list, handlers) {
     if (item.pending) el.dataset.nonce = item.pending.nonce;
     else delete el.dataset.nonce;
     renderArticle(el, item, view);
+    if (item.key === revealed.id && Date.now() < revealed.until) el.classList.add('flash');
     return el;
   }
 
@@ -320,6 +326,7 @@ export function createTimeline(region, list, handlers) {
     el.classList.remove('flash');
     void el.offsetWidth; // restarts the animation
     el.classList.add('flash');
+    revealed = { id, until: Date.now() + REVEALED_MS };
     return true;
   }
 

@@ -100,11 +100,11 @@ stack.test('a result chosen with the keyboard opens its conversation at the mess
       const region = article.closest('#messages').getBoundingClientRect();
       return {
         focused: document.activeElement === article,
-        found: article.classList.contains('found'),
+        marked: article.classList.contains('flash'),
         visible: box.top >= region.top - 1 && box.bottom <= region.bottom + 1,
       };
     });
-    assert.deepEqual(state, { focused: true, found: true, visible: true });
+    assert.deepEqual(state, { focused: true, marked: true, visible: true });
   }, SHOWN_MS);
   // Older pages were loaded to reach it: the whole conversation is there.
   assert.equal(await alice.articles.count(), FILLER + 1);
