@@ -5,6 +5,7 @@
 //! - [`search_seed`], [`search_bench`]: a million messages to search, and
 //!   the search benchmark of `store_bench`.
 //! - [`sweep_bench`]: the retention sweep's cost, for `store_bench sweep`.
+//! - [`store_http`]: the store's REST API as the benchmarks call it.
 //! - [`loadgen`]: the chat load generator and its scenarios.
 //! - [`bench_report`]: the side-by-side table and plot of its results.
 
@@ -14,4 +15,5 @@ pub mod loadgen;
 pub mod search_bench;
 pub mod search_seed;
 pub mod seed;
+pub mod store_http;
 pub mod sweep_bench;

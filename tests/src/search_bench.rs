@@ -5,10 +5,10 @@
 
 use crate::latency::{Latencies, Summary};
 use crate::search_seed::fill_groups;
-use anyhow::{Context, bail};
+use crate::store_http::StoreHttp;
 use chat_wire::ids::Up;
 use mongodb::bson::{doc, oid::ObjectId};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -48,11 +48,8 @@ struct Shape {
 
 /// Runs the benchmark and prints a table and one JSON line.
 pub async fn run(bench: SearchBench) -> anyhow::Result<()> {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .timeout(Duration::from_secs(30))
-        .build()?;
-    let groups = seed(&http, &bench).await?;
+    let store = StoreHttp::new(&bench.store_url, &bench.token, Duration::from_secs(30))?;
+    let groups = seed(&store, &bench).await?;
     let one = groups[0].to_hex();
     let shapes = [
         ("rare word, all groups", "q=zebra".to_owned()),
@@ -69,17 +66,14 @@ pub async fn run(bench: SearchBench) -> anyhow::Result<()> {
     );
     let mut results = Vec::new();
     for shape in &shapes {
-        let url = format!(
-            "{}/message/search?up={READER}&perPage=20&{}",
-            bench.store_url, shape.query
-        );
-        let first = get(&http, &bench.token, &url).await?;
+        let url = search_path(shape);
+        let first = store.get(&url).await?;
         let found = first["items"].as_array().map_or(0, Vec::len);
         let cursor = !first["cursor"].is_null();
         let mut latencies = Latencies::default();
         for _ in 0..bench.samples {
             let sent = Instant::now();
-            get(&http, &bench.token, &url).await?;
+            store.get(&url).await?;
             latencies.record(sent.elapsed());
         }
         let s: Summary = latencies.summary();
@@ -89,7 +83,7 @@ pub async fn run(bench: SearchBench) -> anyhow::Result<()> {
         );
         results.push(json!({"shape": shape.name, "query": shape.query, "firstPage": found, "cursor": cursor, "latency": s}));
     }
-    let throughput = throughput(&http, &bench, &shapes).await?;
+    let throughput = throughput(&store, &bench, &shapes).await?;
     println!(
         "mixed shapes, {} clients, {:.0} s: {:.0} searches/s, p50 {:.2} ms, p99 {:.2} ms, {} failed",
         bench.clients,
@@ -118,38 +112,23 @@ struct Throughput {
 
 /// `clients` clients, each cycling over the shapes, for `seconds`.
 async fn throughput(
-    http: &reqwest::Client,
+    store: &StoreHttp,
     bench: &SearchBench,
     shapes: &[Shape],
 ) -> anyhow::Result<Throughput> {
-    let urls: Arc<Vec<String>> = Arc::new(
-        shapes
-            .iter()
-            .map(|shape| {
-                format!(
-                    "{}/message/search?up={READER}&perPage=20&{}",
-                    bench.store_url, shape.query
-                )
-            })
-            .collect(),
-    );
+    let urls: Arc<Vec<String>> = Arc::new(shapes.iter().map(search_path).collect());
     let failed = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(bench.seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for client in 0..bench.clients {
-        let (http, token, urls, failed) = (
-            http.clone(),
-            bench.token.clone(),
-            urls.clone(),
-            failed.clone(),
-        );
+        let (store, urls, failed) = (store.clone(), urls.clone(), failed.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Latencies::default();
             let mut n = client;
             while Instant::now() < deadline {
                 let sent = Instant::now();
-                match get(&http, &token, &urls[n % urls.len()]).await {
+                match store.get(&urls[n % urls.len()]).await {
                     Ok(_) => latencies.record(sent.elapsed()),
                     Err(_) => {
                         failed.fetch_add(1, Ordering::Relaxed);
@@ -174,19 +153,14 @@ async fn throughput(
     })
 }
 
-async fn get(http: &reqwest::Client, token: &str, url: &str) -> anyhow::Result<Value> {
-    let response = http.get(url).bearer_auth(token).send().await?;
-    let status = response.status();
-    let body: Value = response.json().await?;
-    if !status.is_success() {
-        bail!("GET {url}: {status} {body}");
-    }
-    Ok(body)
+/// The store route a shape asks, with its query.
+fn search_path(shape: &Shape) -> String {
+    format!("/message/search?up={READER}&perPage=20&{}", shape.query)
 }
 
 /// The reader's groups holding the messages: found from an earlier run,
 /// else created through the store and filled straight into MongoDB.
-async fn seed(http: &reqwest::Client, bench: &SearchBench) -> anyhow::Result<Vec<ObjectId>> {
+async fn seed(store: &StoreHttp, bench: &SearchBench) -> anyhow::Result<Vec<ObjectId>> {
     let db = mongodb::Client::with_uri_str(&bench.mongodb_uri)
         .await?
         .database(&bench.mongodb_db);
@@ -213,15 +187,8 @@ async fn seed(http: &reqwest::Client, bench: &SearchBench) -> anyhow::Result<Vec
     }
     let mut created = Vec::new();
     for name in &names {
-        let response = http
-            .post(format!("{}/group", bench.store_url))
-            .bearer_auth(&bench.token)
-            .json(&json!({"name": name, "users": [READER, "writer"]}))
-            .send()
-            .await?;
-        let body: Value = response.json().await?;
-        let id = body["id"].as_str().context("group without id")?;
-        created.push(ObjectId::parse_str(id)?);
+        let id = store.create_group(name, &[READER, "writer"]).await?;
+        created.push(ObjectId::parse_str(&id)?);
     }
     fill_groups(&db, &created, &Up::parse("writer")?, bench.messages).await?;
     Ok(created)

@@ -5,6 +5,7 @@
 //! is deleted, so that its rate can be measured alone and while writers
 //! keep the store busy.
 
+use crate::store_http::StoreHttp;
 use anyhow::{Context, bail};
 use mongodb::Database;
 use mongodb::bson::oid::ObjectId;
@@ -25,9 +26,7 @@ pub struct SweepTarget {
     db: Database,
     group: ObjectId,
     messages: i64,
-    http: reqwest::Client,
-    base: String,
-    auth: String,
+    store: StoreHttp,
 }
 
 /// What one sweep of a [`SweepTarget`] did.
@@ -43,35 +42,26 @@ pub struct SweepRun {
 }
 
 impl SweepTarget {
-    /// Creates a group through the store at `base`, fills it with
+    /// Creates a group through `store`, fills it with
     /// `messages` messages sent two days ago (straight into MongoDB, as
     /// the store would have written them), and gives it a retention of one
     /// day: every message is due.
     pub async fn seed(
-        base: &str,
-        token: &str,
+        store: StoreHttp,
         db: Database,
         messages: i64,
         name: &str,
     ) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()?;
+        let group = ObjectId::parse_str(&store.create_group(name, &["sweeper"]).await?)?;
         let target = Self {
             db,
-            group: ObjectId::new(),
+            group,
             messages,
-            http,
-            base: base.trim_end_matches('/').to_owned(),
-            auth: format!("Bearer {token}"),
+            store,
         };
-        let group = target
-            .post("/group", &json!({"name": name, "users": ["sweeper"]}))
-            .await?;
-        let group = ObjectId::parse_str(group["id"].as_str().context("a group without id")?)?;
-        let target = Self { group, ..target };
         target.fill().await?;
         target
+            .store
             .post(
                 &format!("/group/{}/retention", group.to_hex()),
                 &json!({"mode": "days", "days": 1}),
@@ -125,7 +115,7 @@ impl SweepTarget {
             let this = self.clone();
             tokio::spawn(async move {
                 let path = format!("/retention/sweep?group={}", this.group.to_hex());
-                let _ = this.post(&path, &json!({})).await;
+                let _ = this.store.post(&path, &json!({})).await;
             })
         };
         let groups = self.db.collection::<Document>(collections::GROUPS);
@@ -165,25 +155,5 @@ impl SweepTarget {
             seconds,
             per_second: self.messages as f64 / seconds,
         })
-    }
-
-    async fn post(
-        &self,
-        path: &str,
-        body: &serde_json::Value,
-    ) -> anyhow::Result<serde_json::Value> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("authorization", &self.auth)
-            .json(body)
-            .send()
-            .await?;
-        let status = response.status();
-        let body: serde_json::Value = response.json().await?;
-        if !status.is_success() {
-            bail!("POST {path}: {status} {body}");
-        }
-        Ok(body)
     }
 }

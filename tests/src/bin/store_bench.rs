@@ -13,9 +13,10 @@
 //! The store must already run (see `scripts/bench-store.sh`). Results are
 //! printed as a table and as one JSON line.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use chat_tests::latency::{Latencies, Summary};
 use chat_tests::seed::{fill_group, id_at};
+use chat_tests::store_http::StoreHttp;
 use chat_tests::sweep_bench::SweepTarget;
 use clap::{Parser, Subcommand};
 use mongodb::bson::{doc, oid::ObjectId};
@@ -123,7 +124,7 @@ enum Scenario {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let client = Store::new(&args.store_url, &args.token)?;
+    let client = StoreHttp::new(&args.store_url, &args.token, Duration::from_secs(30))?;
     match args.scenario {
         Scenario::Post {
             clients,
@@ -175,7 +176,7 @@ async fn main() -> anyhow::Result<()> {
                 seconds,
                 groups,
             };
-            sweep(client, &args.token, db, messages, during, load).await
+            sweep(client, db, messages, during, load).await
         }
     }
 }
@@ -192,21 +193,19 @@ struct Load {
 const SWEEP_LIMIT: Duration = Duration::from_secs(1800);
 
 async fn sweep(
-    store: Store,
-    token: &str,
+    store: StoreHttp,
     db: mongodb::Database,
     messages: i64,
     during: Option<i64>,
     load: Load,
 ) -> anyhow::Result<()> {
-    let base = store.base.clone();
     let Load {
         clients,
         seconds,
         groups,
     } = load;
     eprintln!("seeding {messages} due messages");
-    let alone = SweepTarget::seed(&base, token, db.clone(), messages, "bench-sweep-alone").await?;
+    let alone = SweepTarget::seed(store.clone(), db.clone(), messages, "bench-sweep-alone").await?;
     let alone = alone.sweep(SWEEP_LIMIT).await?;
     println!(
         "sweep alone: {} messages in {:.1} s: {:.0} messages/s",
@@ -217,7 +216,7 @@ async fn sweep(
         ((enough / 1000.0).ceil() as i64 * 1000).max(10_000)
     });
     eprintln!("seeding {during} due messages");
-    let target = SweepTarget::seed(&base, token, db, during, "bench-sweep-during").await?;
+    let target = SweepTarget::seed(store.clone(), db, during, "bench-sweep-during").await?;
     let quiet = post(store.clone(), clients, seconds, groups).await?;
     let sweeping = tokio::spawn(async move { target.sweep(SWEEP_LIMIT).await });
     let busy = post(store.clone(), clients, seconds, groups).await?;
@@ -242,69 +241,12 @@ async fn sweep(
     Ok(())
 }
 
-#[derive(Clone)]
-struct Store {
-    http: reqwest::Client,
-    base: String,
-    auth: String,
-}
-
-impl Store {
-    fn new(base: &str, token: &str) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(1024)
-            .timeout(Duration::from_secs(30))
-            .build()?;
-        Ok(Self {
-            http,
-            base: base.trim_end_matches('/').to_owned(),
-            auth: format!("Bearer {token}"),
-        })
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("authorization", &self.auth)
-            .json(body)
-            .send()
-            .await?;
-        let status = response.status();
-        let body: Value = response.json().await?;
-        if !status.is_success() {
-            bail!("POST {path}: {status} {body}");
-        }
-        Ok(body)
-    }
-
-    async fn get(&self, path_and_query: &str) -> anyhow::Result<Value> {
-        let response = self
-            .http
-            .get(format!("{}{path_and_query}", self.base))
-            .header("authorization", &self.auth)
-            .send()
-            .await?;
-        let status = response.status();
-        let body: Value = response.json().await?;
-        if !status.is_success() {
-            bail!("GET {path_and_query}: {status} {body}");
-        }
-        Ok(body)
-    }
-
-    async fn create_group(&self, name: &str, users: &[String]) -> anyhow::Result<String> {
-        let group = self
-            .post("/group", &json!({"name": name, "users": users}))
-            .await?;
-        group["id"]
-            .as_str()
-            .map(str::to_owned)
-            .context("group without id")
-    }
-}
-
-async fn post(store: Store, clients: usize, seconds: u64, groups: usize) -> anyhow::Result<Value> {
+async fn post(
+    store: StoreHttp,
+    clients: usize,
+    seconds: u64,
+    groups: usize,
+) -> anyhow::Result<Value> {
     let users: Vec<String> = (0..clients).map(|i| format!("bench{i}")).collect();
     let mut group_ids = Vec::new();
     for g in 0..groups {
@@ -371,7 +313,7 @@ async fn post(store: Store, clients: usize, seconds: u64, groups: usize) -> anyh
 }
 
 async fn history(
-    store: Store,
+    store: StoreHttp,
     messages: i64,
     samples: usize,
     mongodb_uri: &str,
@@ -428,7 +370,7 @@ async fn history(
 /// A group holding `messages` messages: found from an earlier run, else
 /// created through the store and filled straight into MongoDB.
 async fn seed_history(
-    store: &Store,
+    store: &StoreHttp,
     messages: i64,
     mongodb_uri: &str,
     mongodb_db: &str,
@@ -445,11 +387,7 @@ async fn seed_history(
         eprintln!("reusing {name}");
         return Ok(existing.get_object_id("_id")?);
     }
-    let group = ObjectId::parse_str(
-        store
-            .create_group(&name, &["reader".to_owned(), "writer".to_owned()])
-            .await?,
-    )?;
+    let group = ObjectId::parse_str(store.create_group(&name, &["reader", "writer"]).await?)?;
     fill_group(&db, group, &chat_wire::Up::parse("writer")?, messages).await?;
     Ok(group)
 }
