@@ -13,7 +13,6 @@
 
 use anyhow::Context;
 use chat_wire::ids::Up;
-use chat_wire::search::terms_of;
 use mongodb::Database;
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{DateTime, doc};
@@ -73,26 +72,15 @@ pub async fn fill_groups(
         let docs: Vec<MessageDoc> = (n..end)
             .map(|i| {
                 let second = start + i * YEAR_SECONDS / count;
-                let text = text_of(i);
                 let groups_len = groups.len() as u64;
-                MessageDoc {
-                    id: id_at(second, i),
-                    group: groups[(i % groups_len) as usize],
-                    seq: i64::try_from(i / groups_len + 1).unwrap_or(i64::MAX),
-                    from: from.clone(),
-                    terms: Some(terms_of(&text)),
-                    message: text,
-                    timestamp: DateTime::from_millis(i64::try_from(second * 1000).unwrap_or(0)),
-                    nonce: None,
-                    nonce_key: None,
-                    edited_at: None,
-                    deleted: false,
-                    reactions: Vec::new(),
-                    changed_at: None,
-                    attachments: Vec::new(),
-                    reply_to: None,
-                    mentions: Vec::new(),
-                }
+                MessageDoc::sent(
+                    id_at(second, i),
+                    groups[(i % groups_len) as usize],
+                    i64::try_from(i / groups_len + 1).unwrap_or(i64::MAX),
+                    from.clone(),
+                    text_of(i),
+                    DateTime::from_millis(i64::try_from(second * 1000).unwrap_or(0)),
+                )
             })
             .collect();
         coll.insert_many(docs).await?;

@@ -27,23 +27,15 @@ pub async fn fill_group(
     while seq <= count {
         let end = (seq + BATCH - 1).min(count);
         let docs: Vec<MessageDoc> = (seq..=end)
-            .map(|n| MessageDoc {
-                id: ObjectId::new(),
-                group,
-                seq: n,
-                from: from.clone(),
-                message: format!("history message {n}"),
-                timestamp: DateTime::now(),
-                nonce: None,
-                nonce_key: None,
-                edited_at: None,
-                deleted: false,
-                reactions: Vec::new(),
-                changed_at: None,
-                attachments: Vec::new(),
-                reply_to: None,
-                mentions: Vec::new(),
-                terms: None,
+            .map(|n| {
+                MessageDoc::sent(
+                    ObjectId::new(),
+                    group,
+                    n,
+                    from.clone(),
+                    format!("history message {n}"),
+                    DateTime::now(),
+                )
             })
             .collect();
         coll.insert_many(docs).await?;

@@ -191,6 +191,38 @@ pub struct MessageDoc {
     pub terms: Option<Vec<String>>,
 }
 
+impl MessageDoc {
+    /// A message as stored when it is sent with text only: its search
+    /// terms, and no nonce, edit, reaction, file, reply or mention.
+    pub fn sent(
+        id: ObjectId,
+        group: ObjectId,
+        seq: i64,
+        from: Up,
+        message: String,
+        timestamp: DateTime,
+    ) -> Self {
+        Self {
+            terms: Some(chat_wire::search::terms_of(&message)),
+            id,
+            group,
+            seq,
+            from,
+            message,
+            timestamp,
+            nonce: None,
+            nonce_key: None,
+            edited_at: None,
+            deleted: false,
+            reactions: Vec::new(),
+            changed_at: None,
+            attachments: Vec::new(),
+            reply_to: None,
+            mentions: Vec::new(),
+        }
+    }
+}
+
 /// A reply's quote of the message it answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

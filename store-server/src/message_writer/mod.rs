@@ -455,22 +455,19 @@ fn merge_same_nonce(jobs: Vec<Job>) -> Vec<Pending> {
 /// The document of a new message, numbered `seq`, naming `mentions`.
 fn new_doc(spec: &NewMessageSpec, seq: i64, now: DateTime, mentions: Vec<Up>) -> MessageDoc {
     MessageDoc {
-        id: ObjectId::new(),
-        group: spec.group,
-        seq,
-        from: spec.from.clone(),
-        message: spec.text.clone(),
-        timestamp: now,
         nonce: spec.nonce.clone(),
         nonce_key: spec.key(),
-        edited_at: None,
-        deleted: false,
-        reactions: Vec::new(),
-        changed_at: None,
         attachments: spec.attachments.clone(),
         reply_to: spec.reply_to.clone(),
         mentions,
-        terms: Some(chat_wire::search::terms_of(&spec.text)),
+        ..MessageDoc::sent(
+            ObjectId::new(),
+            spec.group,
+            seq,
+            spec.from.clone(),
+            spec.text.clone(),
+            now,
+        )
     }
 }
 
