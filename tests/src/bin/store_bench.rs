@@ -43,15 +43,8 @@ struct Args {
 enum Scenario {
     /// Concurrent `POST /message`.
     Post {
-        /// Concurrent keep-alive clients.
-        #[arg(long, default_value_t = 64)]
-        clients: usize,
-        /// How long to send, in seconds.
-        #[arg(long, default_value_t = 20)]
-        seconds: u64,
-        /// Groups the messages are spread over.
-        #[arg(long, default_value_t = 16)]
-        groups: usize,
+        #[command(flatten)]
+        load: Load,
     },
     /// Page latency in a group of `messages` messages.
     History {
@@ -61,12 +54,8 @@ enum Scenario {
         /// Requests per measured position.
         #[arg(long, default_value_t = 2000)]
         samples: usize,
-        /// MongoDB to seed (the store's).
-        #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
-        mongodb_uri: String,
-        /// The store's database.
-        #[arg(long, env = "MONGODB_DB", default_value = "chat")]
-        mongodb_db: String,
+        #[command(flatten)]
+        mongo: Mongo,
     },
     /// Search latency and throughput over `messages` messages.
     Search {
@@ -85,12 +74,8 @@ enum Scenario {
         /// Seconds of the throughput run.
         #[arg(long, default_value_t = 15)]
         seconds: u64,
-        /// MongoDB to seed (the store's).
-        #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
-        mongodb_uri: String,
-        /// The store's database.
-        #[arg(long, env = "MONGODB_DB", default_value = "chat")]
-        mongodb_db: String,
+        #[command(flatten)]
+        mongo: Mongo,
     },
     /// The retention sweep alone, then `post` without it, while it runs,
     /// and without it again.
@@ -103,22 +88,45 @@ enum Scenario {
         /// outlasts the writers.
         #[arg(long)]
         during: Option<i64>,
-        /// Concurrent keep-alive clients of `post`.
-        #[arg(long, default_value_t = 64)]
-        clients: usize,
-        /// How long each `post` run sends, in seconds.
-        #[arg(long, default_value_t = 20)]
-        seconds: u64,
-        /// Groups the messages of `post` are spread over.
-        #[arg(long, default_value_t = 16)]
-        groups: usize,
-        /// MongoDB to seed (the store's).
-        #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
-        mongodb_uri: String,
-        /// The store's database.
-        #[arg(long, env = "MONGODB_DB", default_value = "chat")]
-        mongodb_db: String,
+        /// What each `post` run sends.
+        #[command(flatten)]
+        load: Load,
+        #[command(flatten)]
+        mongo: Mongo,
     },
+}
+
+/// What `post` sends.
+#[derive(Debug, Clone, Copy, clap::Args)]
+struct Load {
+    /// Concurrent keep-alive clients.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// How long to send, in seconds.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Groups the messages are spread over.
+    #[arg(long, default_value_t = 16)]
+    groups: usize,
+}
+
+/// The store's MongoDB, which the seeding scenarios write straight into.
+#[derive(Debug, Clone, clap::Args)]
+struct Mongo {
+    /// MongoDB to seed (the store's).
+    #[arg(long, env = "MONGODB_URI", default_value = "mongodb://127.0.0.1:27017")]
+    mongodb_uri: String,
+    /// The store's database.
+    #[arg(long, env = "MONGODB_DB", default_value = "chat")]
+    mongodb_db: String,
+}
+
+impl Mongo {
+    async fn database(&self) -> anyhow::Result<mongodb::Database> {
+        Ok(mongodb::Client::with_uri_str(&self.mongodb_uri)
+            .await?
+            .database(&self.mongodb_db))
+    }
 }
 
 #[tokio::main]
@@ -126,25 +134,19 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let client = StoreHttp::new(&args.store_url, &args.token, Duration::from_secs(30))?;
     match args.scenario {
-        Scenario::Post {
-            clients,
-            seconds,
-            groups,
-        } => post(client, clients, seconds, groups).await.map(drop),
+        Scenario::Post { load } => post(client, load).await.map(drop),
         Scenario::History {
             messages,
             samples,
-            mongodb_uri,
-            mongodb_db,
-        } => history(client, messages, samples, &mongodb_uri, &mongodb_db).await,
+            mongo,
+        } => history(client, messages, samples, mongo.database().await?).await,
         Scenario::Search {
             messages,
             groups,
             samples,
             clients,
             seconds,
-            mongodb_uri,
-            mongodb_db,
+            mongo,
         } => {
             chat_tests::search_bench::run(chat_tests::search_bench::SearchBench {
                 store_url: args.store_url.trim_end_matches('/').to_owned(),
@@ -154,39 +156,18 @@ async fn main() -> anyhow::Result<()> {
                 samples,
                 clients,
                 seconds,
-                mongodb_uri,
-                mongodb_db,
+                mongodb_uri: mongo.mongodb_uri,
+                mongodb_db: mongo.mongodb_db,
             })
             .await
         }
         Scenario::Sweep {
             messages,
             during,
-            clients,
-            seconds,
-            groups,
-            mongodb_uri,
-            mongodb_db,
-        } => {
-            let db = mongodb::Client::with_uri_str(&mongodb_uri)
-                .await?
-                .database(&mongodb_db);
-            let load = Load {
-                clients,
-                seconds,
-                groups,
-            };
-            sweep(client, db, messages, during, load).await
-        }
+            load,
+            mongo,
+        } => sweep(client, mongo.database().await?, messages, during, load).await,
     }
-}
-
-/// What `post` sends in the `sweep` scenario.
-#[derive(Clone, Copy)]
-struct Load {
-    clients: usize,
-    seconds: u64,
-    groups: usize,
 }
 
 /// The longest a sweep may take before the benchmark gives up.
@@ -199,11 +180,6 @@ async fn sweep(
     during: Option<i64>,
     load: Load,
 ) -> anyhow::Result<()> {
-    let Load {
-        clients,
-        seconds,
-        groups,
-    } = load;
     eprintln!("seeding {messages} due messages");
     let alone = SweepTarget::seed(store.clone(), db.clone(), messages, "bench-sweep-alone").await?;
     let alone = alone.sweep(SWEEP_LIMIT).await?;
@@ -212,27 +188,27 @@ async fn sweep(
         alone.messages, alone.seconds, alone.per_second
     );
     let during = during.unwrap_or_else(|| {
-        let enough = alone.per_second * seconds as f64 * 1.5;
+        let enough = alone.per_second * load.seconds as f64 * 1.5;
         ((enough / 1000.0).ceil() as i64 * 1000).max(10_000)
     });
     eprintln!("seeding {during} due messages");
     let target = SweepTarget::seed(store.clone(), db, during, "bench-sweep-during").await?;
-    let quiet = post(store.clone(), clients, seconds, groups).await?;
+    let quiet = post(store.clone(), load).await?;
     let sweeping = tokio::spawn(async move { target.sweep(SWEEP_LIMIT).await });
-    let busy = post(store.clone(), clients, seconds, groups).await?;
+    let busy = post(store.clone(), load).await?;
     let swept = sweeping.await??;
     println!(
         "sweep during post: {} messages in {:.1} s: {:.0} messages/s{}",
         swept.messages,
         swept.seconds,
         swept.per_second,
-        if swept.seconds < seconds as f64 {
+        if swept.seconds < load.seconds as f64 {
             " (it ended before the writers: part of their run had no sweep)"
         } else {
             ""
         }
     );
-    let after = post(store, clients, seconds, groups).await?;
+    let after = post(store, load).await?;
     println!(
         "{}",
         json!({"scenario": "sweep", "alone": alone, "during": swept,
@@ -241,12 +217,12 @@ async fn sweep(
     Ok(())
 }
 
-async fn post(
-    store: StoreHttp,
-    clients: usize,
-    seconds: u64,
-    groups: usize,
-) -> anyhow::Result<Value> {
+async fn post(store: StoreHttp, load: Load) -> anyhow::Result<Value> {
+    let Load {
+        clients,
+        seconds,
+        groups,
+    } = load;
     let users: Vec<String> = (0..clients).map(|i| format!("bench{i}")).collect();
     let mut group_ids = Vec::new();
     for g in 0..groups {
@@ -316,13 +292,9 @@ async fn history(
     store: StoreHttp,
     messages: i64,
     samples: usize,
-    mongodb_uri: &str,
-    mongodb_db: &str,
+    db: mongodb::Database,
 ) -> anyhow::Result<()> {
-    let group = seed_history(&store, messages, mongodb_uri, mongodb_db).await?;
-    let db = mongodb::Client::with_uri_str(mongodb_uri)
-        .await?
-        .database(mongodb_db);
+    let group = seed_history(&store, messages, &db).await?;
     let id_at = |seq: i64| id_at(&db, group, seq);
     let oldest_page = (messages - 1) / 20;
     let positions = [
@@ -372,13 +344,9 @@ async fn history(
 async fn seed_history(
     store: &StoreHttp,
     messages: i64,
-    mongodb_uri: &str,
-    mongodb_db: &str,
+    db: &mongodb::Database,
 ) -> anyhow::Result<ObjectId> {
     let name = format!("bench-history-{messages}");
-    let db = mongodb::Client::with_uri_str(mongodb_uri)
-        .await?
-        .database(mongodb_db);
     let groups = db.collection::<mongodb::bson::Document>(collections::GROUPS);
     if let Some(existing) = groups
         .find_one(doc! {"name": &name, "messageCount": messages})
@@ -388,6 +356,6 @@ async fn seed_history(
         return Ok(existing.get_object_id("_id")?);
     }
     let group = ObjectId::parse_str(store.create_group(&name, &["reader", "writer"]).await?)?;
-    fill_group(&db, group, &chat_wire::Up::parse("writer")?, messages).await?;
+    fill_group(db, group, &chat_wire::Up::parse("writer")?, messages).await?;
     Ok(group)
 }
