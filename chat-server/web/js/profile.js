@@ -2,35 +2,21 @@
 // set) and opens the form that changes it (`PATCH /chat/me`); the server
 // tells the user's groups (`user updated`).
 
+import { createDisclosure } from './disclosure.js';
+
 export function createProfile({ button, form, input, cancel, error }, { me, api, names, notice }) {
   function show() {
     button.textContent = names.display(me);
     button.setAttribute('aria-label', `${names.display(me)}: change your name`);
   }
 
-  function close() {
-    form.hidden = true;
-    button.setAttribute('aria-expanded', 'false');
-    error.textContent = '';
-  }
+  const disclosure = createDisclosure({ button, form, cancel, error }, {
+    onOpen: () => {
+      input.value = names.named(me) ? names.display(me) : '';
+      input.focus();
+    },
+  });
 
-  button.addEventListener('click', () => {
-    if (!form.hidden) return close();
-    form.hidden = false;
-    button.setAttribute('aria-expanded', 'true');
-    input.value = names.named(me) ? names.display(me) : '';
-    input.focus();
-  });
-  cancel.addEventListener('click', () => {
-    close();
-    button.focus();
-  });
-  form.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') {
-      close();
-      button.focus();
-    }
-  });
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const name = input.value.trim();
@@ -41,8 +27,7 @@ export function createProfile({ button, form, input, cancel, error }, { me, api,
     try {
       const saved = await api.setName(name);
       names.set(me, saved.name);
-      close();
-      button.focus();
+      disclosure.closeToButton();
       notice(`Your name is now ${saved.name}.`);
     } catch (err) {
       error.textContent = err.message;

@@ -5,13 +5,17 @@
 // Delete after N days, or Delete once everyone has read them with N hours
 // of grace. The server tells the group's other members (`group updated`).
 
+import { createDisclosure } from './disclosure.js';
+
 export const FOREVER = { mode: 'forever' };
+
+const dayCount = (days) => (days === 1 ? 'a day' : `${days} days`);
 
 /** How a retention reads in the header. */
 export function describeRetention(retention = FOREVER) {
   switch (retention.mode) {
     case 'days':
-      return `Messages are deleted from the server ${retention.days === 1 ? 'a day' : `${retention.days} days`} after they are sent`;
+      return `Messages are deleted from the server ${dayCount(retention.days)} after they are sent`;
     case 'untilRead': {
       const grace = retention.graceHours;
       const after = grace === 0 ? '' : `, ${grace === 1 ? 'an hour' : `${grace} hours`} later`;
@@ -26,7 +30,7 @@ export function describeRetention(retention = FOREVER) {
 export function startOfKept(retention = FOREVER) {
   switch (retention.mode) {
     case 'days':
-      return `Nothing older is kept: this group's messages are deleted ${retention.days === 1 ? 'a day' : `${retention.days} days`} after they are sent.`;
+      return `Nothing older is kept: this group's messages are deleted ${dayCount(retention.days)} after they are sent.`;
     case 'untilRead':
       return 'Nothing older is kept: this group\'s messages are deleted once everyone has read them.';
     default:
@@ -43,12 +47,6 @@ export function createRetentionControl(elements, { me, api, notice, onSaved }) {
   let shown = null; // the conversation the header shows
 
   const radios = () => [...form.querySelectorAll('input[name="retention-mode"]')];
-
-  function close() {
-    form.hidden = true;
-    button.setAttribute('aria-expanded', 'false');
-    error.textContent = '';
-  }
 
   function fill(retention) {
     for (const radio of radios()) radio.checked = radio.value === retention.mode;
@@ -75,22 +73,11 @@ export function createRetentionControl(elements, { me, api, notice, onSaved }) {
     return { problem: 'Choose how long messages are kept.', field: radios()[0] };
   }
 
-  button.addEventListener('click', () => {
-    if (!form.hidden) return close();
-    fill(shown?.retention ?? FOREVER);
-    form.hidden = false;
-    button.setAttribute('aria-expanded', 'true');
-    (radios().find((radio) => radio.checked) ?? radios()[0]).focus();
-  });
-  cancel.addEventListener('click', () => {
-    close();
-    button.focus();
-  });
-  form.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') {
-      close();
-      button.focus();
-    }
+  const { close, closeToButton } = createDisclosure({ button, form, cancel, error }, {
+    onOpen: () => {
+      fill(shown?.retention ?? FOREVER);
+      (radios().find((radio) => radio.checked) ?? radios()[0]).focus();
+    },
   });
   // Typing a number chooses its option.
   days.addEventListener('input', () => { form.querySelector('input[value="days"]').checked = true; });
@@ -108,8 +95,7 @@ export function createRetentionControl(elements, { me, api, notice, onSaved }) {
     try {
       const group = await api.setRetention(conv.id, retention);
       onSaved(group);
-      close();
-      button.focus();
+      closeToButton();
       notice(`${describeRetention(group.retention)}.`);
     } catch (err) {
       error.textContent = err.message;
