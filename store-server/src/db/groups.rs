@@ -247,21 +247,6 @@ impl Store {
             .await
     }
 
-    /// A group's message count, or `not_found`: its counter (raised before
-    /// each message is acked), or the newest stored number if a message
-    /// beyond it is stored and not yet counted.
-    pub async fn message_count(&self, id: ObjectId) -> Result<i64, ApiError> {
-        let found = self
-            .groups_raw()
-            .find_one(doc! {"_id": id})
-            .projection(doc! {"messageCount": 1})
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| group_not_found(id))?;
-        let counted = found.get_i64("messageCount").unwrap_or(0);
-        self.newest_seq_above(id, counted).await
-    }
-
     /// The number of the newest message of a group, known to be at least
     /// `floor`. Only numbers above the floor are scanned: usually none.
     pub async fn newest_seq_above(&self, group: ObjectId, floor: i64) -> Result<i64, ApiError> {
