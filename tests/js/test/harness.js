@@ -433,6 +433,23 @@ export async function startStack({ chatEnv: chatExtra = {}, storeEnv: storeExtra
       return body;
     },
 
+    /** Stores a message of `from` in `group` through the store, with its attachments' ids; returns it. */
+    async message(group, from, message, attachments) {
+      const { status, body } = await stack.store('POST', '/message', { group, from, message, attachments });
+      if (status !== 201) throw new Error(`POST /message answered ${status}: ${JSON.stringify(body)}`);
+      return body;
+    },
+
+    /** Uploads `bytes` named `name` to `group` as `up`, through the gateway; the attachment's id. */
+    async upload(group, up, name, bytes) {
+      const res = await fetch(`${stack.chatUrl}/chat/${group}/attachment?name=${encodeURIComponent(name)}`, {
+        method: 'POST', headers: { authorization: `Bearer ${await stack.token(up)}` }, body: bytes,
+      });
+      const body = await res.json();
+      if (res.status !== 201) throw new Error(`POST /chat/${group}/attachment answered ${res.status}: ${JSON.stringify(body)}`);
+      return body.id;
+    },
+
     /**
      * A request to a chat node's HTTP routes as `up` (or with `token`):
      * `{status, body}`. GET on the first node unless `method` / `node` say.

@@ -48,60 +48,45 @@ const peers = {};
 let leic;
 let lastId;
 
-async function post(group, from, message, attachments) {
-  const { status, body } = await stack.store('POST', '/message', { group, from, message, attachments });
-  assert.equal(status, 201);
-  return body;
-}
-
 /** A change through the store, which must succeed. */
 async function change(method, route, body) {
   const { status } = await stack.store(method, route, body);
   assert.ok(status >= 200 && status < 300, `${method} ${route}: ${status}`);
 }
 
-/** A file `up` uploads to `group` through the gateway; its id. */
-async function upload(group, up, name, bytes) {
-  const res = await fetch(`${stack.chatUrl}/chat/${group}/attachment?name=${encodeURIComponent(name)}`, {
-    method: 'POST', headers: { authorization: `Bearer ${await stack.token(up)}` }, body: bytes,
-  });
-  assert.equal(res.status, 201);
-  return (await res.json()).id;
-}
-
 before(async () => {
   const files = await stack.group([ME, ANA, RUI], { name: 'Algorithms' });
-  await post(files.id, RUI, 'The board after the lecture.', [await upload(files.id, RUI, 'board.png', png(800, 500))]);
-  await post(files.id, RUI, 'And the slides.', [await upload(files.id, RUI, 'slides.pdf', pdf('Slides'))]);
-  await post(files.id, ME, 'My notes.', [await upload(files.id, ME, 'notes.pdf', pdf('Notes'))]);
-  await post(files.id, ME, '', [await upload(files.id, ME, 'photo.png', png(300, 400))]);
+  await stack.message(files.id, RUI, 'The board after the lecture.', [await stack.upload(files.id, RUI, 'board.png', png(800, 500))]);
+  await stack.message(files.id, RUI, 'And the slides.', [await stack.upload(files.id, RUI, 'slides.pdf', pdf('Slides'))]);
+  await stack.message(files.id, ME, 'My notes.', [await stack.upload(files.id, ME, 'notes.pdf', pdf('Notes'))]);
+  await stack.message(files.id, ME, '', [await stack.upload(files.id, ME, 'photo.png', png(300, 400))]);
 
   const long = await stack.group([ME, ANA], { name: 'Long thread' });
-  for (let i = 1; i <= 45; i += 1) await post(long.id, i % 2 ? ANA : ME, `Message number ${i}`);
+  for (let i = 1; i <= 45; i += 1) await stack.message(long.id, i % 2 ? ANA : ME, `Message number ${i}`);
 
   const direct = await stack.store('POST', '/group/direct', { users: [ANA, ME] });
-  await post(direct.body.id, ANA, 'Did you get the slides?');
-  await post(direct.body.id, ME, 'Yes, I will send them.');
+  await stack.message(direct.body.id, ANA, 'Did you get the slides?');
+  await stack.message(direct.body.id, ME, 'Yes, I will send them.');
 
   leic = await stack.group([ME, ANA, RUI], { name: 'LEIC 2nd year', admins: [ME] });
-  await post(leic.id, RUI, 'Has anyone started the assignment?');
-  const theirs = await post(leic.id, ANA, 'I did the first two exercises.');
+  await stack.message(leic.id, RUI, 'Has anyone started the assignment?');
+  const theirs = await stack.message(leic.id, ANA, 'I did the first two exercises.');
   await change('PATCH', `/message/${theirs.id}`, { from: ANA, message: 'I did the first three exercises.' });
-  const gone = await post(leic.id, RUI, 'Wrong group, sorry.');
+  const gone = await stack.message(leic.id, RUI, 'Wrong group, sorry.');
   await change('DELETE', `/message/${gone.id}?from=${RUI}`);
-  const deadline = await post(leic.id, ME, 'The deadline is Friday.');
+  const deadline = await stack.message(leic.id, ME, 'The deadline is Friday.');
   for (const up of [RUI, ANA, ME]) await change('POST', `/message/${deadline.id}/reactions`, { up, emoji: '👍' });
   await change('POST', `/message/${deadline.id}/reactions`, { up: ANA, emoji: '🎉' });
-  const mine = await post(leic.id, ME, 'See you in room B001.');
+  const mine = await stack.message(leic.id, ME, 'See you in room B001.');
   await change('PATCH', `/message/${mine.id}`, { from: ME, message: 'See you in room B002.' });
-  const oops = await post(leic.id, ME, 'Oops, not this one.');
+  const oops = await stack.message(leic.id, ME, 'Oops, not this one.');
   await change('DELETE', `/message/${oops.id}?from=${ME}`);
-  lastId = (await post(leic.id, ME, 'I will bring my notes.')).id;
-  await post(leic.id, ANA, 'Thanks!');
+  lastId = (await stack.message(leic.id, ME, 'I will bring my notes.')).id;
+  await stack.message(leic.id, ANA, 'Thanks!');
   const talk = await stack.group([ME, TIA, RUI], { name: 'Weekend plans' });
   await change('POST', `/user/${TIA}`, { name: 'Tia Lopes' });
-  const question = await post(talk.id, TIA, 'Hiking on Saturday?');
-  const dropped = await post(talk.id, RUI, 'I cannot make it.');
+  const question = await stack.message(talk.id, TIA, 'Hiking on Saturday?');
+  const dropped = await stack.message(talk.id, RUI, 'I cannot make it.');
   await change('POST', '/message', { group: talk.id, from: ME, message: `Count me in, @${TIA}!`, replyTo: question.id });
   await change('POST', '/message', { group: talk.id, from: TIA, message: 'Shame!', replyTo: dropped.id });
   await change('DELETE', `/message/${dropped.id}?from=${RUI}`);
@@ -295,8 +280,8 @@ for (const [device, options] of Object.entries(DEVICES)) {
     stack.test(`retention: the admins' form, and messages kept only on this device, ${device}, ${colorScheme}`, async () => {
       const name = `Short-lived, ${device}, ${colorScheme}`;
       const group = await stack.group([ME, ANA], { name, admins: [ME] });
-      await post(group.id, ANA, 'This will not last.');
-      const last = await post(group.id, ANA, 'Read it while you can.');
+      await stack.message(group.id, ANA, 'This will not last.');
+      const last = await stack.message(group.id, ANA, 'Read it while you can.');
       await change('POST', `/group/${group.id}/read`, { up: ANA, messageId: last.id });
       const client = await openClient(browser, stack, ME, opening);
       await checkViews(client, async (check) => {

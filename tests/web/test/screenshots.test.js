@@ -28,52 +28,37 @@ const peers = [];
 let leic;
 let lastId;
 
-async function post(group, from, message, attachments) {
-  const { status, body } = await stack.store('POST', '/message', { group, from, message, attachments });
-  assert.equal(status, 201);
-  return body;
-}
-
-/** A file `up` uploads to `group` through the gateway; its id. */
-async function upload(group, up, name, bytes) {
-  const res = await fetch(`${stack.chatUrl}/chat/${group}/attachment?name=${encodeURIComponent(name)}`, {
-    method: 'POST', headers: { authorization: `Bearer ${await stack.token(up)}` }, body: bytes,
-  });
-  assert.equal(res.status, 201);
-  return (await res.json()).id;
-}
-
 before(async () => {
   mkdirSync(OUT, { recursive: true });
   // Older than the other conversations, so that the group list looks as before.
   const algorithms = await stack.group([ME, ANA, RUI], { name: 'Algorithms' });
-  await post(algorithms.id, RUI, 'The board at the end of today’s lecture: the shortest path is in red.',
-    [await upload(algorithms.id, RUI, 'whiteboard.png', whiteboard())]);
-  await post(algorithms.id, ANA, 'Thanks! Does anyone have the slides?');
-  await post(algorithms.id, ME, 'Here they are.',
-    [await upload(algorithms.id, ME, 'lecture-07-graphs.pdf', pdf('Lecture 7: graphs and shortest paths'))]);
-  await post(algorithms.id, ANA, 'Perfect, thank you 🙌');
+  await stack.message(algorithms.id, RUI, 'The board at the end of today’s lecture: the shortest path is in red.',
+    [await stack.upload(algorithms.id, RUI, 'whiteboard.png', whiteboard())]);
+  await stack.message(algorithms.id, ANA, 'Thanks! Does anyone have the slides?');
+  await stack.message(algorithms.id, ME, 'Here they are.',
+    [await stack.upload(algorithms.id, ME, 'lecture-07-graphs.pdf', pdf('Lecture 7: graphs and shortest paths'))]);
+  await stack.message(algorithms.id, ANA, 'Perfect, thank you 🙌');
   const erasmus = await stack.group([ME, EVA], { name: 'Erasmus 2027' });
-  await post(erasmus.id, EVA, 'The application forms are on the faculty website.');
-  await post(erasmus.id, ME, 'Thanks, I will send mine this week.');
+  await stack.message(erasmus.id, EVA, 'The application forms are on the faculty website.');
+  await stack.message(erasmus.id, ME, 'Thanks, I will send mine this week.');
   leic = await stack.group([ME, ANA, RUI, EVA], { name: 'LEIC 2nd year', admins: [ME] });
-  await post(leic.id, RUI, 'Morning! Has anyone started the algorithms assignment?');
-  await post(leic.id, ANA, 'I did the first two exercises. The third one is tricky 😅');
-  await post(leic.id, RUI, 'Same here. Is the deadline still Friday?');
-  const deadline = await post(leic.id, ME, 'Yes, Friday at 23:59, on Moodle.');
+  await stack.message(leic.id, RUI, 'Morning! Has anyone started the algorithms assignment?');
+  await stack.message(leic.id, ANA, 'I did the first two exercises. The third one is tricky 😅');
+  await stack.message(leic.id, RUI, 'Same here. Is the deadline still Friday?');
+  const deadline = await stack.message(leic.id, ME, 'Yes, Friday at 23:59, on Moodle.');
   for (const up of [RUI, ANA]) await stack.store('POST', `/message/${deadline.id}/reactions`, { up, emoji: '👍' });
-  await post(leic.id, ANA, 'Shall we meet in the library at 14:00 and go through it together?');
-  await post(leic.id, EVA, 'Count me in!');
-  const room = await post(leic.id, ME, 'See you there. I booked room B001.');
+  await stack.message(leic.id, ANA, 'Shall we meet in the library at 14:00 and go through it together?');
+  await stack.message(leic.id, EVA, 'Count me in!');
+  const room = await stack.message(leic.id, ME, 'See you there. I booked room B001.');
   await stack.store('PATCH', `/message/${room.id}`, { from: ME, message: 'See you there. I booked room B002 🙂' });
-  const thanks = await post(leic.id, RUI, 'Perfect, thanks!');
+  const thanks = await stack.message(leic.id, RUI, 'Perfect, thanks!');
   await stack.store('POST', `/message/${thanks.id}/reactions`, { up: ME, emoji: '❤️' });
-  lastId = (await post(leic.id, ME, 'I will bring last year’s notes too.')).id;
+  lastId = (await stack.message(leic.id, ME, 'I will bring last year’s notes too.')).id;
   const welcome = await stack.group([ME, ANA, RUI], { name: 'welcome' });
-  await post(welcome.id, ANA, 'Welcome to the chat 👋');
+  await stack.message(welcome.id, ANA, 'Welcome to the chat 👋');
   const direct = await stack.store('POST', '/group/direct', { users: [ANA, ME] });
-  await post(direct.body.id, ANA, 'Did you get the slides from today’s lecture?');
-  await post(direct.body.id, ANA, 'I missed the last half hour.');
+  await stack.message(direct.body.id, ANA, 'Did you get the slides from today’s lecture?');
+  await stack.message(direct.body.id, ANA, 'I missed the last half hour.');
   for (const up of [ANA, RUI]) peers.push(await connected(await stack.socket(up)));
 });
 
