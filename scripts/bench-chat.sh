@@ -106,14 +106,6 @@ STORE_API_TOKEN=$(random_hex 16)
 # Given to the cluster's chat nodes only: it enables POST /admin/drain.
 admin_token=$(random_hex 16)
 
-wait_ready() { # URL NAME
-    for _ in $(seq 1 150); do
-        [[ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" == 200 ]] && return 0
-        sleep 0.2
-    done
-    die "$2 did not become ready at $1"
-}
-
 # Every scenario but `history` writes into a database dropped when the run
 # starts: the users, rooms and messages of earlier runs would otherwise make
 # each run's lookups and inserts a little slower than the last one's.
@@ -156,7 +148,7 @@ start_stores() {
         store_pids+=("$!")
         register_cleanup_pid "$!" "$name-server (bench)"
         urls+=("http://127.0.0.1:$port")
-        wait_ready "http://127.0.0.1:$port/readyz" "$name-server"
+        wait_until_ok "http://127.0.0.1:$port/readyz" "$name-server"
     done
     store_pid=${store_pids[0]}
     store_url=$(IFS=,; echo "${urls[*]}")
@@ -193,7 +185,7 @@ start_chat() {
     chat_pid=$!
     register_cleanup_pid "$chat_pid" "$name (bench)"
     chat_addr="127.0.0.1:$port"
-    wait_ready "http://$chat_addr/readyz" "$name"
+    wait_until_ok "http://$chat_addr/readyz" "$name"
 }
 
 # start_rust DATABASE: a release store-server and chat-server on free ports.
@@ -221,7 +213,7 @@ start_peer() {
     peer_pid=$!
     register_cleanup_pid "$peer_pid" "$name (bench)"
     peer_addr="127.0.0.1:$port"
-    wait_ready "http://$peer_addr/healthz" "$name"
+    wait_until_ok "http://$peer_addr/healthz" "$name"
 }
 
 # start_node DATABASE: the Node peer on a free port.

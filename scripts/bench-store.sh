@@ -39,10 +39,7 @@ STORE_ADDR="127.0.0.1:$store_port" STORE_LOG_DIR="$DATA_DIR/bench-logs" RUST_LOG
     "${DETACH[@]}" target/release/store-server >"$DATA_DIR/bench-store.out" 2>&1 </dev/null &
 store_pid=$!
 register_cleanup_pid "$store_pid" "store-server (bench)"
-for _ in $(seq 1 100); do
-    [[ "$(curl -s -o /dev/null -w '%{http_code}' "$STORE_URL/readyz")" == 200 ]] && break
-    sleep 0.2
-done
+wait_until_ok "$STORE_URL/readyz" "store-server (bench)"
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
 for scenario in "${scenarios[@]}"; do

@@ -44,10 +44,7 @@ for config in ${BENCH_SWEEP_CONFIGS:-100:100 500:100 500:500 500:0}; do
         "${DETACH[@]}" target/release/store-server >"$DATA_DIR/bench-sweep-store.out" 2>&1 </dev/null &
     store_pid=$!
     register_cleanup_pid "$store_pid" "store-server (sweep bench)"
-    for _ in $(seq 1 100); do
-        [[ "$(curl -s -o /dev/null -w '%{http_code}' "$STORE_URL/readyz")" == 200 ]] && break
-        sleep 0.2
-    done
+    wait_until_ok "$STORE_URL/readyz" "store-server (sweep bench)"
     target/release/store_bench sweep --messages "${BENCH_SWEEP_MESSAGES:-50000}" \
         --clients "${BENCH_CLIENTS:-64}" --seconds "${BENCH_SECONDS:-20}"
     stop_pid "$store_pid" "store-server (sweep bench)"

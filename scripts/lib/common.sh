@@ -148,6 +148,16 @@ wait_for_port() {
     done
 }
 
+# wait_until_ok URL NAME: until GET URL answers 200 (a service's /readyz),
+# for 30 s at most; then dies naming NAME.
+wait_until_ok() {
+    for _ in $(seq 1 150); do
+        [[ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" == 200 ]] && return 0
+        sleep 0.2
+    done
+    die "$2 did not become ready at $1"
+}
+
 # stop_pid PID NAME [TIMEOUT_SECONDS]: SIGTERM, wait, then SIGKILL if needed.
 stop_pid() {
     local pid=$1 name=${2:-process} timeout=${3:-20}
