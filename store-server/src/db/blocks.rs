@@ -242,19 +242,22 @@ impl Store {
         up: &Up,
     ) -> Result<Option<ApiError>, ApiError> {
         let found = self
-            .groups_raw()
-            .find_one(doc! {"_id": group, "users": up.as_str()})
-            .projection(doc! {"kind": 1, "users": 1})
-            .await
-            .map_err(db_error)?;
-        let Some(found) = found else {
-            self.require_member(group, up).await?;
-            return Ok(None);
-        };
-        if found.get_str("kind") != Ok("direct") {
+            .member_group(group, up, doc! {"kind": 1, "users": 1})
+            .await?;
+        self.refusal_in(&found, up).await
+    }
+
+    /// [`Self::direct_refusal`] in a group already read with its `kind`
+    /// and `users`, `up` among them.
+    pub async fn refusal_in(
+        &self,
+        group: &Document,
+        up: &Up,
+    ) -> Result<Option<ApiError>, ApiError> {
+        if group.get_str("kind") != Ok("direct") {
             return Ok(None);
         }
-        let other = found
+        let other = group
             .get_array("users")
             .ok()
             .into_iter()

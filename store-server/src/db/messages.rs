@@ -355,14 +355,28 @@ impl Store {
 
     /// `permission_denied` unless `up` is a member of `group`.
     pub async fn require_member(&self, group: ObjectId, up: &Up) -> Result<(), ApiError> {
+        self.member_group(group, up, doc! {"_id": 1})
+            .await
+            .map(drop)
+    }
+
+    /// The fields of `projection` of `group`, which `up` must be a member
+    /// of (`permission_denied`; `not_found` for an unknown group): one read
+    /// for a caller that needs both the check and the group.
+    pub async fn member_group(
+        &self,
+        group: ObjectId,
+        up: &Up,
+        projection: Document,
+    ) -> Result<Document, ApiError> {
         let found = self
             .groups_raw()
             .find_one(doc! {"_id": group, "users": up.as_str()})
-            .projection(doc! {"_id": 1})
+            .projection(projection)
             .await
             .map_err(db_error)?;
         match found {
-            Some(_) => Ok(()),
+            Some(found) => Ok(found),
             None => {
                 self.group(group).await?;
                 Err(ApiError::PermissionDenied(format!(

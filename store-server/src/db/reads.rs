@@ -9,7 +9,7 @@
 use super::documents::{ReadDoc, collections, entity_id, read_key};
 use super::groups::unread_count;
 use super::{Store, db_error, is_duplicate_key};
-use crate::retention::history::CursorAt;
+use crate::retention::history::{CursorAt, held_fields};
 use chat_wire::ids::Up;
 use chat_wire::requests::ReadState;
 use mongodb::bson::oid::ObjectId;
@@ -39,8 +39,13 @@ impl Store {
         up: &Up,
         message: ObjectId,
     ) -> Result<ReadState, ApiError> {
-        let quiet = self.direct_refusal(group, up).await?.is_some();
-        let held = self.held(group).await?;
+        // One read of the group: membership, whether it is a blocked
+        // direct group, and what it holds.
+        let mut fields = doc! {"kind": 1, "users": 1};
+        fields.extend(held_fields());
+        let found = self.member_group(group, up, fields).await?;
+        let quiet = self.refusal_in(&found, up).await?.is_some();
+        let held = self.held_in(group, &found).await?;
         let seq = match self.cursor_at(group, &held, message).await? {
             CursorAt::Seq(seq) => seq,
             CursorAt::Swept => held.through(),

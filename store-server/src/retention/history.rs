@@ -17,6 +17,11 @@ use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{Document, doc};
 use service_kit::ApiError;
 
+/// The fields of a group document that say what it holds ([`Store::held_in`]).
+pub fn held_fields() -> Document {
+    doc! {"messageCount": 1, "sweep": 1}
+}
+
 /// The messages of a group the store holds: numbers `through + 1 ..= newest`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Held {
@@ -53,15 +58,19 @@ impl Store {
         let found = self
             .groups_raw()
             .find_one(doc! {"_id": group})
-            .projection(doc! {"messageCount": 1, "sweep": 1})
+            .projection(held_fields())
             .await
             .map_err(db_error)?
             .ok_or_else(|| group_not_found(group))?;
+        self.held_in(group, &found).await
+    }
+
+    /// What the store holds of `group`, already read with [`held_fields`].
+    pub async fn held_in(&self, group: ObjectId, found: &Document) -> Result<Held, ApiError> {
         let counted = found.get_i64("messageCount").unwrap_or(0);
-        let sweep = sweep_of(&found)?;
         Ok(Held {
             newest: self.newest_seq_above(group, counted).await?,
-            sweep,
+            sweep: sweep_of(found)?,
         })
     }
 
