@@ -14,7 +14,9 @@ use axum::extract::ConnectInfo;
 use service_kit::connection::Peer;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Extension, SocketRef, State, TryData};
-use socketioxide::socket::Socket;
+use socketioxide::handler::FromDisconnectParts;
+use socketioxide::socket::{DisconnectReason, Socket};
+use std::convert::Infallible;
 use std::sync::Arc;
 
 /// Connect middleware: the handshake. On success the socket joins its
@@ -77,17 +79,37 @@ pub async fn on_connect<A: Adapter>(
     // instead (once, see `Session::uncount`), and its rooms are left.
     if !socket.connected() {
         socket.leave_all();
-        departed(&state, &session, socket.id, || rooms).await;
+        departed(&state, &session, socket.id, rooms).await;
     }
 }
 
-/// A socket left; it is still in its rooms until this handler returns.
+/// A socket left, from the group rooms it was in at that instant.
 async fn on_disconnect<A: Adapter>(
     socket: SocketRef<A>,
+    RoomsAtClose(rooms): RoomsAtClose,
     Extension(session): Extension<Session>,
     State(state): State<AppState>,
 ) {
-    departed(&state, &session, socket.id, || group_rooms(&socket)).await;
+    departed(&state, &session, socket.id, rooms).await;
+}
+
+/// The group rooms of a closing socket, read when socketioxide closes it,
+/// before this handler's task is spawned. Inside the handler they may be
+/// gone already: a client that leaves sends a DISCONNECT packet and then
+/// closes its transport, and socketioxide closes the socket once for each;
+/// the second close finds the handler taken and takes the socket out of
+/// its rooms at once, possibly before the spawned handler reads them.
+struct RoomsAtClose(Vec<String>);
+
+impl<A: Adapter> FromDisconnectParts<A> for RoomsAtClose {
+    type Error = Infallible;
+
+    fn from_disconnect_parts(
+        socket: &Arc<Socket<A>>,
+        _: DisconnectReason,
+    ) -> Result<Self, Infallible> {
+        Ok(Self(group_rooms(socket)))
+    }
 }
 
 /// The group rooms of `socket` (its user room left out).

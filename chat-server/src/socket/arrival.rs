@@ -24,22 +24,14 @@ pub fn arrived(state: &AppState, session: &Session, sid: Sid, rooms: Vec<String>
         .set(state.node.presence.users_here() as i64);
 }
 
-/// Undoes what the arrival of `sid` did; `rooms` gives where an `offline`
-/// would be announced. It is read only once the socket is known to be
-/// counted: an arrival joins the rooms before counting, so a departure
-/// racing the arrival never reads them empty.
-pub async fn departed(
-    state: &AppState,
-    session: &Session,
-    sid: Sid,
-    rooms: impl FnOnce() -> Vec<String>,
-) {
+/// Undoes what the arrival of `sid` did; `rooms` (the socket's group rooms
+/// as it closed) gives where an `offline` would be announced.
+pub async fn departed(state: &AppState, session: &Session, sid: Sid, rooms: Vec<String>) {
     state.node.transports.forget(sid);
     state.expiry.forget(sid);
     if !session.uncount() {
         return;
     }
-    let rooms = rooms();
     state.metrics.sockets.dec();
     state.node.presence.socket_left(&session.up, rooms);
     state

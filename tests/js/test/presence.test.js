@@ -88,3 +88,30 @@ stack.test('a user who connects and leaves at once ends up offline in the store 
   assert.ok(notices.length > 0, 'the user was announced');
   assert.deepEqual(notices.at(-1), ['offline', up], `the last notice says offline: ${JSON.stringify(notices)}`);
 });
+
+stack.test('a user whose leaving the server reads late is still announced offline', async () => {
+  const ups = Array.from({ length: 20 }, (_, i) => uniqueUp(`late${i}`));
+  const watcher = uniqueUp('w');
+  await stack.group([watcher, ...ups]);
+  const observer = await stack.connect(watcher);
+  const online = new Set();
+  const offline = new Set();
+  observer.on('online', ({ up }) => online.add(up));
+  observer.on('offline', ({ up }) => offline.add(up));
+  const sockets = await Promise.all(ups.map((up) => stack.connect(up, { transports: ['websocket'] })));
+  await eventually(() => assert.equal(online.size, ups.length), 10_000);
+
+  // Each client sends its DISCONNECT packet and closes its WebSocket while
+  // the node is paused, so the node reads both at once when it resumes: it
+  // closes the socket for each, and the second close takes the socket out
+  // of its rooms before the disconnect handler runs.
+  const node = stack.node(0).proc;
+  node.kill('SIGSTOP');
+  try {
+    for (const socket of sockets) socket.disconnect();
+    await sleep(300);
+  } finally {
+    node.kill('SIGCONT');
+  }
+  await eventually(() => assert.deepEqual(ups.filter((up) => !offline.has(up)), [], 'not announced offline'), 10_000);
+});
