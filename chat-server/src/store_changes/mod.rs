@@ -86,12 +86,12 @@ impl Follower {
         let mut since = self.window.since();
         loop {
             let page = self.state.store.changes_since(&since).await?;
-            let next = next_since(&page, since);
-            let ChangeList {
-                items,
-                has_more,
-                now,
-            } = page;
+            // Only a full page is followed by another read.
+            let next = match page.has_more {
+                true => next_since(&page, since),
+                false => None,
+            };
+            let ChangeList { items, now, .. } = page;
             for change in items {
                 if !self.window.admit(&change.id, change.at) {
                     continue;
@@ -104,7 +104,7 @@ impl Follower {
                 applier.apply(change, notify).await;
             }
             match next {
-                Some(next) if has_more => since = next,
+                Some(next) => since = next,
                 _ => {
                     // Read to the end: whatever that instance records from
                     // now on is stamped at or after `now`.
@@ -125,7 +125,7 @@ impl Follower {
     }
 }
 
-/// Where the read after `page` starts: its last change's time (inclusive:
+/// Where the read after a full `page` starts: its last change's time (inclusive:
 /// changes of the same millisecond may follow). A full page of changes of
 /// one millisecond would be read again and again: the read then moves one
 /// millisecond on, leaving the rest of that millisecond (over 500 changes
