@@ -52,7 +52,6 @@ impl Store {
         if ups.is_empty() {
             return Ok(Vec::new());
         }
-        self.create_missing_users(&ids_of(ups)).await?;
         let moved = self.move_node(ups, NodeMove::Join(node)).await?;
         Ok(ups
             .iter()
@@ -132,10 +131,20 @@ impl Store {
             filter.extend(condition);
             filter
         };
-        users
-            .update_many(among(filter), update)
+        let matched = users
+            .update_many(among(filter.clone()), update.clone())
             .await
-            .map_err(db_error)?;
+            .map_err(db_error)?
+            .matched_count;
+        if matches!(step, NodeMove::Join(_)) && matched < ids.len() as u64 {
+            // Users never seen: created, then moved like the others (the
+            // move is idempotent for those moved already).
+            self.create_missing_users(&ids).await?;
+            users
+                .update_many(among(filter), update)
+                .await
+                .map_err(db_error)?;
+        }
         let mark = ObjectId::new();
         transition.insert("presenceClaim", mark);
         users
