@@ -16,6 +16,7 @@ use crate::limits::sockets::SocketQuota;
 use crate::location::NodeLocator;
 use crate::metrics::ChatMetrics;
 use crate::notify::Notifier;
+use crate::socket::group_ids::GroupIdsReader;
 use crate::store_client::StoreClient;
 use anyhow::Context;
 use prometheus_client::registry::Registry;
@@ -37,6 +38,8 @@ pub struct AttachmentLimits {
 pub struct AppState {
     /// The store.
     pub store: StoreClient,
+    /// The handshakes' reads of group ids, many at once.
+    pub group_ids: GroupIdsReader,
     /// User-token verification.
     pub jwt: JwtKeys,
     /// Real-time metrics.
@@ -99,6 +102,7 @@ impl AppState {
             transports: Transports::new(config.connect_timeout()),
         };
         let state = Self {
+            group_ids: GroupIdsReader::spawn(store.clone()),
             store,
             notifier,
             jwt: JwtKeys::new(config.jwt_secret.expose_secret()),

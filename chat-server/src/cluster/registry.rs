@@ -14,16 +14,14 @@ use super::{Cluster, Node};
 use crate::metrics::ChatMetrics;
 use crate::store_client::StoreClient;
 use backon::{ExponentialBuilder, Retryable};
-use chat_wire::cluster::{NodeHeartbeat, NodeRemoval};
-use futures::StreamExt;
+use chat_wire::cluster::{MAX_GROUP_IDS_USERS, NodeHeartbeat, NodeRemoval};
+use chat_wire::ids::{EntityId, Up};
 use service_kit::ApiError;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Time between two heartbeats (the registry counts a node live for 15 s).
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
-/// Users of a removed node whose groups are looked up at once.
-const CONCURRENT_ANNOUNCES: usize = 8;
-
 /// The waits between attempts at registering while the store is out of
 /// reach at start: jittered, so nodes started together do not retry in
 /// step, and without end (the node is not ready until it is registered).
@@ -151,27 +149,35 @@ async fn reap(cluster: &Cluster) -> Result<(), ApiError> {
 }
 
 /// Announces offline each user a node removal left without a socket, to
-/// the groups the store lists for them.
+/// the groups the store lists for them (read for many users at once).
 pub async fn announce_removal(cluster: &Cluster, removal: NodeRemoval) {
-    futures::stream::iter(removal.offline)
-        .for_each_concurrent(CONCURRENT_ANNOUNCES, |user| async move {
-            match cluster.store.group_ids_of_user(&user.up).await {
-                Ok(groups) => {
-                    let rooms = groups.into_iter().map(String::from).collect();
-                    announce::offline(
-                        &*cluster.rooms,
-                        &cluster.metrics,
-                        &user.up,
-                        rooms,
-                        Some(user.last_seen),
-                        &user.audience,
-                    )
-                    .await;
-                }
-                Err(err) => {
-                    tracing::warn!(up = %user.up, error = %err, "cannot announce a user of a removed node offline");
-                }
+    for users in removal.offline.chunks(MAX_GROUP_IDS_USERS) {
+        let ups = users.iter().map(|user| user.up.clone()).collect();
+        let groups = match cluster.store.group_ids_of_users(ups).await {
+            Ok(answer) => answer.items,
+            Err(err) => {
+                tracing::warn!(users = users.len(), error = %err, "cannot announce users of a removed node offline");
+                continue;
             }
-        })
-        .await;
+        };
+        let groups_of: HashMap<&Up, &[EntityId]> = groups
+            .iter()
+            .map(|user| (&user.up, user.ids.as_slice()))
+            .collect();
+        for user in users {
+            let Some(ids) = groups_of.get(&user.up) else {
+                continue;
+            };
+            let rooms = ids.iter().cloned().map(String::from).collect();
+            announce::offline(
+                &*cluster.rooms,
+                &cluster.metrics,
+                &user.up,
+                rooms,
+                Some(user.last_seen),
+                &user.audience,
+            )
+            .await;
+        }
+    }
 }

@@ -2,8 +2,9 @@
 //!
 //! A JWT from `auth.token` or the `?token=` query parameter, verified; the
 //! user under `CHAT_MAX_SOCKETS_PER_USER` sockets here; their groups
-//! loaded from the store, for the rooms the socket joins. A refusal is a
-//! `connect_error` whose message is the contract's code: `unauthenticated`
+//! loaded from the store (with other handshakes', `group_ids`), for the
+//! rooms the socket joins. A refusal is a `connect_error` whose message is
+//! the contract's code: `unauthenticated`
 //! (no token, or a bad or expired one), `rate_limited` (too many sockets)
 //! or `unavailable` (the store is out of reach).
 
@@ -65,14 +66,12 @@ pub async fn admit(
         state.metrics.sockets_refused.inc();
         return Err(Refusal::TooManySockets);
     };
+    // The reader logs why it failed.
     let groups = state
-        .store
-        .group_ids_of_user(&verified.up)
+        .group_ids
+        .group_ids(&verified.up)
         .await
-        .map_err(|err| {
-            tracing::warn!(up = %verified.up, error = %err, "cannot load the groups of a connecting user");
-            Refusal::Unavailable
-        })?;
+        .map_err(|_| Refusal::Unavailable)?;
     Ok(Admission {
         session: Session::new(verified.up, verified.exp),
         slot,

@@ -2,7 +2,7 @@
 //! markers and who of a group is online.
 
 use super::StoreClient;
-use chat_wire::cluster::{GroupIds, GroupPresence};
+use chat_wire::cluster::{GroupIds, GroupIdsOfUsers, GroupIdsRequest, GroupPresence};
 use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::{Group, Message};
 use chat_wire::paging::{Page, PageRequest};
@@ -50,6 +50,17 @@ impl StoreClient {
             .call("group_ids_of_user", self.request(Method::GET, &path))
             .await?;
         Ok(answer.ids)
+    }
+
+    /// The ids of every group of each of `ups` (one entry per listed user,
+    /// in the order listed): what the connecting sockets of `ups` join.
+    pub async fn group_ids_of_users(&self, ups: Vec<Up>) -> Result<GroupIdsOfUsers, ApiError> {
+        let body = GroupIdsRequest { ups };
+        self.call_read(
+            "group_ids_of_users",
+            self.request(Method::POST, &["group", "ids"]).json(&body),
+        )
+        .await
     }
 
     /// Adds `up` to a group if it is open or `up` is a member already

@@ -320,13 +320,34 @@ impl StoreClient {
         }
     }
 
+    /// Sends `request` and reads its answer; a request other than a `GET`
+    /// goes to another instance only if nothing was sent.
     async fn call<T: DeserializeOwned>(
         &self,
         operation: &'static str,
         request: RequestBuilder,
     ) -> Result<T, ApiError> {
+        self.call_with(operation, request, Retry::IfNotSent).await
+    }
+
+    /// [`StoreClient::call`] for a read sent as a `POST` (its list of keys
+    /// is too long for a query string): it may go to another instance.
+    async fn call_read<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        request: RequestBuilder,
+    ) -> Result<T, ApiError> {
+        self.call_with(operation, request, Retry::Safe).await
+    }
+
+    async fn call_with<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        request: RequestBuilder,
+        retry: Retry,
+    ) -> Result<T, ApiError> {
         let started = Instant::now();
-        let result = match self.send(request, Retry::IfNotSent).await {
+        let result = match self.send(request, retry).await {
             Ok(response) => read_response(response).await,
             Err(err) => Err(err),
         };

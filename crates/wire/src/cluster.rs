@@ -331,6 +331,37 @@ pub struct GroupIds {
     pub ids: Vec<EntityId>,
 }
 
+/// The most users in one [`GroupIdsRequest`].
+pub const MAX_GROUP_IDS_USERS: usize = 1000;
+
+/// `POST /group/ids`: the ids of the groups of many users at once, read in
+/// one query (a chat node asks for the users whose sockets are connecting
+/// at the same time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupIdsRequest {
+    /// The users.
+    #[schema(schema_with = crate::schema::group_ids_users)]
+    pub ups: Vec<Up>,
+}
+
+/// The answer to `POST /group/ids`: one entry per listed user, in the
+/// order listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GroupIdsOfUsers {
+    /// The users' group ids.
+    pub items: Vec<UserGroupIds>,
+}
+
+/// The ids of every group of one user, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UserGroupIds {
+    /// The user.
+    pub up: Up,
+    /// The group ids.
+    pub ids: Vec<EntityId>,
+}
+
 /// `POST /queue`: a socket waits to be paired.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

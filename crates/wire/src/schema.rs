@@ -7,7 +7,7 @@
 //! client (or a fuzzer) reading the document sends nothing the services
 //! refuse, and learns what they refuse.
 
-use crate::cluster::MAX_PRESENCE_BATCH;
+use crate::cluster::{MAX_GROUP_IDS_USERS, MAX_PRESENCE_BATCH};
 use crate::paging::{DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE};
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
@@ -315,6 +315,14 @@ pub fn presence_batch_users() -> RefOr<Schema> {
     .max_items(Some(MAX_PRESENCE_BATCH))
     .unique_items(true)
     .into()
+}
+
+/// The `ups` of a group ids request.
+pub fn group_ids_users() -> RefOr<Schema> {
+    up_list(&format!("1 to {MAX_GROUP_IDS_USERS} users."))
+        .min_items(Some(1))
+        .max_items(Some(MAX_GROUP_IDS_USERS))
+        .into()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use super::documents::{GroupDoc, entity_id, read_key};
 use super::paging::{Total, find_page};
 use super::{Store, db_error, is_duplicate_key};
+use chat_wire::cluster::UserGroupIds;
 use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::{Group, GroupKind};
 use chat_wire::paging::{Page, PageRequest};
@@ -141,6 +142,45 @@ impl Store {
             .iter()
             .filter_map(|group| group.get_object_id("_id").ok())
             .map(entity_id)
+            .collect())
+    }
+
+    /// The ids of every group of each of `ups`, oldest first, one entry per
+    /// listed user in the order listed: one indexed read for all of them,
+    /// which brings each group's members (the ids alone cannot tell whose
+    /// group it is).
+    pub async fn group_ids_of_users(&self, ups: &[Up]) -> Result<Vec<UserGroupIds>, ApiError> {
+        let asked: Vec<&str> = ups.iter().map(Up::as_str).collect();
+        let groups: Vec<Document> = self
+            .groups
+            .clone_with_type::<Document>()
+            .find(doc! {"users": {"$in": &asked}})
+            .projection(doc! {"_id": 1, "users": 1})
+            .sort(doc! {"_id": 1})
+            .await
+            .map_err(db_error)?
+            .try_collect()
+            .await
+            .map_err(db_error)?;
+        let mut ids_of: HashMap<&str, Vec<EntityId>> =
+            asked.iter().map(|up| (*up, Vec::new())).collect();
+        for group in &groups {
+            let (Ok(id), Ok(members)) = (group.get_object_id("_id"), group.get_array("users"))
+            else {
+                continue;
+            };
+            for member in members.iter().filter_map(|member| member.as_str()) {
+                if let Some(ids) = ids_of.get_mut(member) {
+                    ids.push(entity_id(id));
+                }
+            }
+        }
+        Ok(ups
+            .iter()
+            .map(|up| UserGroupIds {
+                up: up.clone(),
+                ids: ids_of.get(up.as_str()).cloned().unwrap_or_default(),
+            })
             .collect())
     }
 

@@ -9,7 +9,7 @@ use crate::db::groups::GroupSpec;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-use chat_wire::cluster::GroupIds;
+use chat_wire::cluster::{GroupIds, GroupIdsOfUsers, GroupIdsRequest, MAX_GROUP_IDS_USERS};
 use chat_wire::ids::{EntityId, Up};
 use chat_wire::model::{Group, GroupKind, Message};
 use chat_wire::paging::{Page, PageQuery};
@@ -35,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(find_match))
         .routes(routes!(groups_of_user))
         .routes(routes!(group_ids_of_user))
+        .routes(routes!(group_ids_of_users))
         .routes(routes!(get_group))
         .routes(routes!(join_group))
         .routes(routes!(leave_group))
@@ -255,6 +256,28 @@ async fn group_ids_of_user(
     let up = parse_up(&up)?;
     let ids = state.store.group_ids_of_user(&up).await?;
     Ok(Json(GroupIds { ids }))
+}
+
+/// List the ids of the groups of many users
+///
+/// One entry per listed user (1 to 1,000; a user may be listed twice), in
+/// the order listed, each with every group of the user, oldest first: what
+/// `GET /group/user/{up}/ids` answers for one user, for all of them in one
+/// read. A chat node asks it for the sockets connecting at the same time.
+#[utoipa::path(post, path = "/group/ids", tag = DATA_TAG, request_body = GroupIdsRequest,
+    responses((status = 200, body = GroupIdsOfUsers), BadRequest, Unauthenticated, PayloadTooLarge, ServerErrors))]
+async fn group_ids_of_users(
+    State(state): State<AppState>,
+    AppJson(request): AppJson<GroupIdsRequest>,
+) -> Result<Json<GroupIdsOfUsers>, ApiError> {
+    let listed = request.ups.len();
+    if !(1..=MAX_GROUP_IDS_USERS).contains(&listed) {
+        return Err(ApiError::InvalidArgument(format!(
+            "`ups` lists {listed} users; 1 to {MAX_GROUP_IDS_USERS} are allowed"
+        )));
+    }
+    let items = state.store.group_ids_of_users(&request.ups).await?;
+    Ok(Json(GroupIdsOfUsers { items }))
 }
 
 /// Join a group

@@ -1,7 +1,7 @@
 //! `/group`: create, read and list groups, and what creating refuses.
 
 use crate::helpers::{expect_error, parse, spawn_app, unknown_id};
-use chat_wire::cluster::GroupIds;
+use chat_wire::cluster::{GroupIds, GroupIdsOfUsers};
 use chat_wire::model::{Group, GroupKind};
 use chat_wire::paging::Page;
 use reqwest::{Method, StatusCode};
@@ -251,4 +251,55 @@ async fn the_ids_listing_names_every_group_of_the_user_oldest_first_and_no_other
         "invalid_argument",
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_ids_of_many_users_are_each_users_own_groups_in_the_order_asked() {
+    let app = spawn_app().await;
+    let mut created = Vec::new();
+    for users in [json!(["up1", "up2"]), json!(["up2"]), json!(["up3", "up1"])] {
+        let group: Group = parse(
+            app.post_json("/group", &json!({"name": "g", "users": users}))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        created.push(group.id);
+    }
+    let asked = json!({"ups": ["up2", "up9", "up1", "up2"]});
+    let answer: GroupIdsOfUsers =
+        parse(app.post_json("/group/ids", &asked).await, StatusCode::OK).await;
+    let listed: Vec<(String, Vec<_>)> = answer
+        .items
+        .into_iter()
+        .map(|item| (item.up.to_string(), item.ids))
+        .collect();
+    let [a, b, c] = [&created[0], &created[1], &created[2]];
+    assert_eq!(
+        listed,
+        vec![
+            ("up2".to_owned(), vec![a.clone(), b.clone()]),
+            ("up9".to_owned(), vec![]),
+            ("up1".to_owned(), vec![a.clone(), c.clone()]),
+            ("up2".to_owned(), vec![a.clone(), b.clone()]),
+        ]
+    );
+    // The same as each user's own listing.
+    let one: GroupIds = parse(app.get("/group/user/up1/ids").await, StatusCode::OK).await;
+    assert_eq!(one.ids, vec![a.clone(), c.clone()]);
+
+    for bad in [
+        json!({"ups": []}),
+        json!({"ups": ["a b"]}),
+        json!({"ups": "up1"}),
+        json!({"ups": ["up1"], "extra": 1}),
+        json!({"ups": vec!["up1"; 1001]}),
+    ] {
+        expect_error(
+            app.post_json("/group/ids", &bad).await,
+            400,
+            "invalid_argument",
+        )
+        .await;
+    }
 }

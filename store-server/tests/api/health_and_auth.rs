@@ -26,6 +26,11 @@ fn data_routes(group: &str, message: &str) -> Vec<(Method, String, Option<Value>
         (Method::GET, "/group/user/up1/ids".into(), None),
         (
             Method::POST,
+            "/group/ids".into(),
+            body(json!({"ups": ["up1"]})),
+        ),
+        (
+            Method::POST,
             format!("/group/{group}/users"),
             body(json!({"up": "up9"})),
         ),
@@ -218,6 +223,7 @@ async fn the_openapi_document_lists_every_data_route() {
         ("/group/messages", "get"),
         ("/group/user/{up}", "get"),
         ("/group/user/{up}/ids", "get"),
+        ("/group/ids", "post"),
         ("/group/{id}/users", "post"),
         ("/group/{id}/users/{up}", "delete"),
         ("/group/direct", "post"),

@@ -61,3 +61,20 @@ stack.test("the sender's own socket gets only the ack while the sender's other s
   await sleep(QUIET_MS);
   assert.deepEqual(phoneGot, [], 'no echo to the sending socket');
 });
+
+stack.test('sockets connecting all at once each join the rooms of their own user and of no other', async () => {
+  // The handshakes read their users' groups together (one store call for
+  // many): each must get its own user's.
+  const pairs = Array.from({ length: 30 }, (_, i) => [uniqueUp(`s${i}`), uniqueUp(`r${i}`)]);
+  const groups = await Promise.all(pairs.map((pair) => stack.group(pair)));
+  const clients = await Promise.all(pairs.flat().map((up) => stack.connect(up)));
+  const receivers = clients.filter((_, i) => i % 2 === 1);
+  const heard = receivers.map((receiver) => record(receiver, 'chat message'));
+
+  await Promise.all(groups.map((group, i) => ack(clients[2 * i], 'chat message', { room: group.id, message: `to ${i}` })));
+  await sleep(QUIET_MS);
+  assert.deepEqual(
+    heard.map((messages) => messages.map(({ group, message }) => [group, message])),
+    groups.map((group, i) => [[group.id, `to ${i}`]]),
+  );
+});
