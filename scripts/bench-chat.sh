@@ -59,7 +59,9 @@
 # (1000), BENCH_SERVERS ("rust node"), BENCH_RUST_BIN_DIR (target/release:
 # where the store-server and chat-server under test are; point it at another
 # build's release directory to measure that build, e.g. before and after a
-# change).
+# change), BENCH_ARRIVAL (mixed: the order in which the users connect, spread
+# over their rooms; by-room connects every member of a room, then the next
+# room's).
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/lib/common.sh
@@ -296,7 +298,7 @@ loadgen() {
     local label=$1
     shift
     target/release/loadgen --server "$server_addr" --label "$label" --server-pid "$server_pid" \
-        --mongodb-db "$server_db" --results "$results" "$@"
+        --mongodb-db "$server_db" --results "$results" --arrival "${BENCH_ARRIVAL:-mixed}" "$@"
 }
 
 # cluster SERVER: the runs against two nodes of SERVER, each part on fresh

@@ -4,10 +4,11 @@
 //! `scripts/bench-chat.sh` starts both and runs every scenario.
 
 use chat_tests::loadgen::{
-    Target, attachments, broadcast, connect, drain, history, idle, persist, population::Population,
+    Target, attachments, broadcast, connect, drain, history, idle, persist,
+    population::{Arrival, Population},
     raise_fd_limit,
 };
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -56,6 +57,10 @@ struct Args {
     /// Also append the JSON result line to this file.
     #[arg(long)]
     results: Option<PathBuf>,
+    /// The order in which the users connect: spread over their rooms, or
+    /// room by room.
+    #[arg(long, value_enum, default_value_t = Arrival::Mixed, global = true)]
+    arrival: Arrival,
     #[command(subcommand)]
     scenario: Scenario,
 }
@@ -172,7 +177,8 @@ async fn main() -> anyhow::Result<()> {
         .database(&args.mongodb_db);
     let seed = |name: &'static str, clients: usize, room_size: usize| {
         let (db, secret) = (db.clone(), args.jwt_secret.clone());
-        async move { Population::seed(&db, &secret, name, clients, room_size).await }
+        let arrival = args.arrival;
+        async move { Population::seed(&db, &secret, name, clients, room_size, arrival).await }
     };
     let check_fds = |connections: usize| {
         if connections as u64 + 64 > limit {
@@ -296,6 +302,9 @@ async fn main() -> anyhow::Result<()> {
             attachments::run(&target, &population, &knobs).await?
         }
     };
+    if let Some(arrival) = args.arrival.to_possible_value() {
+        report.add("arrival", arrival.get_name());
+    }
     if let Some(series) = &args.series {
         report.add("series", series.as_str());
     }

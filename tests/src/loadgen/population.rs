@@ -26,17 +26,33 @@ pub struct Population {
     pub rooms: Vec<ObjectId>,
     /// Members per room.
     pub room_size: usize,
+    /// The order in which the users connect.
+    pub arrival: Arrival,
+}
+
+/// The order in which a ramp connects the users.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Arrival {
+    /// Spread over the rooms: one member of each room in turn, as the users
+    /// of many groups do when they come online in the morning.
+    #[default]
+    Mixed,
+    /// Room by room: every member of a room, then the next room's. Each
+    /// room fills within a moment, so a member's socket hears of most of
+    /// the room at once.
+    ByRoom,
 }
 
 impl Population {
     /// Seeds `clients` users in rooms of `room_size` (0: no rooms) and mints
-    /// their tokens with `jwt_secret`.
+    /// their tokens with `jwt_secret`; they connect in `arrival` order.
     pub async fn seed(
         db: &Database,
         jwt_secret: &str,
         scenario: &str,
         clients: usize,
         room_size: usize,
+        arrival: Arrival,
     ) -> anyhow::Result<Self> {
         let run = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() % 100_000_000;
         let users: Vec<Up> = (0..clients)
@@ -57,7 +73,18 @@ impl Population {
             tokens,
             rooms,
             room_size,
+            arrival,
         })
+    }
+
+    /// The indexes of the first `count` users in the order they connect.
+    pub fn arrivals(&self, count: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..count).collect();
+        if self.arrival == Arrival::Mixed && self.room_size > 1 {
+            // One member of each room in turn: by place in the room first.
+            order.sort_by_key(|&index| (index % self.room_size, index / self.room_size));
+        }
+        order
     }
 
     /// The room of user `index`, if any.

@@ -39,8 +39,9 @@ impl Ramp {
     }
 }
 
-/// Opens a connection for each of the first `count` users, `concurrency`
-/// handshakes at a time; user `i` connects to `target.server_for(i)`.
+/// Opens a connection for each of the first `count` users, in the
+/// population's order of arrival, `concurrency` handshakes at a time; user
+/// `i` connects to `target.server_for(i)`.
 pub async fn open_all(
     target: &Target,
     population: &Population,
@@ -51,7 +52,7 @@ pub async fn open_all(
     let failed = Arc::new(AtomicU64::new(0));
     let progress = tokio::spawn(show_progress(count, opened.clone(), failed.clone()));
     let started = Instant::now();
-    let results: Vec<_> = futures::stream::iter(0..count)
+    let results: Vec<_> = futures::stream::iter(population.arrivals(count))
         .map(|index| {
             let (opened, failed) = (opened.clone(), failed.clone());
             let token = &population.tokens[index];
