@@ -15,9 +15,7 @@ use crate::metrics::ChatMetrics;
 use crate::store_client::StoreClient;
 use backon::{ExponentialBuilder, Retryable};
 use chat_wire::cluster::{MAX_GROUP_IDS_USERS, NodeHeartbeat, NodeRemoval};
-use chat_wire::ids::{EntityId, Up};
 use service_kit::ApiError;
-use std::collections::HashMap;
 use std::time::Duration;
 
 /// Time between two heartbeats (the registry counts a node live for 15 s).
@@ -153,17 +151,13 @@ async fn reap(cluster: &Cluster) -> Result<(), ApiError> {
 pub async fn announce_removal(cluster: &Cluster, removal: NodeRemoval) {
     for users in removal.offline.chunks(MAX_GROUP_IDS_USERS) {
         let ups = users.iter().map(|user| user.up.clone()).collect();
-        let groups = match cluster.store.group_ids_of_users(ups).await {
-            Ok(answer) => answer.items,
+        let groups_of = match cluster.store.group_ids_of_users(ups).await {
+            Ok(answer) => answer.by_user(),
             Err(err) => {
                 tracing::warn!(users = users.len(), error = %err, "cannot announce users of a removed node offline");
                 continue;
             }
         };
-        let groups_of: HashMap<&Up, &[EntityId]> = groups
-            .iter()
-            .map(|user| (&user.up, user.ids.as_slice()))
-            .collect();
         for user in users {
             let Some(ids) = groups_of.get(&user.up) else {
                 continue;

@@ -14,12 +14,11 @@
 
 use crate::store_client::StoreClient;
 use chat_wire::ids::{EntityId, Up};
-use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 /// The most users in one read.
-pub const MAX_USERS_PER_READ: usize = 200;
+const MAX_USERS_PER_READ: usize = 200;
 
 /// Reads out at a time; more handshakes wait for the next.
 const READS_IN_FLIGHT: usize = 4;
@@ -92,11 +91,7 @@ async fn read(store: &StoreClient, asks: Vec<Ask>) {
     let ups = asks.iter().map(|ask| ask.up.clone()).collect();
     match store.group_ids_of_users(ups).await {
         Ok(answer) => {
-            let ids_of: HashMap<Up, Vec<EntityId>> = answer
-                .items
-                .into_iter()
-                .map(|item| (item.up, item.ids))
-                .collect();
+            let ids_of = answer.by_user();
             for ask in asks {
                 let ids = ids_of.get(&ask.up).cloned().ok_or(Unread);
                 if ids.is_err() {

@@ -9,6 +9,7 @@ use crate::ids::{EntityId, Up};
 use crate::model::Group;
 use crate::time::{self, Timestamp};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
 use utoipa::ToSchema;
 
@@ -351,6 +352,17 @@ pub struct GroupIdsRequest {
 pub struct GroupIdsOfUsers {
     /// The users' group ids.
     pub items: Vec<UserGroupIds>,
+}
+
+impl GroupIdsOfUsers {
+    /// Each listed user's group ids, to look up by user (a user listed
+    /// twice is there once).
+    pub fn by_user(self) -> HashMap<Up, Vec<EntityId>> {
+        self.items
+            .into_iter()
+            .map(|user| (user.up, user.ids))
+            .collect()
+    }
 }
 
 /// The ids of every group of one user, oldest first.
