@@ -5,15 +5,17 @@
 //! itself out when the last one leaves, for many users at once: a node that
 //! starts or drains moves thousands of users, and one statement per user
 //! would keep MongoDB and the store busy for seconds while messages wait.
-//! Each batch is a few statements whatever its size.
+//! Each batch is one update of all its users and one read of them back (a
+//! join that meets users never seen creates them with one insert more).
 //!
-//! The `online` flag marks the cluster-wide state, and each transition is
-//! claimed by one conditional update of it (online only from offline,
-//! offline only with no node left), which stamps the document with the
-//! batch's own `presenceClaim`: the users stamped by a batch are exactly
-//! those whose transition it made, so exactly one node announces each.
-//! Queries of who is online count only live nodes, so a node that died
-//! stops counting at once, before it is reaped.
+//! The `online` flag marks the cluster-wide state. The update of a user
+//! moves the node and, in the same pipeline, claims the transition the move
+//! makes (online only from offline, offline only with no node left) by
+//! stamping the document with the batch's own `presenceClaim`: the users
+//! stamped by a batch are exactly those whose transition it made, so
+//! exactly one node announces each. Queries of who is online count only
+//! live nodes, so a node that died stops counting at once, before it is
+//! reaped.
 
 use super::blocks::is_hidden;
 use super::{DUPLICATE_KEY, Store, db_error};
@@ -97,84 +99,114 @@ impl Store {
             .collect())
     }
 
-    /// Moves `ups` onto or off a node, then claims the online or offline
-    /// transition of those it applies to, stamped with this call's own
-    /// mark. Answers each existing user's presence afterwards, `claimed`
-    /// when this call made their transition.
+    /// Moves `ups` onto or off a node and, in the same update of each
+    /// user, claims the online or offline transition the move makes,
+    /// stamped with this call's own mark. Users never seen are created by
+    /// a join, already moved and claimed. Answers each user's presence
+    /// afterwards, `claimed` when this call made their transition.
     async fn move_node(
         &self,
         ups: &[Up],
         step: NodeMove<'_>,
     ) -> Result<HashMap<String, UserPresence>, ApiError> {
-        // The users to move, the move, the users whose transition it
-        // makes, and that transition.
-        let (filter, update, claim, mut transition) = match step {
-            NodeMove::Join(node) => (
-                doc! {},
-                doc! {"$addToSet": {"nodes": node.as_str()}},
-                doc! {"nodes": node.as_str(), "online": {"$ne": true}},
-                doc! {"online": true},
-            ),
-            // Offline only if no node is left, nor came in since the pull
-            // (the node that came in has announced the user online).
-            NodeMove::Leave { node, at } => (
-                doc! {"nodes": node.as_str()},
-                doc! {"$pull": {"nodes": node.as_str()}},
-                doc! {"nodes": {"$size": 0}, "online": true},
-                doc! {"online": false, "lastSeen": at},
-            ),
-        };
         let ids = ids_of(ups);
-        let users = self.users.clone_with_type::<Document>();
-        let among = |condition: Document| {
-            let mut filter = doc! {"_id": {"$in": &ids}};
-            filter.extend(condition);
-            filter
-        };
-        let matched = users
-            .update_many(among(filter.clone()), update.clone())
-            .await
-            .map_err(db_error)?
-            .matched_count;
-        if matches!(step, NodeMove::Join(_)) && matched < ids.len() as u64 {
-            // Users never seen: created, then moved like the others (the
-            // move is idempotent for those moved already).
-            self.create_missing_users(&ids).await?;
-            users
-                .update_many(among(filter), update)
-                .await
-                .map_err(db_error)?;
-        }
         let mark = ObjectId::new();
-        transition.insert("presenceClaim", mark);
-        users
-            .update_many(among(claim), doc! {"$set": transition})
-            .await
-            .map_err(db_error)?;
-        self.presence_of(&ids, Some(mark)).await
+        let moved = self.move_existing(&ids, step, mark).await?;
+        let NodeMove::Join(node) = step else {
+            return Ok(moved);
+        };
+        if moved.len() == ids.len() {
+            return Ok(moved);
+        }
+        let missing: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| !moved.contains_key(*id))
+            .collect();
+        match self.create_joined_users(&missing, node, mark).await? {
+            // Created here: online on the node, their transition ours.
+            Created::All => Ok(moved
+                .into_iter()
+                .chain(
+                    missing
+                        .iter()
+                        .map(|id| ((*id).to_owned(), UserPresence::created())),
+                )
+                .collect()),
+            // Someone created some of them meanwhile: move those too (the
+            // move leaves the users created here as they are).
+            Created::SomeExisted => self.move_existing(&ids, step, mark).await,
+        }
     }
 
-    /// Creates the users of `ids` that do not exist yet, offline; a user
-    /// created meanwhile by someone else is left as it is.
-    async fn create_missing_users(&self, ids: &[&str]) -> Result<(), ApiError> {
-        let known = self.presence_of(ids, None).await?;
-        let missing: Vec<Document> = ids
+    /// One update of the existing users among `ids`: the move and the
+    /// claim of the transition it makes, in one pipeline so that each user
+    /// changes at once. Answers their presence afterwards.
+    async fn move_existing(
+        &self,
+        ids: &[&str],
+        step: NodeMove<'_>,
+        mark: ObjectId,
+    ) -> Result<HashMap<String, UserPresence>, ApiError> {
+        // In one `$set` stage every expression reads the document as it
+        // was before the stage.
+        let pipeline = match step {
+            NodeMove::Join(node) => vec![doc! {"$set": {
+                "presenceClaim": {"$cond": [{"$ne": ["$online", true]}, mark, "$presenceClaim"]},
+                "online": true,
+                "nodes": {"$setUnion": [{"$ifNull": ["$nodes", []]}, [node.as_str()]]},
+            }}],
+            // Offline only if no node is left: a node that came in first
+            // has announced the user online, and they stay so.
+            NodeMove::Leave { node, at } => {
+                let goes_offline =
+                    doc! {"$and": [{"$eq": [{"$size": "$nodes"}, 0]}, {"$eq": ["$online", true]}]};
+                vec![
+                    doc! {"$set": {"nodes": {"$setDifference": [{"$ifNull": ["$nodes", []]}, [node.as_str()]]}}},
+                    doc! {"$set": {
+                        "presenceClaim": {"$cond": [goes_offline.clone(), mark, "$presenceClaim"]},
+                        "lastSeen": {"$cond": [goes_offline.clone(), at, "$lastSeen"]},
+                        "online": {"$cond": [goes_offline, false, "$online"]},
+                    }},
+                ]
+            }
+        };
+        self.users
+            .clone_with_type::<Document>()
+            .update_many(doc! {"_id": {"$in": ids}}, pipeline)
+            .await
+            .map_err(db_error)?;
+        self.presence_of(ids, Some(mark)).await
+    }
+
+    /// Creates the users of `ids` online on `node`, their transition
+    /// claimed with `mark`; a user created meanwhile by someone else is
+    /// left as it is.
+    async fn create_joined_users(
+        &self,
+        ids: &[&str],
+        node: &NodeId,
+        mark: ObjectId,
+    ) -> Result<Created, ApiError> {
+        let users: Vec<Document> = ids
             .iter()
-            .filter(|id| !known.contains_key(**id))
-            .map(|id| doc! {"_id": *id, "username": *id, "name": "", "online": false, "nodes": []})
+            .map(|id| {
+                doc! {
+                    "_id": *id, "username": *id, "name": "",
+                    "online": true, "nodes": [node.as_str()], "presenceClaim": mark,
+                }
+            })
             .collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
         let inserted = self
             .users
             .clone_with_type::<Document>()
-            .insert_many(missing)
+            .insert_many(users)
             .ordered(false)
             .await;
         match inserted {
-            Err(err) if !only_duplicates(&err) => Err(db_error(err)),
-            _ => Ok(()),
+            Ok(_) => Ok(Created::All),
+            Err(err) if only_duplicates(&err) => Ok(Created::SomeExisted),
+            Err(err) => Err(db_error(err)),
         }
     }
 
@@ -353,6 +385,12 @@ enum NodeMove<'a> {
     Leave { node: &'a NodeId, at: DateTime },
 }
 
+/// Whether a join created all the users it found missing.
+enum Created {
+    All,
+    SomeExisted,
+}
+
 /// What a batch reads back of a user.
 struct UserPresence {
     online: bool,
@@ -360,6 +398,18 @@ struct UserPresence {
     claimed: bool,
     /// Who may hear of that transition (when claimed).
     audience: PresenceAudience,
+}
+
+impl UserPresence {
+    /// A user a join has just created: online, the transition its own,
+    /// heard by everyone (a new user hides nothing and blocked nobody).
+    fn created() -> Self {
+        Self {
+            online: true,
+            claimed: true,
+            audience: PresenceAudience::default(),
+        }
+    }
 }
 
 /// Who may hear of a user's transition, as a batch read it back.
