@@ -20,6 +20,7 @@
 //!   presence and whom they blocked.
 
 pub mod announce;
+mod pace;
 pub mod writer;
 
 use chat_wire::cluster::{MAX_PRESENCE_BATCH, NodeId, PresenceBatch, PresenceChange};

@@ -9,6 +9,7 @@
 //! changed meanwhile, and is taken again.
 
 use super::announce;
+use super::pace::RoomPace;
 use crate::cluster::Cluster;
 use backon::{ExponentialBuilder, Retryable};
 use std::time::Duration;
@@ -46,8 +47,13 @@ pub async fn run(cluster: Cluster) {
             .await;
         match sent {
             Ok(changes) => {
+                let mut pace = RoomPace::default();
                 for told in presence.apply(&batch, changes.items) {
                     let (change, rooms) = (told.change, told.rooms);
+                    if pace.must_drain_before(&rooms) {
+                        // The sockets' writers run before the next notice.
+                        tokio::task::yield_now().await;
+                    }
                     let who = &change.audience;
                     if change.online {
                         announce::online(&*cluster.rooms, &cluster.metrics, &change.up, rooms, who)
