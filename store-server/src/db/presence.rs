@@ -176,7 +176,7 @@ impl Store {
             .update_many(doc! {"_id": {"$in": ids}}, pipeline)
             .await
             .map_err(db_error)?;
-        self.presence_of(ids, Some(mark)).await
+        self.presence_of(ids, mark).await
     }
 
     /// Creates the users of `ids` online on `node`, their transition
@@ -215,17 +215,13 @@ impl Store {
     async fn presence_of(
         &self,
         ids: &[&str],
-        mark: Option<ObjectId>,
+        mark: ObjectId,
     ) -> Result<HashMap<String, UserPresence>, ApiError> {
-        let projection = match mark {
-            Some(_) => doc! {"online": 1, "presenceClaim": 1, "presenceHidden": 1, "blocked": 1},
-            None => doc! {"online": 1},
-        };
         let found: Vec<Document> = self
             .users
             .clone_with_type::<Document>()
             .find(doc! {"_id": {"$in": ids}})
-            .projection(projection)
+            .projection(doc! {"online": 1, "presenceClaim": 1, "presenceHidden": 1, "blocked": 1})
             .await
             .map_err(db_error)?
             .try_collect()
@@ -234,8 +230,7 @@ impl Store {
         Ok(found
             .iter()
             .filter_map(|user| {
-                let claim = user.get_object_id("presenceClaim").ok();
-                let claimed = mark.is_some() && claim == mark;
+                let claimed = user.get_object_id("presenceClaim").ok() == Some(mark);
                 let presence = UserPresence {
                     online: user.get_bool("online").unwrap_or(false),
                     claimed,
