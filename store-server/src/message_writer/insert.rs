@@ -58,7 +58,8 @@ pub struct Done {
     pub pending: Pending,
     /// The stored message.
     pub doc: MessageDoc,
-    /// Whether its sender is to be told they created it.
+    /// Whether its sender is to be told they created it: `false` for a
+    /// retry found stored, until `unanswered` settles it.
     pub created: bool,
 }
 
@@ -132,7 +133,7 @@ pub async fn insert_in_order(store: &Store, entries: Vec<Entry>, orphans: &Orpha
         let tail = rest.split_off(refusal.index);
         stored(&mut inserted, rest);
         let (mut tail, refused_was_retry) =
-            match answer_stored_twins(store, &mut inserted, tail, orphans).await {
+            match answer_stored_twins(store, &mut inserted, tail).await {
                 Ok(answered) => answered,
                 Err((failed, err)) => {
                     fail(&mut inserted, failed, err, orphans, Unknown::No);
@@ -173,14 +174,13 @@ pub async fn insert_in_order(store: &Store, entries: Vec<Entry>, orphans: &Orpha
 
 /// After a duplicate key on `tail[0]`, finds every message of `tail` that
 /// is a retry of a stored one, in one query (so a batch of retries costs two
-/// round trips, not one each): each becomes [`Done`] with its stored message
-/// (a retry of an orphan is told it created it). The others are renumbered
+/// round trips, not one each): each becomes [`Done`] with its stored message,
+/// not created (until `unanswered` finds nobody was told). The others are renumbered
 /// to close the gaps and returned, with whether `tail[0]` was such a retry.
 async fn answer_stored_twins(
     store: &Store,
     inserted: &mut Inserted,
     tail: Vec<Entry>,
-    orphans: &Orphans,
 ) -> Result<(Vec<Entry>, bool), (Vec<Entry>, ApiError)> {
     let keys: Vec<&str> = tail
         .iter()
@@ -219,11 +219,10 @@ async fn answer_stored_twins(
         match key.as_ref().and_then(|key| stored.remove(key)) {
             Some(doc) => {
                 refused_was_retry |= index == 0;
-                let created = key.is_some_and(|key| orphans.claim(&key));
                 inserted.done.push(Done {
                     pending: entry.pending,
                     doc,
-                    created,
+                    created: false,
                 });
             }
             None => fresh.push(entry),

@@ -24,8 +24,9 @@
 //! group's numbers have no gaps and a reader paging with `after` never
 //! skips one (docs/architecture.md, "Several store instances").
 //!
-//! A message stored without its sender learning it is remembered
-//! ([`orphans`]), so that its retry still gets it broadcast. An insert that
+//! A message stored without its sender learning it is still broadcast
+//! once: its first retry is told it created it ([`unanswered`], with the
+//! keys remembered in [`orphans`]). An insert that
 //! MongoDB does not answer within [`insert::INSERT_TIMEOUT`] fails the batch
 //! instead of stalling every group. If the writer task ever stops, the
 //! store is no longer ready.
@@ -34,6 +35,7 @@ mod insert;
 mod numbering;
 pub mod orphans;
 mod publish;
+mod unanswered;
 
 use crate::db::Store;
 use crate::db::documents::{
@@ -408,7 +410,15 @@ impl Writer {
 
     /// Notes what the inserts stored, and hands the stored messages to a
     /// task that counts and answers them.
-    async fn publish(&self, inserted: insert::Inserted) {
+    async fn publish(&self, mut inserted: insert::Inserted) {
+        unanswered::settle(
+            &self.store,
+            &self.orphans,
+            &self.publishing,
+            PUBLISHING as u32,
+            &mut inserted.done,
+        )
+        .await;
         for group in &inserted.failed {
             self.floors.forget(group);
         }

@@ -11,7 +11,9 @@
 //!
 //! Kept in memory, at most [`CAPACITY`] keys, oldest forgotten first: a
 //! store restart between a lost answer and its retry loses the live
-//! broadcast, and readers get the message with `sync`.
+//! broadcast (the message is in the group's pages). An instance that died
+//! before counting its message leaves nothing here; `unanswered` finds
+//! such messages by their number instead.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};

@@ -1,10 +1,14 @@
 //! `(from, nonce)` idempotency and concurrent writers.
 
 use crate::helpers::{parse, spawn_app};
+use chat_wire::ids::Up;
 use chat_wire::model::Message;
 use futures::future::join_all;
+use mongodb::bson::oid::ObjectId;
+use mongodb::bson::{DateTime, Document, doc};
 use reqwest::StatusCode;
 use std::collections::HashSet;
+use store_server::db::documents::{MessageDoc, nonce_key};
 
 #[tokio::test]
 async fn posting_twice_with_the_same_nonce_stores_one_message() {
@@ -230,4 +234,53 @@ async fn an_idempotency_key_without_a_nonce_stores_one_message_and_never_shows()
     )
     .await;
     assert_eq!(app.messages(&gid, "").await.total, 3);
+}
+
+/// What a store instance killed between its insert and its answer leaves:
+/// the message stored, numbered, and neither counted nor announced.
+#[tokio::test]
+async fn a_retry_that_finds_its_message_stored_but_never_counted_is_told_it_created_it() {
+    let app = spawn_app().await;
+    let group = app.create_group("club", &["up1", "up2"], &[]).await;
+    let gid = group.id.to_string();
+    let counted = app.send(&gid, "up1", "counted", Some("n-1")).await;
+    let mut lost = MessageDoc::sent(
+        ObjectId::new(),
+        ObjectId::parse_str(&gid).unwrap(),
+        2,
+        Up::parse("up1").unwrap(),
+        "stored, never answered".to_owned(),
+        DateTime::now(),
+    );
+    lost.nonce = Some("n-2".to_owned());
+    lost.nonce_key = Some(nonce_key(&lost.from, "n-2"));
+    app.store().messages.insert_one(&lost).await.unwrap();
+    let message_count = async || {
+        let group = app.store().groups.clone_with_type::<Document>();
+        let found = group.find_one(doc! {"_id": lost.group}).await.unwrap();
+        found.unwrap().get_i64("messageCount").unwrap()
+    };
+    assert_eq!(message_count().await, 1, "not counted yet");
+
+    let retry = app.post_message(&gid, "up1", "stored, never answered", Some("n-2"));
+    let retry: Message = parse(retry.await, StatusCode::CREATED).await;
+    assert_eq!(
+        retry.id.as_str(),
+        lost.id.to_hex(),
+        "the stored message, not a new one"
+    );
+    assert_eq!(message_count().await, 2, "counted before the answer");
+
+    // Counted and told once: every later retry is a retry.
+    let again = app.post_message(&gid, "up1", "stored, never answered", Some("n-2"));
+    let again: Message = parse(again.await, StatusCode::OK).await;
+    assert_eq!(again, retry);
+    let first = app.post_message(&gid, "up1", "counted", Some("n-1"));
+    let first: Message = parse(first.await, StatusCode::OK).await;
+    assert_eq!(
+        first, counted,
+        "a counted message's retry is not told it created it"
+    );
+    assert_eq!(app.messages(&gid, "").await.total, 2);
+    assert_eq!(message_count().await, 2);
 }

@@ -1,0 +1,73 @@
+//! Whether a retry that finds its message already stored is told it
+//! created it (`created: true`, so the chat-server broadcasts it), or is a
+//! mere retry (`created: false`).
+//!
+//! A message must reach its room once. Its first attempt's sender was told
+//! of the creation unless the answer was lost:
+//! - this instance answered nobody (the chat-server's call had given up,
+//!   or the insert timed out and landed later): the key is an [`Orphans`]
+//!   entry in memory;
+//! - the instance that stored it died before counting it (killed, crashed,
+//!   its machine lost): nothing in memory knows, but the group's
+//!   `messageCount` is still below the message's number. A sender is only
+//!   answered once its message is counted, so a number above the count was
+//!   never answered by anyone.
+//!
+//! The first retry that finds such a message is told it created it, and
+//! the batch's counting then counts it. Before deciding, the writer waits
+//! for this instance's batches still being answered: until they are, their
+//! messages are neither counted nor orphans, and would pass for both.
+//!
+//! A message can still be broadcast twice, or never: two instances may
+//! each find the same uncounted message in the same moment (a retry sent
+//! to two instances at once), and a message's own later neighbours counted
+//! by another sender raise the count past it before its retry comes. Both
+//! take a store instance dying between an insert and its answer.
+
+use super::insert::Done;
+use super::orphans::Orphans;
+use crate::db::Store;
+use mongodb::bson::oid::ObjectId;
+use std::collections::HashSet;
+use tokio::sync::Semaphore;
+
+/// Decides `created` for the messages of `done` found stored before
+/// (`created: false` so far). `publishing` has `publishing_permits` permits,
+/// one held by each batch being answered.
+pub async fn settle(
+    store: &Store,
+    orphans: &Orphans,
+    publishing: &Semaphore,
+    publishing_permits: u32,
+    done: &mut [Done],
+) {
+    if done.iter().all(|item| item.created) {
+        return;
+    }
+    if let Ok(all) = publishing.acquire_many(publishing_permits).await {
+        drop(all);
+    }
+    let mut unclaimed: Vec<&mut Done> = Vec::new();
+    for item in done.iter_mut().filter(|item| !item.created) {
+        match item.doc.nonce_key.as_deref() {
+            Some(key) if orphans.claim(key) => item.created = true,
+            _ => unclaimed.push(item),
+        }
+    }
+    if unclaimed.is_empty() {
+        return;
+    }
+    let groups: HashSet<ObjectId> = unclaimed.iter().map(|item| item.doc.group).collect();
+    let groups: Vec<ObjectId> = groups.into_iter().collect();
+    let counts = match store.message_counts(&groups).await {
+        Ok(counts) => counts,
+        Err(err) => {
+            tracing::warn!(error = %err, "could not read whether retried messages were counted");
+            return;
+        }
+    };
+    for item in unclaimed {
+        let counted = counts.get(&item.doc.group).copied().unwrap_or(0);
+        item.created = item.doc.seq > counted;
+    }
+}
