@@ -12,7 +12,12 @@
 //! has waited [`WRITE_STALL_TIMEOUT`]: otherwise the task writing to it
 //! waits for ever, and whatever it serves (a WebSocket session, its user's
 //! presence) is never let go.
+//!
+//! A connection dropped with its client's data unread lingers before it
+//! closes, so that the client reads the last answer instead of a reset
+//! (`linger`).
 
+use crate::linger::LingeringStream;
 use axum::serve::Listener;
 use futures::task::AtomicWaker;
 use std::io;
@@ -23,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::time::Sleep;
 
 /// How long one write may wait for the peer to read before the connection
@@ -180,7 +185,7 @@ impl ClosableListener {
 }
 
 impl Listener for ClosableListener {
-    type Io = ClosableIo<TcpStream>;
+    type Io = ClosableIo<LingeringStream>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
@@ -192,7 +197,7 @@ impl Listener for ClosableListener {
             tracing::warn!(error = %err, "cannot set TCP_NODELAY on a connection");
         }
         let io = ClosableIo {
-            inner: stream,
+            inner: LingeringStream::new(stream),
             handle: ConnectionHandle::default(),
             stall: None,
         };
@@ -208,6 +213,7 @@ impl Listener for ClosableListener {
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
 
     #[tokio::test(start_paused = true)]
     async fn a_write_the_peer_does_not_read_for_too_long_closes_the_connection() {

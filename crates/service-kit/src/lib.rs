@@ -27,6 +27,7 @@ pub mod connection;
 pub mod docs;
 pub mod extract;
 pub mod health;
+pub mod linger;
 pub mod logging;
 pub mod metrics;
 pub mod process;

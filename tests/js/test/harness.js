@@ -539,7 +539,18 @@ export async function startStack({ chatEnv: chatExtra = {}, storeEnv: storeExtra
 export function connected(socket) {
   return new Promise((resolve, reject) => {
     const ok = () => { socket.off('connect_error', fail); resolve(socket); };
-    const fail = (err) => { socket.off('connect', ok); socket.disconnect(); reject(err); };
+    const fail = (err) => {
+      socket.off('connect', ok);
+      socket.disconnect();
+      // A transport error says only "xhr poll error": name what the
+      // request got (its status, or the network error), for the log.
+      if (err.type === 'TransportError') {
+        const xhr = err.context;
+        const got = xhr?.status ? `status ${xhr.status}: ${xhr.responseText}` : (xhr?.statusText?.message ?? err.description);
+        err.message += ` (${got})`;
+      }
+      reject(err);
+    };
     socket.once('connect', ok);
     socket.once('connect_error', fail);
     socket.connect();
