@@ -31,6 +31,12 @@ use mongodb::bson::{DateTime, Document, doc};
 use mongodb::error::ErrorKind;
 use service_kit::ApiError;
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+/// Moves made of users that another batch was creating, at most.
+const MOVE_ATTEMPTS: u32 = 5;
+/// The pause before the second of those moves, and longer before each next.
+const MOVE_RETRY_PAUSE: Duration = Duration::from_millis(10);
 
 impl Store {
     /// Records a node's batch of presence changes: the joined users first,
@@ -135,7 +141,41 @@ impl Store {
                 .collect()),
             // Someone created some of them meanwhile: move those too (the
             // move leaves the users created here as they are).
-            Created::SomeExisted => self.move_existing(&ids, step, mark).await,
+            Created::SomeExisted => self.move_all_existing(&ids, step, mark).await,
+        }
+    }
+
+    /// [`Store::move_existing`] of users that all exist, some created by
+    /// another batch at the same moment. A database may refuse a duplicate
+    /// before the other batch's insert is visible to an update (the wire
+    /// server does), so the move is made again, a few times, until it found
+    /// them all. A user moved twice is unchanged by the second move.
+    async fn move_all_existing(
+        &self,
+        ids: &[&str],
+        step: NodeMove<'_>,
+        mark: ObjectId,
+    ) -> Result<HashMap<String, UserPresence>, ApiError> {
+        let mut attempt = 1;
+        loop {
+            let moved = self.move_existing(ids, step, mark).await?;
+            if moved.len() == ids.len() {
+                return Ok(moved);
+            }
+            if attempt == MOVE_ATTEMPTS {
+                return Err(ApiError::Unavailable(anyhow::anyhow!(
+                    "{} users refused as existing were not found",
+                    ids.len() - moved.len()
+                )));
+            }
+            tracing::debug!(
+                attempt,
+                found = moved.len(),
+                listed = ids.len(),
+                "users refused as existing are not visible yet; moving them again"
+            );
+            tokio::time::sleep(MOVE_RETRY_PAUSE * attempt).await;
+            attempt += 1;
         }
     }
 

@@ -173,10 +173,11 @@ pub async fn insert_in_order(store: &Store, entries: Vec<Entry>, orphans: &Orpha
 }
 
 /// After a duplicate key on `tail[0]`, finds every message of `tail` that
-/// is a retry of a stored one, in one query (so a batch of retries costs two
-/// round trips, not one each): each becomes [`Done`] with its stored message,
-/// not created (until `unanswered` finds nobody was told). The others are renumbered
-/// to close the gaps and returned, with whether `tail[0]` was such a retry.
+/// is a retry of a stored one, in one query (so a batch of retries costs
+/// two round trips, not one each): each becomes [`Done`] with its stored
+/// message, not created (until `unanswered` finds nobody was told). The
+/// others are renumbered to close the gaps and returned, with whether
+/// `tail[0]` was such a retry.
 async fn answer_stored_twins(
     store: &Store,
     inserted: &mut Inserted,

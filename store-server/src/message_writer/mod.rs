@@ -26,9 +26,9 @@
 //!
 //! A message stored without its sender learning it is still broadcast
 //! once: its first retry is told it created it ([`unanswered`], with the
-//! keys remembered in [`orphans`]). An insert that
-//! MongoDB does not answer within [`insert::INSERT_TIMEOUT`] fails the batch
-//! instead of stalling every group. If the writer task ever stops, the
+//! keys remembered in [`orphans`]). An insert that MongoDB does not answer
+//! within [`insert::INSERT_TIMEOUT`] fails the batch instead of stalling
+//! every group. If the writer task ever stops, the
 //! store is no longer ready.
 
 mod insert;
@@ -408,8 +408,9 @@ impl Writer {
         entries
     }
 
-    /// Notes what the inserts stored, and hands the stored messages to a
-    /// task that counts and answers them.
+    /// Settles which retries found stored are told they created their
+    /// message, notes what the inserts stored, and hands the stored
+    /// messages to a task that counts and answers them.
     async fn publish(&self, mut inserted: insert::Inserted) {
         unanswered::settle(
             &self.store,
