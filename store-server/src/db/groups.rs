@@ -287,29 +287,6 @@ impl Store {
             .await
     }
 
-    /// The `messageCount` of each group of `groups` that exists.
-    pub async fn message_counts(
-        &self,
-        groups: &[ObjectId],
-    ) -> Result<HashMap<ObjectId, i64>, ApiError> {
-        let docs: Vec<Document> = self
-            .groups_raw()
-            .find(doc! {"_id": {"$in": groups}})
-            .projection(doc! {"messageCount": 1})
-            .await
-            .map_err(db_error)?
-            .try_collect()
-            .await
-            .map_err(db_error)?;
-        Ok(docs
-            .iter()
-            .filter_map(|doc| {
-                let id = doc.get_object_id("_id").ok()?;
-                Some((id, doc.get_i64("messageCount").unwrap_or(0)))
-            })
-            .collect())
-    }
-
     /// The number of the newest message of a group, known to be at least
     /// `floor`. Only numbers above the floor are scanned: usually none.
     pub async fn newest_seq_above(&self, group: ObjectId, floor: i64) -> Result<i64, ApiError> {

@@ -124,8 +124,9 @@ pub async fn load(
     Ok(found)
 }
 
-/// The groups of `groups` that exist, as the batch needs them.
-async fn read_groups(
+/// The groups of `groups` that exist, as the batch needs them (without
+/// the blocks of direct groups: see [`load`]).
+pub async fn read_groups(
     store: &Store,
     groups: &[ObjectId],
 ) -> Result<HashMap<ObjectId, GroupNow>, ApiError> {

@@ -25,6 +25,7 @@
 //! take a store instance dying between an insert and its answer.
 
 use super::insert::Done;
+use super::numbering;
 use super::orphans::Orphans;
 use crate::db::Store;
 use mongodb::bson::oid::ObjectId;
@@ -59,15 +60,17 @@ pub async fn settle(
     }
     let groups: HashSet<ObjectId> = unclaimed.iter().map(|item| item.doc.group).collect();
     let groups: Vec<ObjectId> = groups.into_iter().collect();
-    let counts = match store.message_counts(&groups).await {
-        Ok(counts) => counts,
+    let counted = match numbering::read_groups(store, &groups).await {
+        Ok(groups) => groups,
         Err(err) => {
             tracing::warn!(error = %err, "could not read whether retried messages were counted");
             return;
         }
     };
     for item in unclaimed {
-        let counted = counts.get(&item.doc.group).copied().unwrap_or(0);
-        item.created = item.doc.seq > counted;
+        let count = counted
+            .get(&item.doc.group)
+            .map_or(0, |group| group.counted);
+        item.created = item.doc.seq > count;
     }
 }
