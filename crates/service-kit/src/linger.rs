@@ -12,10 +12,9 @@
 //! closed at once: its write side is shut (the client reads the answer and
 //! then the end of stream), and what the client still sends is read and
 //! thrown away until it closes its side, for at most [`LINGER_TIME`], as
-//! nginx's `lingering_close` does. A connection with
-//! nothing unread is closed at once, as before. At most
-//! [`MAX_LINGERING`] connections linger at once, so that a flood of them
-//! cannot hold the process's file descriptors.
+//! nginx's `lingering_close` does. A connection with nothing unread is
+//! closed at once. At most [`MAX_LINGERING`] connections linger at once,
+//! so that a flood of them cannot hold the process's file descriptors.
 
 use std::io;
 use std::pin::Pin;

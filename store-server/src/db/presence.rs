@@ -147,9 +147,10 @@ impl Store {
 
     /// [`Store::move_existing`] of users that all exist, some created by
     /// another batch at the same moment. A database may refuse a duplicate
-    /// before the other batch's insert is visible to an update (the wire
-    /// server does), so the move is made again, a few times, until it found
-    /// them all. A user moved twice is unchanged by the second move.
+    /// before the other batch's insert is visible to an update (seen once
+    /// with the wire server), so the move is made again, a few times, until
+    /// it has found them all. A user moved twice is unchanged by the second
+    /// move.
     async fn move_all_existing(
         &self,
         ids: &[&str],

@@ -16,7 +16,9 @@
 //! The first retry that finds such a message is told it created it, and
 //! the batch's counting then counts it. Before deciding, the writer waits
 //! for this instance's batches still being answered: until they are, their
-//! messages are neither counted nor orphans, and would pass for both.
+//! messages are neither counted nor orphans, and would pass for both. It
+//! waits, and reads the counts, for at most [`INSERT_TIMEOUT`] each; past
+//! that, only the orphans in memory are told they created their message.
 //!
 //! A message can still be broadcast twice, or never: two instances may
 //! each find the same uncounted message in the same moment (a retry sent
@@ -24,7 +26,7 @@
 //! by another sender raise the count past it before its retry comes. Both
 //! take a store instance dying between an insert and its answer.
 
-use super::insert::Done;
+use super::insert::{Done, INSERT_TIMEOUT};
 use super::numbering;
 use super::orphans::Orphans;
 use crate::db::Store;
@@ -45,9 +47,8 @@ pub async fn settle(
     if done.iter().all(|item| item.created) {
         return;
     }
-    if let Ok(all) = publishing.acquire_many(publishing_permits).await {
-        drop(all);
-    }
+    let waited = tokio::time::timeout(INSERT_TIMEOUT, publishing.acquire_many(publishing_permits));
+    let all_answered = matches!(waited.await, Ok(Ok(_)));
     let mut unclaimed: Vec<&mut Done> = Vec::new();
     for item in done.iter_mut().filter(|item| !item.created) {
         match item.doc.nonce_key.as_deref() {
@@ -55,15 +56,22 @@ pub async fn settle(
             _ => unclaimed.push(item),
         }
     }
-    if unclaimed.is_empty() {
+    // Batches still being answered (MongoDB is slow) may hold these very
+    // messages: uncounted, they would pass for unanswered.
+    if unclaimed.is_empty() || !all_answered {
         return;
     }
     let groups: HashSet<ObjectId> = unclaimed.iter().map(|item| item.doc.group).collect();
     let groups: Vec<ObjectId> = groups.into_iter().collect();
-    let counted = match numbering::read_groups(store, &groups).await {
-        Ok(groups) => groups,
-        Err(err) => {
+    let read = tokio::time::timeout(INSERT_TIMEOUT, numbering::read_groups(store, &groups));
+    let counted = match read.await {
+        Ok(Ok(groups)) => groups,
+        Ok(Err(err)) => {
             tracing::warn!(error = %err, "could not read whether retried messages were counted");
+            return;
+        }
+        Err(_) => {
+            tracing::warn!("MongoDB did not say in time whether retried messages were counted");
             return;
         }
     };
