@@ -189,6 +189,11 @@ pub struct MessageDoc {
     /// (`db::search_backfill`) writes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terms: Option<Vec<String>>,
+    /// Set while nobody has heard of its creation (the sender stopped
+    /// waiting before the store's answer); taken off by its first retry
+    /// (`db::untold`). Never on the wire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub untold: Option<bool>,
 }
 
 impl MessageDoc {
@@ -219,6 +224,7 @@ impl MessageDoc {
             attachments: Vec::new(),
             reply_to: None,
             mentions: Vec::new(),
+            untold: None,
         }
     }
 }
@@ -466,6 +472,7 @@ mod tests {
             reply_to: None,
             mentions: Vec::new(),
             terms: None,
+            untold: None,
         };
         let message = Message::from(doc);
         assert_eq!(message.reactions["👍"], vec![up("b"), up("a")]);

@@ -24,6 +24,7 @@ pub mod replies;
 pub mod search;
 pub mod search_backfill;
 pub mod search_reads;
+pub mod untold;
 pub mod users;
 
 use attachments::AttachmentDoc;

@@ -146,6 +146,12 @@ impl Pending {
     /// message is an orphan: its next retry is told it created it. If
     /// somebody was, the key is no orphan, whatever an earlier attempt left.
     fn answer(self, outcome: Outcome, orphans: &Orphans) {
+        self.answer_noting_untold(outcome, orphans);
+    }
+
+    /// [`Pending::answer`], returning whether the message was created with
+    /// nobody told.
+    fn answer_noting_untold(self, outcome: Outcome, orphans: &Orphans) -> bool {
         let key = self.key();
         let creation = matches!(&outcome, Outcome::Stored(stored) if stored.created);
         let mut creation_told = !creation;
@@ -172,6 +178,7 @@ impl Pending {
                 orphans.adopt(key);
             }
         }
+        creation && !creation_told
     }
 
     /// Answers that the message may or may not be stored (the insert's
@@ -535,7 +542,7 @@ mod tests {
         drop(gone);
         let pending = merge_same_nonce(vec![a, b]).remove(0);
         let outcome = stored(&pending);
-        pending.answer(outcome, &orphans);
+        assert!(!pending.answer_noting_untold(outcome, &orphans), "told");
         match second.blocking_recv() {
             Ok(Outcome::Stored(stored)) => assert!(stored.created, "the waiter left is told"),
             _ => panic!("no stored message"),
@@ -546,7 +553,7 @@ mod tests {
         drop(gone);
         let pending = merge_same_nonce(vec![c]).remove(0);
         let outcome = stored(&pending);
-        pending.answer(outcome, &orphans);
+        assert!(pending.answer_noting_untold(outcome, &orphans), "untold");
         assert!(
             orphans.claim("a|n2"),
             "nobody heard it: its retry will be told"

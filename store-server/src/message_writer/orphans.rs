@@ -9,11 +9,14 @@
 //! or notify anyone. So the first retry of an orphan is answered as its
 //! creation: the message reaches its room once, late rather than never.
 //!
-//! Kept in memory, at most [`CAPACITY`] keys, oldest forgotten first: a
-//! store restart between a lost answer and its retry loses the live
-//! broadcast (the message is in the group's pages). An instance that died
-//! before counting its message leaves nothing here; `unanswered` finds
-//! such messages by their number instead.
+//! Kept in memory, at most [`CAPACITY`] keys, oldest forgotten first. A
+//! message stored and counted with nobody to hear the answer is then marked
+//! on the message itself (`db::untold`), which any instance's retry finds,
+//! and forgotten here; what stays here is what could not be marked (an
+//! insert whose outcome is unknown, a mark that could not be written), and
+//! a store restart loses that. An instance that died before counting its
+//! message leaves nothing; `unanswered` finds such messages by their
+//! number instead.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};

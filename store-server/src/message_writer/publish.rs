@@ -7,7 +7,8 @@
 //! the group up to there). Both are one multi-statement `update` for the
 //! whole batch, run side by side. So an acked message is counted in `total`
 //! and unread counts, through every store instance, and nothing about it is
-//! left in memory for a crash to lose.
+//! left in memory for a crash to lose. A message created with nobody left
+//! to hear the answer is marked so on the message (`db::untold`).
 
 use super::insert::Done;
 use super::orphans::Orphans;
@@ -41,14 +42,21 @@ pub async fn publish(store: &Store, done: Vec<Done>, orphans: &Orphans) {
     }
     match counted {
         Ok(()) => {
+            let mut untold = Vec::new();
             for item in done {
+                let (id, key) = (item.doc.id, item.doc.nonce_key.clone());
                 let stored = Stored {
                     message: Message::from(item.doc),
                     created: item.created,
                 };
-                item.pending
-                    .answer(Outcome::Stored(Box::new(stored)), orphans);
+                if item
+                    .pending
+                    .answer_noting_untold(Outcome::Stored(Box::new(stored)), orphans)
+                {
+                    untold.push((id, key));
+                }
             }
+            remember_untold(store, untold, orphans).await;
         }
         // Stored, not counted: a retry finds the message, is told it created
         // it, and counts it.
@@ -57,6 +65,32 @@ pub async fn publish(store: &Store, done: Vec<Done>, orphans: &Orphans) {
                 let err = ApiError::from_code(err.code(), err.to_string());
                 item.pending.answer_unknown(err, orphans);
             }
+        }
+    }
+}
+
+/// Marks the messages created with nobody told on the messages
+/// themselves, so that a retry on any instance, or after a restart, finds
+/// them (`db::untold`); once marked, this instance forgets them, the mark
+/// being the one record. If the mark cannot be written, the orphans in
+/// memory still know them.
+async fn remember_untold(
+    store: &Store,
+    untold: Vec<(ObjectId, Option<String>)>,
+    orphans: &Orphans,
+) {
+    if untold.is_empty() {
+        return;
+    }
+    let ids: Vec<ObjectId> = untold.iter().map(|(id, _)| *id).collect();
+    match store.mark_untold(&ids).await {
+        Ok(()) => {
+            for key in untold.iter().filter_map(|(_, key)| key.as_deref()) {
+                orphans.claim(key);
+            }
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "could not mark messages nobody heard of; only this instance knows them");
         }
     }
 }

@@ -4,9 +4,12 @@
 //!
 //! A message must reach its room once. Its first attempt's sender was told
 //! of the creation unless the answer was lost:
-//! - this instance answered nobody (the chat-server's call had given up,
-//!   or the insert timed out and landed later): the key is an [`Orphans`]
-//!   entry in memory;
+//! - the instance that stored it answered nobody (the chat-server's call
+//!   had given up): the message carries the `untold` mark (`db::untold`),
+//!   which the first retry, on any instance, takes off;
+//! - the insert timed out and landed later, or the mark could not be
+//!   written: the key is an [`Orphans`] entry in the memory of that
+//!   instance;
 //! - the instance that stored it died before counting it (killed, crashed,
 //!   its machine lost): nothing in memory knows, but the group's
 //!   `messageCount` is still below the message's number. A sender is only
@@ -24,7 +27,8 @@
 //! each find the same uncounted message in the same moment (a retry sent
 //! to two instances at once), and a message's own later neighbours counted
 //! by another sender raise the count past it before its retry comes. Both
-//! take a store instance dying between an insert and its answer.
+//! take a store instance dying between an insert and its answer. An orphan
+//! kept only in memory is lost with its instance.
 
 use super::insert::{Done, INSERT_TIMEOUT};
 use super::numbering;
@@ -49,11 +53,33 @@ pub async fn settle(
     }
     let waited = tokio::time::timeout(INSERT_TIMEOUT, publishing.acquire_many(publishing_permits));
     let all_answered = matches!(waited.await, Ok(Ok(_)));
+    let found: Vec<ObjectId> = done
+        .iter()
+        .filter(|item| !item.created)
+        .map(|item| item.doc.id)
+        .collect();
+    let taken = tokio::time::timeout(INSERT_TIMEOUT, store.take_untold(&found));
+    let marked = match taken.await {
+        Ok(Ok(marked)) => marked,
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "could not read which retried messages nobody heard of");
+            HashSet::new()
+        }
+        Err(_) => {
+            tracing::warn!("MongoDB did not say in time which retried messages nobody heard of");
+            HashSet::new()
+        }
+    };
     let mut unclaimed: Vec<&mut Done> = Vec::new();
     for item in done.iter_mut().filter(|item| !item.created) {
-        match item.doc.nonce_key.as_deref() {
-            Some(key) if orphans.claim(key) => item.created = true,
-            _ => unclaimed.push(item),
+        let in_memory = item
+            .doc
+            .nonce_key
+            .as_deref()
+            .is_some_and(|key| orphans.claim(key));
+        match in_memory || marked.contains(&item.doc.id) {
+            true => item.created = true,
+            false => unclaimed.push(item),
         }
     }
     // Batches still being answered (MongoDB is slow) may hold these very

@@ -284,3 +284,43 @@ async fn a_retry_that_finds_its_message_stored_but_never_counted_is_told_it_crea
     assert_eq!(app.messages(&gid, "").await.total, 2);
     assert_eq!(message_count().await, 2);
 }
+
+/// What a store instance leaves when it stored a message and the sender had
+/// stopped waiting: the message counted, and marked `untold`.
+#[tokio::test]
+async fn a_retry_that_finds_its_message_marked_untold_is_told_it_created_it_once() {
+    let app = spawn_app().await;
+    let group = app.create_group("club", &["up1"], &[]).await;
+    let gid = group.id.to_string();
+    let mut untold = MessageDoc::sent(
+        ObjectId::new(),
+        ObjectId::parse_str(&gid).unwrap(),
+        1,
+        Up::parse("up1").unwrap(),
+        "nobody heard".to_owned(),
+        DateTime::now(),
+    );
+    untold.nonce = Some("n-1".to_owned());
+    untold.nonce_key = Some(nonce_key(&untold.from, "n-1"));
+    app.store().messages.insert_one(&untold).await.unwrap();
+    app.store().mark_untold(&[untold.id]).await.unwrap();
+    app.store()
+        .groups
+        .clone_with_type::<Document>()
+        .update_one(
+            doc! {"_id": untold.group},
+            doc! {"$set": {"messageCount": 1_i64}},
+        )
+        .await
+        .unwrap();
+
+    let retry = app.post_message(&gid, "up1", "nobody heard", Some("n-1"));
+    let retry: Message = parse(retry.await, StatusCode::CREATED).await;
+    assert_eq!(retry.id.as_str(), untold.id.to_hex());
+    let stored = app.store().message(untold.id).await.unwrap();
+    assert_eq!(stored.untold, None, "the mark is taken off");
+
+    let again = app.post_message(&gid, "up1", "nobody heard", Some("n-1"));
+    let again: Message = parse(again.await, StatusCode::OK).await;
+    assert_eq!(again, retry, "told once");
+}
