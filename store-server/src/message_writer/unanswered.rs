@@ -20,8 +20,10 @@
 //! the batch's counting then counts it. Before deciding, the writer waits
 //! for this instance's batches still being answered: until they are, their
 //! messages are neither counted nor orphans, and would pass for both. It
-//! waits, and reads the counts, for at most [`INSERT_TIMEOUT`] each; past
-//! that, only the orphans in memory are told they created their message.
+//! waits, takes the marks and reads the counts for at most
+//! [`INSERT_TIMEOUT`] each: a MongoDB that hangs does not stall the writer
+//! here (past the wait, uncounted messages are not looked for; marks taken
+//! when the taking timed out are lost).
 //!
 //! A message can still be broadcast twice, or never: two instances may
 //! each find the same uncounted message in the same moment (a retry sent
