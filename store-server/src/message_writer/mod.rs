@@ -28,8 +28,8 @@
 //! once: its first retry is told it created it ([`unanswered`], with the
 //! keys remembered in [`orphans`]). An insert that MongoDB does not answer
 //! within [`insert::INSERT_TIMEOUT`] fails the batch instead of stalling
-//! every group. If the writer task ever stops, the
-//! store is no longer ready.
+//! every group. If the writer task ever stops, the store is no longer
+//! ready.
 
 mod insert;
 mod numbering;
@@ -149,9 +149,9 @@ impl Pending {
         self.answer_noting_untold(outcome, orphans);
     }
 
-    /// [`Pending::answer`], returning whether the message was created with
-    /// nobody told.
-    fn answer_noting_untold(self, outcome: Outcome, orphans: &Orphans) -> bool {
+    /// [`Pending::answer`], returning [`Untold`] when the message was
+    /// created with nobody told.
+    fn answer_noting_untold(self, outcome: Outcome, orphans: &Orphans) -> Option<Untold> {
         let key = self.key();
         let creation = matches!(&outcome, Outcome::Stored(stored) if stored.created);
         let mut creation_told = !creation;
@@ -168,17 +168,17 @@ impl Pending {
                 creation_told = true;
             }
         }
-        if let (true, Some(key)) = (creation, key) {
+        if let (true, Some(key)) = (creation, &key) {
             if creation_told {
                 // An earlier attempt may have left this key an orphan (its
                 // insert timed out and did not land): this creation was
                 // heard, and its broadcast is the only one.
-                orphans.claim(&key);
+                orphans.claim(key);
             } else {
-                orphans.adopt(key);
+                orphans.adopt(key.clone());
             }
         }
-        creation && !creation_told
+        (creation && !creation_told).then_some(Untold { key })
     }
 
     /// Answers that the message may or may not be stored (the insert's
@@ -197,6 +197,12 @@ impl Pending {
     fn key(&self) -> Option<String> {
         self.spec.key()
     }
+}
+
+/// A message created with nobody told of it (its sender stopped waiting).
+struct Untold {
+    /// Its unique key, if it has one.
+    key: Option<String>,
 }
 
 /// The handle handlers use to store messages; cheap to clone.
@@ -542,7 +548,8 @@ mod tests {
         drop(gone);
         let pending = merge_same_nonce(vec![a, b]).remove(0);
         let outcome = stored(&pending);
-        assert!(!pending.answer_noting_untold(outcome, &orphans), "told");
+        let untold = pending.answer_noting_untold(outcome, &orphans);
+        assert!(untold.is_none(), "told");
         match second.blocking_recv() {
             Ok(Outcome::Stored(stored)) => assert!(stored.created, "the waiter left is told"),
             _ => panic!("no stored message"),
@@ -553,7 +560,8 @@ mod tests {
         drop(gone);
         let pending = merge_same_nonce(vec![c]).remove(0);
         let outcome = stored(&pending);
-        assert!(pending.answer_noting_untold(outcome, &orphans), "untold");
+        let untold = pending.answer_noting_untold(outcome, &orphans);
+        assert!(untold.is_some(), "untold");
         assert!(
             orphans.claim("a|n2"),
             "nobody heard it: its retry will be told"

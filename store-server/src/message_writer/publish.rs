@@ -12,7 +12,7 @@
 
 use super::insert::Done;
 use super::orphans::Orphans;
-use super::{Outcome, Stored};
+use super::{Outcome, Stored, Untold};
 use crate::db::Store;
 use crate::db::reads::ReadMarker;
 use chat_wire::ids::Up;
@@ -44,15 +44,13 @@ pub async fn publish(store: &Store, done: Vec<Done>, orphans: &Orphans) {
         Ok(()) => {
             let mut untold = Vec::new();
             for item in done {
-                let (id, key) = (item.doc.id, item.doc.nonce_key.clone());
+                let id = item.doc.id;
                 let stored = Stored {
                     message: Message::from(item.doc),
                     created: item.created,
                 };
-                if item
-                    .pending
-                    .answer_noting_untold(Outcome::Stored(Box::new(stored)), orphans)
-                {
+                let outcome = Outcome::Stored(Box::new(stored));
+                if let Some(Untold { key }) = item.pending.answer_noting_untold(outcome, orphans) {
                     untold.push((id, key));
                 }
             }

@@ -37,6 +37,7 @@ use super::numbering;
 use super::orphans::Orphans;
 use crate::db::Store;
 use mongodb::bson::oid::ObjectId;
+use service_kit::ApiError;
 use std::collections::HashSet;
 use tokio::sync::Semaphore;
 
@@ -60,18 +61,12 @@ pub async fn settle(
         .filter(|item| !item.created)
         .map(|item| item.doc.id)
         .collect();
-    let taken = tokio::time::timeout(INSERT_TIMEOUT, store.take_untold(&found));
-    let marked = match taken.await {
-        Ok(Ok(marked)) => marked,
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "could not read which retried messages nobody heard of");
-            HashSet::new()
-        }
-        Err(_) => {
-            tracing::warn!("MongoDB did not say in time which retried messages nobody heard of");
-            HashSet::new()
-        }
-    };
+    let marked = bounded(
+        store.take_untold(&found),
+        "which retried messages nobody heard of",
+    )
+    .await
+    .unwrap_or_default();
     let mut unclaimed: Vec<&mut Done> = Vec::new();
     for item in done.iter_mut().filter(|item| !item.created) {
         let in_memory = item
@@ -79,9 +74,10 @@ pub async fn settle(
             .nonce_key
             .as_deref()
             .is_some_and(|key| orphans.claim(key));
-        match in_memory || marked.contains(&item.doc.id) {
-            true => item.created = true,
-            false => unclaimed.push(item),
+        if in_memory || marked.contains(&item.doc.id) {
+            item.created = true;
+        } else {
+            unclaimed.push(item);
         }
     }
     // Batches still being answered (MongoDB is slow) may hold these very
@@ -91,22 +87,30 @@ pub async fn settle(
     }
     let groups: HashSet<ObjectId> = unclaimed.iter().map(|item| item.doc.group).collect();
     let groups: Vec<ObjectId> = groups.into_iter().collect();
-    let read = tokio::time::timeout(INSERT_TIMEOUT, numbering::read_groups(store, &groups));
-    let counted = match read.await {
-        Ok(Ok(groups)) => groups,
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "could not read whether retried messages were counted");
-            return;
-        }
-        Err(_) => {
-            tracing::warn!("MongoDB did not say in time whether retried messages were counted");
-            return;
-        }
+    let read = numbering::read_groups(store, &groups);
+    let Some(counted) = bounded(read, "whether retried messages were counted").await else {
+        return;
     };
     for item in unclaimed {
         let count = counted
             .get(&item.doc.group)
             .map_or(0, |group| group.counted);
         item.created = item.doc.seq > count;
+    }
+}
+
+/// `step` given [`INSERT_TIMEOUT`]; `None`, logged, when it fails or
+/// MongoDB does not answer in time. `what` says what it reads.
+async fn bounded<T>(step: impl Future<Output = Result<T, ApiError>>, what: &str) -> Option<T> {
+    match tokio::time::timeout(INSERT_TIMEOUT, step).await {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "could not read {what}");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("MongoDB did not say {what} in time");
+            None
+        }
     }
 }
